@@ -1,0 +1,31 @@
+package io.guestdump.memory;
+
+import java.nio.ByteBuffer;
+
+/** Block data held in a byte array: for small blocks and tests. */
+public final class ByteArrayData implements BlockData {
+    private final byte[] bytes;
+
+    /** Wraps (does not copy) the array. */
+    public ByteArrayData(byte[] bytes) {
+        this.bytes = bytes;
+    }
+
+    @Override
+    public long size() {
+        return bytes.length;
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) {
+        if (offset < 0 || offset + dst.remaining() > bytes.length) {
+            throw new IndexOutOfBoundsException("read " + offset + "+" + dst.remaining() + " of " + bytes.length);
+        }
+        dst.put(bytes, (int) offset, dst.remaining());
+    }
+
+    @Override
+    public String toString() {
+        return "bytes[" + bytes.length + "]";
+    }
+}

@@ -1,0 +1,71 @@
+package io.guestdump.arch.api;
+
+import io.guestdump.elf.Note;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.pf4j.ExtensionPoint;
+
+/**
+ * What one target architecture supplies to the framework: QEMU's {@code ArchDumpInfo} decided per guest, the
+ * per-CPU note table, the parser of QEMU's {@code info registers -a} text, the decoder of its notes, and
+ * optionally a page-table walker.
+ *
+ * <p>An implementation is a PF4J {@code @Extension}. It may declare a public constructor taking an
+ * {@link ArchContext}, through which it receives its configuration subtree ({@code guestdump.arch.<id>}).
+ */
+public interface ArchitectureSupport extends ExtensionPoint {
+
+    /** The architecture id, also the name of its config subtree and file, e.g. {@code "x86_64"}. */
+    String id();
+
+    /**
+     * The guest architecture names served, as QEMU's {@code query-target} reports them and as a snapshot's
+     * {@code guest.arch} names them, e.g. {@code ["aarch64", "arm"]}.
+     */
+    Set<String> machines();
+
+    /** The {@code e_machine} values whose vmcores this plugin can read back. */
+    Set<Integer> elfMachines();
+
+    /** Decides ELF class, byte order, {@code e_machine} and page size for this guest. */
+    DumpTarget describe(GuestState guest);
+
+    /**
+     * The per-CPU notes, in the order they are written for one CPU. The framework writes every vCPU's
+     * {@link NoteGroup#ARCH} notes, then every vCPU's {@link NoteGroup#QEMU} notes, then the guest's VMCOREINFO.
+     * It sizes the PT_NOTE segment from this table and pads each note; plugins never do.
+     */
+    List<CpuNote> cpuNotes(GuestState guest, DumpTarget target);
+
+    /**
+     * Parses QEMU's HMP {@code info registers -a} output into one state per vCPU, in vCPU order.
+     *
+     * @param text       the monitor text
+     * @param sourceName the file it came from, for messages
+     * @throws InvalidInputException naming the line and what is wrong
+     */
+    List<VcpuState> parseMonitorRegisters(String text, String sourceName);
+
+    /**
+     * The register names a snapshot may set for a vCPU of this guest architecture; anything else is refused as
+     * unknown. Segment-like registers use dotted names ({@code cs.selector}).
+     */
+    Set<String> registerNames(String machine);
+
+    /**
+     * Decodes the CPU notes of a vmcore this plugin wrote (or QEMU did) back into vCPU states, in vCPU order.
+     * {@code notes} holds every note of the file except the guest's VMCOREINFO, in file order.
+     */
+    List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target);
+
+    /** The machine name a guest of this target would carry, given its decoded vmcore header. */
+    default String machineFor(DumpTarget target) {
+        return machines().iterator().next();
+    }
+
+    /** The page-table walker, where this architecture has one. */
+    default Optional<PageTableWalker> pageTableWalker() {
+        return Optional.empty();
+    }
+}
