@@ -1,0 +1,22 @@
+package io.guestdump.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** Options every command shares: configuration layers and verbosity. */
+public final class CommonOptions {
+    @Option(names = "--config", paramLabel = "FILE", description = "Extra HOCON configuration file (repeatable; "
+            + "later files win).")
+    List<Path> configFiles = new ArrayList<>();
+
+    @Option(names = "-D", paramLabel = "KEY=VALUE", mapFallbackValue = "true",
+            description = "Override one setting, e.g. -D guestdump.arch.x86_64.qemu-cpu-state-note=false.")
+    Map<String, String> overrides = new LinkedHashMap<>();
+
+    @Option(names = {"-v", "--verbose"}, description = "Log more, and print stack traces of errors.")
+    boolean verbose;
+}

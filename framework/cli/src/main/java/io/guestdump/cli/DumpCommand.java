@@ -1,0 +1,93 @@
+package io.guestdump.cli;
+
+import io.guestdump.core.DumpRequest;
+import io.guestdump.core.DumpResult;
+import io.guestdump.core.GuestDump;
+import io.guestdump.core.inspect.VmcoreFile;
+import io.guestdump.core.inspect.VmcoreSummary;
+import io.guestdump.core.plugins.ArchitectureRegistry;
+import io.guestdump.core.vmcore.ProgressListener;
+import io.guestdump.elf.Machine;
+import java.io.PrintWriter;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code guestdump dump [SOURCE] -o FILE|-}. */
+@Command(name = "dump", mixinStandardHelpOptions = true,
+        description = "Dump a guest into an ELF vmcore. SOURCE is snapshot:PATH or a snapshot path; without "
+                + "SOURCE the bundled sample guest (guestdump.default-source) is dumped.")
+final class DumpCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    CommonOptions common;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "SOURCE", description = "snapshot:PATH, or a path.")
+    String source;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE",
+            description = "Output vmcore, or - for standard output.")
+    String output;
+
+    @Option(names = "--begin", paramLabel = "ADDR", converter = AddressConverter.class,
+            description = "First guest-physical address to dump (with --length).")
+    Long begin;
+
+    @Option(names = "--length", paramLabel = "BYTES", converter = AddressConverter.class,
+            description = "Bytes to dump from --begin (decimal, 0x… or a size like 16MiB).")
+    Long length;
+
+    @Option(names = {"-f", "--force"}, description = "Replace an existing output file.")
+    boolean force;
+
+    @Override
+    public Integer call() throws Exception {
+        Environment env = Environment.load(common);
+        PrintWriter out = output.equals("-") ? spec.commandLine().getErr() : spec.commandLine().getOut();
+        DumpRequest request = new DumpRequest(Optional.ofNullable(source), output, Optional.ofNullable(begin),
+                Optional.ofNullable(length), force);
+        try (ArchitectureRegistry registry = env.registry()) {
+            GuestDump dump = new GuestDump(env.settings, registry);
+            ProgressBar bar = showProgress(env) ? new ProgressBar(System.err, env.settings.progressMinBytes()) : null;
+            DumpResult r;
+            try {
+                r = dump.dump(request, bar == null ? ProgressListener.NONE : bar);
+            } catch (RuntimeException e) {
+                if (bar != null) {
+                    bar.finish();
+                }
+                throw e;
+            }
+            String where = r.output() == null ? "standard output" : r.output().toString();
+            out.printf("wrote %s: %s %s %s, %d vCPU%s, %d notes, %d PT_LOAD%s, %s of guest memory, %s file, "
+                            + "%.2f s%n", where, r.target().elfClass(), r.target().data(),
+                    Machine.name(r.target().machine()), r.cpus(), r.cpus() == 1 ? "" : "s", r.notes(), r.loads(),
+                    r.loads() == 1 ? "" : "s", Sizes.human(r.memoryBytes()), Sizes.human(r.fileSize()),
+                    r.nanos() / 1e9);
+            out.printf("  source %s (%s)%n", r.source(), r.machine());
+            out.printf("  VMCOREINFO: %s%n", r.vmcoreinfoOrigin() == null ? "none" : "from " + r.vmcoreinfoOrigin());
+            if (r.output() != null) {
+                try (VmcoreFile f = VmcoreFile.open(r.output())) {
+                    out.print(VmcoreSummary.of(f, registry).toText());
+                }
+            }
+            out.flush();
+        }
+        return ExitCodes.OK;
+    }
+
+    private boolean showProgress(Environment env) {
+        return switch (env.settings.progressMode()) {
+            case "always" -> true;
+            case "never" -> false;
+            default -> System.console() != null; // both standard streams are a terminal
+        };
+    }
+}

@@ -1,0 +1,15 @@
+package io.guestdump.core;
+
+import java.util.Optional;
+
+/**
+ * What to dump and where.
+ *
+ * @param source    the guest source spec ({@code snapshot:PATH}, a path), empty for the configured default
+ * @param output    the output path, or {@code -} for standard output
+ * @param begin     QEMU's {@code begin}: first guest-physical address to dump
+ * @param length    QEMU's {@code length}: bytes to dump from {@code begin}
+ * @param overwrite replace an existing output file
+ */
+public record DumpRequest(Optional<String> source, String output, Optional<Long> begin, Optional<Long> length,
+        boolean overwrite) {}

@@ -1,0 +1,2 @@
+/** Configuration loading (HOCON layers) and the typed settings the rest of the framework sees. */
+package io.guestdump.core.config;

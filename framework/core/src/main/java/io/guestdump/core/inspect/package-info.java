@@ -1,0 +1,2 @@
+/** Reading and validating existing ELF vmcores: ours, QEMU's, virsh's. */
+package io.guestdump.core.inspect;

@@ -1,0 +1,299 @@
+package io.guestdump.core.source;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import io.guestdump.arch.api.ArchitectureSupport;
+import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.VcpuState;
+import io.guestdump.core.plugins.ArchitectureRegistry;
+import io.guestdump.memory.FileRegion;
+import io.guestdump.memory.GuestBlock;
+import io.guestdump.memory.GuestMemory;
+import io.guestdump.memory.PhysRange;
+import java.io.Closeable;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A paused guest described in HOCON; every path in it is relative to the file:
+ *
+ * <pre>
+ * guest {
+ *   arch = x86_64
+ *   machine-type = pc                        # optional, e.g. pseries-7.2 (decides ppc64's page size)
+ *   memory = [ { start = "0x0", size = "0xa0000", file = "ram-0.bin", file-offset = 0 }, ... ]
+ *   cpu-state-from = "info-registers-a.txt"  # optional: QEMU `info registers -a` text
+ *   cpus = [ { kernel_gs_base = "0xffff..." } ]  # optional per-vCPU values adding to / overriding the text
+ *   vmcoreinfo-from = "vmcoreinfo.txt"       # optional: the guest's VMCOREINFO text
+ * }
+ * </pre>
+ */
+public final class SnapshotSource implements GuestSource {
+    private final Path file;
+
+    /** A snapshot at {@code file}. */
+    public SnapshotSource(Path file) {
+        this.file = file.toAbsolutePath().normalize();
+    }
+
+    @Override
+    public String describe() {
+        return "snapshot:" + file;
+    }
+
+    @Override
+    public LoadedGuest open(ArchitectureRegistry registry) {
+        Config guest = parse();
+        Path dir = file.getParent();
+        String machine = string(guest, "arch");
+        ArchitectureRegistry.Loaded arch = registry.require(machine);
+        Map<String, String> properties = new LinkedHashMap<>();
+        if (guest.hasPath("machine-type")) {
+            properties.put("machine-type", string(guest, "machine-type"));
+        }
+
+        List<Closeable> open = new ArrayList<>();
+        try {
+            GuestMemory memory = new GuestMemory(blocks(guest, dir, open));
+            List<VcpuState> cpus = cpus(guest, dir, arch.arch(), machine);
+            Optional<String> vmcoreinfo = Optional.empty();
+            String origin = null;
+            if (guest.hasPath("vmcoreinfo-from")) {
+                Path p = resolve(dir, guest, "vmcoreinfo-from");
+                vmcoreinfo = Optional.of(readText(p, "vmcoreinfo-from"));
+                origin = "snapshot file " + p.getFileName();
+            }
+            GuestState state = new GuestState(machine, memory, cpus, properties, vmcoreinfo);
+            return new LoadedGuest(state, arch, List.of(), origin, open);
+        } catch (RuntimeException e) {
+            closeAll(open);
+            if (e instanceof IllegalArgumentException && !(e instanceof InvalidInputException)) {
+                throw new InvalidInputException(file + ": " + e.getMessage(), e);
+            }
+            throw e;
+        }
+    }
+
+    private Config parse() {
+        if (!Files.isRegularFile(file)) {
+            throw new InvalidInputException("snapshot " + file + " does not exist; give the path of a guest "
+                    + "snapshot (.conf)");
+        }
+        Config root;
+        try {
+            root = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false))
+                    .resolve();
+        } catch (ConfigException e) {
+            throw new InvalidInputException("snapshot " + file + " is not valid HOCON: " + e.getMessage(), e);
+        }
+        if (!root.hasPath("guest")) {
+            throw new InvalidInputException("snapshot " + file + " has no 'guest { … }' block; see "
+                    + "docs/snapshot-format.md");
+        }
+        Config guest = root.getConfig("guest");
+        Set<String> known = Set.of("arch", "machine-type", "memory", "cpu-state-from", "cpus", "vmcoreinfo-from");
+        for (String key : guest.root().keySet()) {
+            if (!known.contains(key)) {
+                throw new InvalidInputException(where(guest.root().get(key)) + ": unknown key guest." + key
+                        + "; known keys: " + new TreeSet<>(known));
+            }
+        }
+        return guest;
+    }
+
+    private List<GuestBlock> blocks(Config guest, Path dir, List<Closeable> open) {
+        if (!guest.hasPath("memory")) {
+            throw new InvalidInputException(file + ": guest.memory is missing; list the RAM blocks as "
+                    + "[ { start, size, file, file-offset } ]");
+        }
+        List<? extends ConfigObject> list;
+        try {
+            list = guest.getObjectList("memory");
+        } catch (ConfigException.WrongType e) {
+            throw new InvalidInputException(where(guest.getValue("memory")) + ": guest.memory must be a list of "
+                    + "objects { start, size, file, file-offset }");
+        }
+        Map<Path, FileChannel> channels = new HashMap<>();
+        List<GuestBlock> blocks = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            Config b = list.get(i).toConfig();
+            String where = where(list.get(i)) + ": guest.memory[" + i + "]";
+            for (String key : b.root().keySet()) {
+                if (!Set.of("start", "size", "file", "file-offset", "name").contains(key)) {
+                    throw new InvalidInputException(where + ": unknown key '" + key
+                            + "'; a block has start, size, file, file-offset and an optional name");
+                }
+            }
+            long start = ConfigNumbers.unsigned64(b, "start", where);
+            long size = ConfigNumbers.unsigned64(b, "size", where);
+            long fileOffset = b.hasPath("file-offset") ? ConfigNumbers.unsigned64(b, "file-offset", where) : 0;
+            if (size == 0) {
+                throw new InvalidInputException(where + ": size is 0; leave the block out instead");
+            }
+            PhysRange range;
+            try {
+                range = PhysRange.ofLength(start, size);
+            } catch (ArithmeticException e) {
+                throw new InvalidInputException(where + ": start " + PhysRange.hex(start) + " + size "
+                        + PhysRange.hex(size) + " overflows 64 bits");
+            }
+            if (!b.hasPath("file")) {
+                throw new InvalidInputException(where + ": missing 'file' (the raw file holding the block's bytes)");
+            }
+            Path p = dir.resolve(b.getString("file")).normalize();
+            FileChannel ch = channels.get(p);
+            if (ch == null) {
+                try {
+                    ch = FileChannel.open(p, StandardOpenOption.READ);
+                } catch (NoSuchFileException e) {
+                    throw new InvalidInputException(where + ": file " + p + " does not exist; write the RAM bytes "
+                            + "there or fix the path (relative to the snapshot file)");
+                } catch (IOException e) {
+                    throw new InvalidInputException(where + ": cannot open " + p + ": " + e.getMessage());
+                }
+                channels.put(p, ch);
+                open.add(ch);
+            }
+            long fileSize;
+            try {
+                fileSize = ch.size();
+            } catch (IOException e) {
+                throw new InvalidInputException(where + ": cannot read the size of " + p + ": " + e.getMessage());
+            }
+            if (Long.compareUnsigned(fileOffset, fileSize) > 0 || Long.compareUnsigned(size, fileSize - fileOffset) > 0) {
+                throw new InvalidInputException(where + ": block " + range + " needs bytes " + fileOffset + ".."
+                        + (fileOffset + size) + " of " + p.getFileName() + ", which has only " + fileSize
+                        + " bytes; fix size or file-offset, or supply the whole file");
+            }
+            String name = b.hasPath("name") ? b.getString("name") : p.getFileName().toString();
+            blocks.add(new GuestBlock(range, new FileRegion(ch, fileOffset, size, p.getFileName().toString()),
+                    name + " (guest.memory[" + i + "])"));
+        }
+        if (blocks.isEmpty()) {
+            throw new InvalidInputException(file + ": guest.memory is empty; a guest needs at least one RAM block");
+        }
+        try {
+            new GuestMemory(blocks);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(file + ": " + e.getMessage() + "; fix start/size of one of them");
+        }
+        return blocks;
+    }
+
+    private List<VcpuState> cpus(Config guest, Path dir, ArchitectureSupport arch, String machine) {
+        List<VcpuState> cpus = new ArrayList<>();
+        if (guest.hasPath("cpu-state-from")) {
+            Path p = resolve(dir, guest, "cpu-state-from");
+            cpus.addAll(arch.parseMonitorRegisters(readText(p, "cpu-state-from"), p.toString()));
+        }
+        if (guest.hasPath("cpus")) {
+            List<? extends ConfigObject> list;
+            try {
+                list = guest.getObjectList("cpus");
+            } catch (ConfigException.WrongType e) {
+                throw new InvalidInputException(where(guest.getValue("cpus")) + ": guest.cpus must be a list of "
+                        + "objects of register values");
+            }
+            if (!cpus.isEmpty() && list.size() > cpus.size()) {
+                throw new InvalidInputException(where(guest.getValue("cpus")) + ": guest.cpus has " + list.size()
+                        + " entries but cpu-state-from describes " + cpus.size() + " vCPUs; give at most one entry "
+                        + "per vCPU");
+            }
+            Set<String> names = arch.registerNames(machine);
+            for (int i = 0; i < list.size(); i++) {
+                Map<String, BigInteger> values = new LinkedHashMap<>();
+                flatten(list.get(i), "", "guest.cpus[" + i + "]", names, values);
+                if (i < cpus.size()) {
+                    cpus.set(i, cpus.get(i).with(values));
+                } else {
+                    cpus.add(new VcpuState(i, values));
+                }
+            }
+        }
+        if (cpus.isEmpty()) {
+            throw new InvalidInputException(file + ": the guest has no vCPU; give cpu-state-from (QEMU `info "
+                    + "registers -a` text) or cpus = [ { … } ]");
+        }
+        return cpus;
+    }
+
+    private void flatten(ConfigObject obj, String prefix, String where, Set<String> names,
+            Map<String, BigInteger> out) {
+        for (Map.Entry<String, ConfigValue> e : obj.entrySet()) {
+            String name = prefix + e.getKey();
+            ConfigValue v = e.getValue();
+            if (v.valueType() == ConfigValueType.OBJECT) {
+                flatten((ConfigObject) v, name + ".", where, names, out);
+                continue;
+            }
+            if (!names.contains(name)) {
+                throw new InvalidInputException(where(v) + ": " + where + ": unknown register '" + name
+                        + "'; known registers: " + new TreeSet<>(names));
+            }
+            out.put(name, ConfigNumbers.unsigned(v, where(v) + ": " + where + "." + name));
+        }
+    }
+
+    private Path resolve(Path dir, Config guest, String key) {
+        Path p = dir.resolve(guest.getString(key)).normalize();
+        if (!Files.isRegularFile(p)) {
+            throw new InvalidInputException(where(guest.getValue(key)) + ": guest." + key + " = " + p
+                    + " does not exist; fix the path (relative to the snapshot file)");
+        }
+        return p;
+    }
+
+    private String readText(Path p, String key) {
+        try {
+            return Files.readString(p, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new InvalidInputException("guest." + key + ": cannot read " + p + ": " + e.getMessage());
+        }
+    }
+
+    private String string(Config c, String key) {
+        if (!c.hasPath(key)) {
+            throw new InvalidInputException(file + ": guest." + key + " is missing");
+        }
+        try {
+            return c.getString(key);
+        } catch (ConfigException.WrongType e) {
+            throw new InvalidInputException(where(c.getValue(key)) + ": guest." + key + " must be a string");
+        }
+    }
+
+    private String where(ConfigValue v) {
+        int line = v.origin().lineNumber();
+        return line > 0 ? file + ":" + line : file.toString();
+    }
+
+    private static void closeAll(List<Closeable> open) {
+        for (Closeable c : open) {
+            try {
+                c.close();
+            } catch (IOException ignored) {
+                // already failing; the first error is the one to report
+            }
+        }
+    }
+}

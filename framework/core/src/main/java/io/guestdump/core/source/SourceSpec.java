@@ -1,0 +1,55 @@
+package io.guestdump.core.source;
+
+import io.guestdump.arch.api.InvalidInputException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Turns a source argument into a {@link GuestSource}: {@code snapshot:PATH}, or a path whose kind is recognised
+ * from its content (a HOCON file with a {@code guest} block).
+ */
+public final class SourceSpec {
+    private SourceSpec() {}
+
+    /** Parses a source argument. */
+    public static GuestSource parse(String spec) {
+        int colon = spec.indexOf(':');
+        if (colon > 1) {
+            String kind = spec.substring(0, colon);
+            String rest = spec.substring(colon + 1);
+            switch (kind) {
+                case "snapshot":
+                    return new SnapshotSource(Path.of(rest));
+                default:
+                    if (!Files.exists(Path.of(spec))) {
+                        throw new InvalidInputException("unknown source kind '" + kind + ":' in " + spec
+                                + "; use snapshot:PATH, or give a path");
+                    }
+            }
+        }
+        Path p = Path.of(spec);
+        if (!Files.exists(p)) {
+            throw new InvalidInputException("source " + spec + " does not exist; give snapshot:PATH or the path of "
+                    + "a snapshot file");
+        }
+        if (isElf(p)) {
+            throw new InvalidInputException("source " + spec + " is an ELF file; this build reads guests from "
+                    + "snapshots only (snapshot:PATH)");
+        }
+        return new SnapshotSource(p);
+    }
+
+    private static boolean isElf(Path p) {
+        if (!Files.isRegularFile(p)) {
+            return false;
+        }
+        try (InputStream in = Files.newInputStream(p)) {
+            byte[] m = in.readNBytes(4);
+            return m.length == 4 && m[0] == 0x7f && m[1] == 'E' && m[2] == 'L' && m[3] == 'F';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
