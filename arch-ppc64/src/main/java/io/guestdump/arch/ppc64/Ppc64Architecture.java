@@ -1,0 +1,123 @@
+package io.guestdump.arch.ppc64;
+
+import io.guestdump.arch.api.ArchContext;
+import io.guestdump.arch.api.ArchitectureSupport;
+import io.guestdump.arch.api.CpuNote;
+import io.guestdump.arch.api.DumpTarget;
+import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.NoteGroup;
+import io.guestdump.arch.api.VcpuState;
+import io.guestdump.elf.ElfClass;
+import io.guestdump.elf.ElfData;
+import io.guestdump.elf.Machine;
+import io.guestdump.elf.Note;
+import io.guestdump.elf.NoteType;
+import java.util.List;
+import java.util.Set;
+import org.pf4j.Extension;
+
+/**
+ * 64-bit PowerPC guests of {@code qemu-system-ppc64}, big- and little-endian, after QEMU's
+ * {@code target/ppc/arch_dump.c}.
+ *
+ * <ul>
+ *   <li>ELFCLASS64, EM_PPC64; byte order from the first vCPU's interrupt endianness
+ *       ({@link Ppc64InterruptEndian}) unless {@code byte-order} forces one.</li>
+ *   <li>Dump page size 65536 on {@code pseries*} machine types (the largest page a pseries kernel uses), else
+ *       4096. The machine type is the guest property {@code machine-type}, else {@code default-machine-type}.</li>
+ *   <li>Per vCPU: CORE NT_PRSTATUS 504, CORE NT_PRFPREG 264, then NT_PPC_VMX 544, NT_PPC_VSX 256 and
+ *       NT_PPC_SPE 140 under {@code vector-note-owner} (LINUX by default; QEMU writes CORE).</li>
+ * </ul>
+ */
+@Extension
+public final class Ppc64Architecture implements ArchitectureSupport {
+    /** The architecture id and QEMU's {@code query-target} name for both byte orders. */
+    public static final String ID = "ppc64";
+    /** Guest property naming QEMU's machine type, e.g. {@code pseries-7.2}. */
+    public static final String MACHINE_TYPE_PROPERTY = "machine-type";
+    /** Dump page size on pseries machines. */
+    public static final long PSERIES_PAGE_SIZE = 65536;
+    /** Dump page size elsewhere. */
+    public static final long DEFAULT_PAGE_SIZE = 4096;
+
+    private static final String CORE = "CORE";
+
+    private final Ppc64Settings settings;
+
+    /** Reads the settings of {@code guestdump.arch.ppc64}. */
+    public Ppc64Architecture(ArchContext ctx) {
+        this.settings = Ppc64Settings.from(ctx.config());
+    }
+
+    /** The settings in force. */
+    public Ppc64Settings settings() {
+        return settings;
+    }
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    @Override
+    public Set<String> machines() {
+        return Set.of(ID);
+    }
+
+    @Override
+    public Set<Integer> elfMachines() {
+        return Set.of(Machine.EM_PPC64);
+    }
+
+    @Override
+    public DumpTarget describe(GuestState guest) {
+        boolean pseries = isPseries(guest);
+        ElfData data = switch (settings.byteOrder()) {
+            case BIG -> ElfData.MSB;
+            case LITTLE -> ElfData.LSB;
+            case AUTO -> Ppc64InterruptEndian.littleEndian(guest.firstCpu(), pseries) ? ElfData.LSB : ElfData.MSB;
+        };
+        return new DumpTarget(Machine.EM_PPC64, ElfClass.ELF64, data,
+                pseries ? PSERIES_PAGE_SIZE : DEFAULT_PAGE_SIZE);
+    }
+
+    /** The machine type in force for this guest. */
+    public String machineType(GuestState guest) {
+        String type = guest.properties().get(MACHINE_TYPE_PROPERTY);
+        return type == null || type.isBlank() ? settings.defaultMachineType() : type.strip();
+    }
+
+    private boolean isPseries(GuestState guest) {
+        // QEMU compares the machine's QOM type name ("pseries-7.2-machine") with the prefix "pseries"
+        return machineType(guest).startsWith("pseries");
+    }
+
+    @Override
+    public List<CpuNote> cpuNotes(GuestState guest, DumpTarget target) {
+        String vectorOwner = settings.vectorNoteOwner();
+        return List.of(
+                new CpuNote(CORE, NoteType.NT_PRSTATUS, NoteGroup.ARCH, Ppc64PrStatus.SIZE, Ppc64PrStatus::write),
+                new CpuNote(CORE, NoteType.NT_PRFPREG, NoteGroup.ARCH, Ppc64FpRegSet.SIZE, Ppc64FpRegSet::write),
+                new CpuNote(vectorOwner, NoteType.NT_PPC_VMX, NoteGroup.ARCH, Ppc64VmxRegSet.SIZE,
+                        Ppc64VmxRegSet::write),
+                new CpuNote(vectorOwner, NoteType.NT_PPC_VSX, NoteGroup.ARCH, Ppc64VsxRegSet.SIZE,
+                        Ppc64VsxRegSet::write),
+                new CpuNote(vectorOwner, NoteType.NT_PPC_SPE, NoteGroup.ARCH, Ppc64SpeRegSet.SIZE,
+                        Ppc64SpeRegSet::write));
+    }
+
+    @Override
+    public List<VcpuState> parseMonitorRegisters(String text, String sourceName) {
+        return Ppc64MonitorParser.parse(text, sourceName);
+    }
+
+    @Override
+    public Set<String> registerNames(String machine) {
+        return Ppc64Registers.ALL;
+    }
+
+    @Override
+    public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
+        return Ppc64NoteDecoder.decode(notes, target);
+    }
+}
