@@ -1,0 +1,77 @@
+package io.guestdump.arch.x86_64;
+
+import io.guestdump.arch.api.ArchContext;
+import io.guestdump.arch.api.ArchitectureSupport;
+import io.guestdump.arch.api.CpuNote;
+import io.guestdump.arch.api.DumpTarget;
+import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.VcpuState;
+import io.guestdump.elf.Machine;
+import io.guestdump.elf.Note;
+import java.util.List;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import org.pf4j.Extension;
+
+/**
+ * qemu-system-x86_64 guests, as QEMU's {@code target/i386/arch_dump.c} dumps them. The first vCPU's
+ * {@code EFER.LMA} decides everything: in long mode the dump is ELF64 {@code EM_X86_64} with the x86_64 prstatus;
+ * otherwise it is {@code EM_386} with the i386 prstatus, ELF32 unless memory reaches 4 GiB. Every vCPU also gets a
+ * {@code QEMU} note ({@link X86QemuCpuState}) unless {@code qemu-cpu-state-note = false}.
+ */
+@Extension
+public final class X86_64Architecture implements ArchitectureSupport {
+    /** The architecture id and config subtree name. */
+    public static final String ID = "x86_64";
+
+    private static final Set<String> REGISTER_NAMES = X86Registers.names(true);
+
+    private final X86Settings settings;
+
+    /** Reads the settings from {@code guestdump.arch.x86_64}. */
+    public X86_64Architecture(ArchContext ctx) {
+        this.settings = X86Settings.from(ctx.config());
+    }
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    @Override
+    public Set<String> machines() {
+        return Set.of(ID);
+    }
+
+    @Override
+    public Set<Integer> elfMachines() {
+        return Set.of(Machine.EM_X86_64);
+    }
+
+    @Override
+    public DumpTarget describe(GuestState guest) {
+        return X86Registers.longModeActive(guest.firstCpu())
+                ? X86DumpTargets.longMode()
+                : X86DumpTargets.legacy(guest);
+    }
+
+    @Override
+    public List<CpuNote> cpuNotes(GuestState guest, DumpTarget target) {
+        return X86NoteTable.of(target, settings.qemuCpuStateNote(), UnaryOperator.identity());
+    }
+
+    @Override
+    public List<VcpuState> parseMonitorRegisters(String text, String sourceName) {
+        return X86MonitorParser.parse(text, sourceName, true);
+    }
+
+    @Override
+    public Set<String> registerNames(String machine) {
+        return REGISTER_NAMES;
+    }
+
+    @Override
+    public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
+        return X86NoteDecoder.decode(notes, target.data());
+    }
+}
