@@ -49,6 +49,8 @@ public final class ArmArchitecture implements ArchitectureSupport {
     public static final String MACHINE_ARM = "arm";
     /** QEMU's dump page size for 32-bit ARM ({@code 1 << 12}). */
     public static final long ARM_PAGE_SIZE = 4096;
+    /** The first address an ELF32 {@code p_paddr} cannot hold. */
+    private static final long FOUR_GIB = 0x1_0000_0000L;
 
     private static final Pattern PAGESIZE = Pattern.compile("(?m)^PAGESIZE=(\\S*)$");
     private static final Set<String> MACHINES = new LinkedHashSet<>(List.of(MACHINE_AARCH64, MACHINE_ARM));
@@ -135,20 +137,26 @@ public final class ArmArchitecture implements ArchitectureSupport {
         return aarch64DefaultPageSize;
     }
 
+    /**
+     * Refuses a guest with a byte at or above 4 GiB. Unlike {@link GuestState#hasMemoryAbove4GiB()} (QEMU's x86
+     * class rule, which counts a block ending exactly at 4 GiB), a block whose last byte is 0xffffffff still fits
+     * ELF32: only its start and length are written.
+     */
     private static void refuseMemoryAbove4GiB(GuestState guest) {
-        if (!guest.hasMemoryAbove4GiB()) {
+        Optional<GuestBlock> high = guest.memory().blocks().stream()
+                .filter(b -> Long.compareUnsigned(b.range().end(), FOUR_GIB) > 0)
+                .findFirst();
+        if (high.isEmpty()) {
             return;
         }
-        GuestBlock high = guest.memory().blocks().stream()
-                .filter(b -> Long.compareUnsigned(b.range().end(), 0xffff_ffffL) > 0)
-                .findFirst()
-                .orElseThrow();
-        throw new UnsupportedGuestException("32-bit ARM guest has memory block " + high.name() + " " + high.range()
-                + " ending above 4 GiB, but an EM_ARM vmcore is ELFCLASS32, whose p_paddr and p_offset fields"
-                + " hold 32 bits: the block cannot be described (QEMU 7.2 would truncate the addresses silently)."
-                + " The check looks at the whole guest, as QEMU decides the class before any filter. Dump a window"
-                + " below 4 GiB with --begin/--length through a tool that reads it as raw memory, or run the guest"
-                + " with its RAM below 4 GiB (e.g. -m 3G on -M virt).");
+        GuestBlock block = high.get();
+        throw new UnsupportedGuestException("32-bit ARM guest has memory block " + block.name() + " "
+                + block.range() + " reaching above 4 GiB, but an EM_ARM vmcore is ELFCLASS32, whose p_paddr field"
+                + " holds 32 bits: the block cannot be described (QEMU 7.2 writes it with its address silently"
+                + " truncated). The check looks at the whole guest, as QEMU decides the ELF class before any"
+                + " --begin/--length filter, so a filter does not avoid it. Run the guest with all RAM below 4 GiB"
+                + " (e.g. at most -m 3G on -M virt, or without highmem), or read the high memory with a raw"
+                + " memory tool such as QMP pmemsave.");
     }
 
     @Override
