@@ -57,7 +57,8 @@ final class ArmCpus {
     static VcpuState randomAarch64(int index, Random random) {
         VcpuState.Builder b = VcpuState.builder(index);
         for (String name : Aarch64PrStatus.REGISTERS) {
-            b.set(name, random.nextLong());
+            // pstate is 32 bits wide (QEMU's pstate_read returns uint32_t)
+            b.set(name, name.equals("pstate") ? random.nextInt() & 0xffff_ffffL : random.nextLong());
         }
         for (int i = 0; i < 32; i++) {
             b.set("v" + i, new BigInteger(128, random));
