@@ -103,15 +103,23 @@ public final class Aarch32Sync {
     }
 
     /**
-     * V register {@code n} (128 bits): {@code vN}, else the low 128 bits of {@code zN}, else the pair
+     * V register {@code n} (128 bits): the low 128 bits of {@code zN} (which must agree with {@code vN} when both
+     * are given), else {@code vN}, else the pair
      * {@code d(2N)} (low) and {@code d(2N+1)} (high) of the AArch32 view.
      */
     public static BigInteger vreg(VcpuState cpu, int n) {
+        if (cpu.has("z" + n)) {
+            BigInteger low = cpu.value("z" + n).and(U128_MASK);
+            if (cpu.has("v" + n) && !cpu.value("v" + n).equals(low)) {
+                throw new InvalidInputException("vCPU " + cpu.index() + ": v" + n + " = 0x"
+                        + cpu.value("v" + n).toString(16) + " differs from the low 128 bits of z" + n + " = 0x"
+                        + low.toString(16) + "; V registers are the low halves of the SVE Z registers, so give"
+                        + " z" + n + " alone or make them agree");
+            }
+            return low;
+        }
         if (cpu.has("v" + n)) {
             return cpu.value("v" + n);
-        }
-        if (cpu.has("z" + n)) {
-            return cpu.value("z" + n).and(U128_MASK);
         }
         return cpu.value("d" + (2 * n + 1)).and(U64_MASK).shiftLeft(64).or(cpu.value("d" + 2 * n).and(U64_MASK));
     }

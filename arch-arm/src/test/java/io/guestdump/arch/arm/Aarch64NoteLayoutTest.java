@@ -182,7 +182,7 @@ class Aarch64NoteLayoutTest {
 
     private void sveLayout(int vq, int size, int p3Offset, int ffrOffset, int fpsrOffset) {
         for (ElfData data : ElfData.values()) {
-            VcpuState cpu = ArmCpus.withSve(ArmCpus.aarch64(0), vq, new Random(vq))
+            VcpuState cpu = ArmCpus.aarch64Sve(0, vq, new Random(vq))
                     .set("sctlr_el1", data == ElfData.MSB ? SCTLR_EE : 0)
                     .set(SveConfig.SVE_MAX_VQ, 4)
                     .build();
@@ -222,8 +222,8 @@ class Aarch64NoteLayoutTest {
 
     @Test
     void vcpusWithDifferentSveLengthsAreRefused() {
-        VcpuState a = ArmCpus.withSve(ArmCpus.aarch64(0), 1, new Random(1)).build();
-        VcpuState b = ArmCpus.withSve(ArmCpus.aarch64(1), 2, new Random(2)).build();
+        VcpuState a = ArmCpus.aarch64Sve(0, 1, new Random(1)).build();
+        VcpuState b = ArmCpus.aarch64Sve(1, 2, new Random(2)).build();
         GuestState guest = ArmTestGuests.guest("aarch64", List.of(a, b));
         UnsupportedGuestException e = assertThrows(UnsupportedGuestException.class,
                 () -> plugin.cpuNotes(guest, plugin.describe(guest)));

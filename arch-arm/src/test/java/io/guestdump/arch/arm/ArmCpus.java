@@ -10,6 +10,20 @@ final class ArmCpus {
 
     /** An AArch64 vCPU in AArch64 state with every prstatus/fpsimd register set to a distinctive value. */
     static VcpuState.Builder aarch64(int index) {
+        VcpuState.Builder b = aarch64Integer(index);
+        for (int i = 0; i < 32; i++) {
+            b.set("v" + i, BigInteger.valueOf(0x0102_0304_0506_0708L + i).shiftLeft(64)
+                    .or(BigInteger.valueOf(0x1112_1314_1516_1718L + i)));
+        }
+        return b;
+    }
+
+    /** An SVE vCPU: the registers of {@link #aarch64} without V (the Z registers hold them), plus Z/P/FFR. */
+    static VcpuState.Builder aarch64Sve(int index, int vq, Random random) {
+        return withSve(aarch64Integer(index), vq, random);
+    }
+
+    private static VcpuState.Builder aarch64Integer(int index) {
         VcpuState.Builder b = VcpuState.builder(index);
         for (int i = 0; i <= 30; i++) {
             b.set("x" + i, 0x1100_0000_0000_0000L + ((long) index << 40) + i);
@@ -17,10 +31,6 @@ final class ArmCpus {
         b.set("sp", 0xffff_8000_0801_3d50L);
         b.set("pc", 0xffff_c148_c75a_f4fcL);
         b.set("pstate", 0x4000_00c5L);
-        for (int i = 0; i < 32; i++) {
-            b.set("v" + i, BigInteger.valueOf(0x0102_0304_0506_0708L + i).shiftLeft(64)
-                    .or(BigInteger.valueOf(0x1112_1314_1516_1718L + i)));
-        }
         b.set("fpsr", 0x0800_0010L);
         b.set("fpcr", 0x0300_0000L);
         return b;

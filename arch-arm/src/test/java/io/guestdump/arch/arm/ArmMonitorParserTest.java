@@ -161,7 +161,7 @@ class ArmMonitorParserTest {
 
     @Test
     void sveRegisterOfTheWrongWidthIsRefused() {
-        VcpuState cpu = ArmCpus.withSve(ArmCpus.aarch64(0), 2, new Random(7)).build();
+        VcpuState cpu = ArmCpus.aarch64Sve(0, 2, new Random(7)).build();
         String text = QemuMonitorText.aarch64(cpu).replaceFirst("P03=[0-9a-f]+", "P03=00");
         InvalidInputException e = failure(text);
         assertTrue(e.getMessage().contains("p3"), e.getMessage());
