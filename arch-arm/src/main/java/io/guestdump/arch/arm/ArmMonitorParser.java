@@ -213,6 +213,10 @@ final class ArmMonitorParser {
 
     private BigInteger hex(String value, int bits, String token) {
         String digits = value.replace(":", "");
+        if (value.contains(":") && !token.startsWith("Q")) {
+            throw error("'" + value + "' in '" + token + "' has ':', which only 128-bit Q values carry",
+                    "write the value as one hex number, as QEMU prints it");
+        }
         if (value.startsWith(":") || value.endsWith(":") || value.contains("::") || !HEX.matcher(digits).matches()) {
             throw error("'" + value + "' in '" + token + "' is not a hexadecimal value",
                     "write the value in hex without 0x, as QEMU prints it");

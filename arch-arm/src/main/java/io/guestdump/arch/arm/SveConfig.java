@@ -3,6 +3,7 @@ package io.guestdump.arch.arm;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VcpuState;
+import java.math.BigInteger;
 import java.util.List;
 import java.util.Optional;
 
@@ -93,8 +94,8 @@ public record SveConfig(int vq, int maxVq) {
     }
 
     private static int checked(VcpuState cpu, String name) {
-        java.math.BigInteger v = cpu.value(name);
-        if (v.signum() == 0 || v.compareTo(java.math.BigInteger.valueOf(Aarch64SveState.MAX_VQ)) > 0) {
+        BigInteger v = cpu.value(name);
+        if (v.signum() == 0 || v.compareTo(BigInteger.valueOf(Aarch64SveState.MAX_VQ)) > 0) {
             throw new InvalidInputException("vCPU " + cpu.index() + ": " + name + "=" + v + " is not a vector length"
                     + " in quadwords; use 1..16 (vl = 16 × vq bytes)");
         }
