@@ -1,0 +1,270 @@
+package io.guestdump.arch.arm;
+
+import io.guestdump.arch.api.ArchContext;
+import io.guestdump.arch.api.ArchitectureSupport;
+import io.guestdump.arch.api.CpuNote;
+import io.guestdump.arch.api.DumpTarget;
+import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.NoteGroup;
+import io.guestdump.arch.api.UnsupportedGuestException;
+import io.guestdump.arch.api.VcpuState;
+import io.guestdump.elf.ElfClass;
+import io.guestdump.elf.ElfData;
+import io.guestdump.elf.Machine;
+import io.guestdump.elf.Note;
+import io.guestdump.elf.NoteType;
+import io.guestdump.memory.GuestBlock;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.pf4j.Extension;
+
+/**
+ * ARM guests, as QEMU's {@code target/arm/arch_dump.c} dumps them:
+ *
+ * <table>
+ *   <caption>Dump target and notes per vCPU</caption>
+ *   <tr><th>machine</th><th>e_machine</th><th>class</th><th>byte order</th><th>page</th><th>notes per vCPU</th></tr>
+ *   <tr><td>aarch64</td><td>EM_AARCH64</td><td>ELF64</td><td>SCTLR_EL1.EE of vCPU 0</td>
+ *       <td>VMCOREINFO PAGESIZE, else {@code aarch64-default-page-size}</td>
+ *       <td>CORE NT_PRSTATUS 392, CORE NT_PRFPREG 528, LINUX NT_ARM_SVE (SVE vCPUs only)</td></tr>
+ *   <tr><td>arm</td><td>EM_ARM</td><td>ELF32 (RAM above 4 GiB refused)</td><td>SCTLR.EE of vCPU 0</td>
+ *       <td>4096</td><td>CORE NT_PRSTATUS 148, LINUX NT_ARM_VFP 260 (VFP vCPUs only)</td></tr>
+ * </table>
+ */
+@Extension
+public final class ArmArchitecture implements ArchitectureSupport {
+    /** The 64-bit guest machine name. */
+    public static final String MACHINE_AARCH64 = "aarch64";
+    /** The 32-bit guest machine name. */
+    public static final String MACHINE_ARM = "arm";
+    /** QEMU's dump page size for 32-bit ARM ({@code 1 << 12}). */
+    public static final long ARM_PAGE_SIZE = 4096;
+    /** The first address an ELF32 {@code p_paddr} cannot hold. */
+    private static final long FOUR_GIB = 0x1_0000_0000L;
+
+    private static final Pattern PAGESIZE = Pattern.compile("(?m)^PAGESIZE=(\\S*)$");
+    private static final Set<String> MACHINES = new LinkedHashSet<>(List.of(MACHINE_AARCH64, MACHINE_ARM));
+
+    private final long aarch64DefaultPageSize;
+
+    /** Reads {@code guestdump.arch.arm.aarch64-default-page-size}. */
+    public ArmArchitecture(ArchContext ctx) {
+        long size = ctx.config().getBytes("aarch64-default-page-size");
+        if (size <= 0 || Long.bitCount(size) != 1) {
+            throw new InvalidInputException("guestdump.arch.arm.aarch64-default-page-size = " + size
+                    + " is not a power of two; use 4096, 16384 or 65536 (QEMU's choice)");
+        }
+        this.aarch64DefaultPageSize = size;
+    }
+
+    @Override
+    public String id() {
+        return "arm";
+    }
+
+    @Override
+    public Set<String> machines() {
+        return MACHINES;
+    }
+
+    @Override
+    public Set<Integer> elfMachines() {
+        return Set.of(Machine.EM_AARCH64, Machine.EM_ARM);
+    }
+
+    @Override
+    public String machineFor(DumpTarget target) {
+        return switch (target.machine()) {
+            case Machine.EM_AARCH64 -> MACHINE_AARCH64;
+            case Machine.EM_ARM -> MACHINE_ARM;
+            default -> throw new IllegalArgumentException("not an ARM vmcore: " + Machine.name(target.machine()));
+        };
+    }
+
+    @Override
+    public DumpTarget describe(GuestState guest) {
+        VcpuState first = guest.firstCpu();
+        return switch (guest.machine()) {
+            case MACHINE_AARCH64 -> {
+                // QEMU: the EL1 endianness; a vCPU in AArch32 state may give its AArch32 name sctlr instead
+                long sctlr = first.has("sctlr_el1") ? first.u64("sctlr_el1") : first.u64("sctlr");
+                yield new DumpTarget(Machine.EM_AARCH64, ElfClass.ELF64, byteOrder(sctlr), aarch64PageSize(guest));
+            }
+            case MACHINE_ARM -> {
+                refuseMemoryAbove4GiB(guest);
+                yield new DumpTarget(Machine.EM_ARM, ElfClass.ELF32, byteOrder(first.u64("sctlr")), ARM_PAGE_SIZE);
+            }
+            default -> throw new UnsupportedGuestException("the arm plugin dumps aarch64 and arm guests, not '"
+                    + guest.machine() + "'");
+        };
+    }
+
+    private static ElfData byteOrder(long sctlr) {
+        return ((sctlr >>> Registers.SCTLR_EE_BIT) & 1) != 0 ? ElfData.MSB : ElfData.LSB;
+    }
+
+    /** The guest kernel's page size from VMCOREINFO, else the configured default (QEMU always uses 64 KiB). */
+    private long aarch64PageSize(GuestState guest) {
+        Optional<String> info = guest.vmcoreinfo();
+        if (info.isPresent()) {
+            Matcher m = PAGESIZE.matcher(info.get());
+            if (m.find()) {
+                String text = m.group(1);
+                long size;
+                try {
+                    size = Long.parseLong(text);
+                } catch (NumberFormatException e) {
+                    size = -1;
+                }
+                if (size <= 0 || Long.bitCount(size) != 1) {
+                    throw new InvalidInputException("VMCOREINFO has PAGESIZE=" + text + ", which is not a power of"
+                            + " two; the guest's VMCOREINFO is damaged: correct it, or remove the PAGESIZE line to"
+                            + " use guestdump.arch.arm.aarch64-default-page-size");
+                }
+                return size;
+            }
+        }
+        return aarch64DefaultPageSize;
+    }
+
+    /**
+     * Refuses a guest with a byte at or above 4 GiB. Unlike {@link GuestState#hasMemoryAbove4GiB()} (QEMU's x86
+     * class rule, which counts a block ending exactly at 4 GiB), a block whose last byte is 0xffffffff still fits
+     * ELF32: only its start and length are written.
+     */
+    private static void refuseMemoryAbove4GiB(GuestState guest) {
+        Optional<GuestBlock> high = guest.memory().blocks().stream()
+                .filter(b -> Long.compareUnsigned(b.range().end(), FOUR_GIB) > 0)
+                .findFirst();
+        if (high.isEmpty()) {
+            return;
+        }
+        GuestBlock block = high.get();
+        throw new UnsupportedGuestException("32-bit ARM guest has memory block " + block.name() + " "
+                + block.range() + " reaching above 4 GiB, but an EM_ARM vmcore is ELFCLASS32, whose p_paddr field"
+                + " holds 32 bits: the block cannot be described (QEMU 7.2 writes it with its address silently"
+                + " truncated). The check looks at the whole guest, as QEMU decides the ELF class before any"
+                + " --begin/--length filter, so a filter does not avoid it. Run the guest with all RAM below 4 GiB"
+                + " (e.g. at most -m 3G on -M virt, or without highmem), or read the high memory with a raw"
+                + " memory tool such as QMP pmemsave.");
+    }
+
+    @Override
+    public List<CpuNote> cpuNotes(GuestState guest, DumpTarget target) {
+        return switch (guest.machine()) {
+            case MACHINE_AARCH64 -> aarch64Notes(guest);
+            case MACHINE_ARM -> armNotes(guest);
+            default -> throw new UnsupportedGuestException("the arm plugin dumps aarch64 and arm guests, not '"
+                    + guest.machine() + "'");
+        };
+    }
+
+    private static List<CpuNote> aarch64Notes(GuestState guest) {
+        List<CpuNote> table = new ArrayList<>();
+        table.add(new CpuNote("CORE", NoteType.NT_PRSTATUS, NoteGroup.ARCH, Aarch64PrStatus.SIZE,
+                Aarch64PrStatus::write));
+        table.add(new CpuNote("CORE", NoteType.NT_PRFPREG, NoteGroup.ARCH, Aarch64FpsimdState.SIZE,
+                Aarch64FpsimdState::write));
+        Optional<SveConfig> sve = SveConfig.ofGuest(guest.cpus());
+        sve.ifPresent(s -> table.add(new CpuNote("LINUX", NoteType.NT_ARM_SVE, NoteGroup.ARCH,
+                Aarch64SveState.size(s.vq()), (cpu, out) -> Aarch64SveState.write(cpu, s.vq(), s.maxVq(), out))));
+        return List.copyOf(table);
+    }
+
+    private static List<CpuNote> armNotes(GuestState guest) {
+        // QEMU decides VFP per CPU model; all vCPUs share it, so the first decides, as in cpu_get_note_size
+        boolean vfp = ArmVfpState.hasVfp(guest.firstCpu());
+        List<CpuNote> table = new ArrayList<>();
+        table.add(new CpuNote("CORE", NoteType.NT_PRSTATUS, NoteGroup.ARCH, ArmPrStatus.SIZE,
+                (cpu, out) -> ArmPrStatus.write(cpu, vfp, out)));
+        if (vfp) {
+            table.add(new CpuNote("LINUX", NoteType.NT_ARM_VFP, NoteGroup.ARCH, ArmVfpState.SIZE,
+                    ArmVfpState::write));
+        }
+        return List.copyOf(table);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The text itself says which form each vCPU is in: AArch64 ({@code PC=}, {@code Xnn=}) or AArch32
+     * ({@code Rnn=}, {@code PSR=}). AArch32 text fits both machines: a vCPU of an aarch64 guest in AArch32 state
+     * prints exactly like a 32-bit guest's vCPU, so the guest's machine decides what the registers mean.
+     */
+    @Override
+    public List<VcpuState> parseMonitorRegisters(String text, String sourceName) {
+        return ArmMonitorParser.parse(text, sourceName);
+    }
+
+    @Override
+    public Set<String> registerNames(String machine) {
+        return Registers.names(machine);
+    }
+
+    @Override
+    public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
+        return switch (target.machine()) {
+            case Machine.EM_AARCH64 -> decode(notes, target, true);
+            case Machine.EM_ARM -> decode(notes, target, false);
+            default -> throw new IllegalArgumentException("not an ARM vmcore: " + Machine.name(target.machine()));
+        };
+    }
+
+    private static List<VcpuState> decode(List<Note> notes, DumpTarget target, boolean aarch64) {
+        List<Map<String, BigInteger>> cpus = new ArrayList<>();
+        for (int i = 0; i < notes.size(); i++) {
+            Note note = notes.get(i);
+            String where = "note " + i + " (" + note.owner() + " type 0x" + Integer.toHexString(note.type()) + ")";
+            ByteBuffer desc = target.data().wrap(note.desc());
+            Map<String, BigInteger> regs;
+            if (note.owner().equals("CORE") && note.type() == NoteType.NT_PRSTATUS) {
+                // vCPUs follow in index order; pr_pid is not trusted (QEMU's own pid quirks on other arches)
+                expectSize(note, aarch64 ? Aarch64PrStatus.SIZE : ArmPrStatus.SIZE, where);
+                cpus.add(new LinkedHashMap<>(aarch64 ? Aarch64PrStatus.read(desc) : ArmPrStatus.read(desc)));
+                if (target.data() == ElfData.MSB) {
+                    // the dump is big-endian because SCTLR.EE was set: keep that, so a re-dump stays big-endian
+                    cpus.get(cpus.size() - 1).put(aarch64 ? "sctlr_el1" : "sctlr",
+                            BigInteger.ONE.shiftLeft(Registers.SCTLR_EE_BIT));
+                }
+                continue;
+            } else if (aarch64 && note.owner().equals("CORE") && note.type() == NoteType.NT_PRFPREG) {
+                expectSize(note, Aarch64FpsimdState.SIZE, where);
+                regs = Aarch64FpsimdState.read(desc);
+            } else if (aarch64 && note.owner().equals("LINUX") && note.type() == NoteType.NT_ARM_SVE) {
+                regs = Aarch64SveState.read(desc, where);
+            } else if (!aarch64 && note.owner().equals("LINUX") && note.type() == NoteType.NT_ARM_VFP) {
+                expectSize(note, ArmVfpState.SIZE, where);
+                regs = ArmVfpState.read(desc);
+            } else {
+                continue; // not a CPU note of this architecture (QEMU, VMCOREINFO, carried notes)
+            }
+            if (cpus.isEmpty()) {
+                throw new InvalidInputException(where + " comes before any CORE NT_PRSTATUS note; each vCPU's notes"
+                        + " start with its NT_PRSTATUS, so this vmcore's note segment is out of order");
+            }
+            cpus.get(cpus.size() - 1).putAll(regs);
+        }
+        List<VcpuState> states = new ArrayList<>();
+        for (int i = 0; i < cpus.size(); i++) {
+            states.add(new VcpuState(i, cpus.get(i)));
+        }
+        return List.copyOf(states);
+    }
+
+    private static void expectSize(Note note, int size, String where) {
+        if (note.descSize() != size) {
+            throw new InvalidInputException(where + " has n_descsz=" + note.descSize() + ", but the layout QEMU and"
+                    + " Linux use is " + size + " bytes; the vmcore is damaged or not an ARM core file");
+        }
+    }
+}
