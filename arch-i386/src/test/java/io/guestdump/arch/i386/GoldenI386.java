@@ -1,0 +1,103 @@
+package io.guestdump.arch.i386;
+
+import io.guestdump.elf.ElfCodec;
+import io.guestdump.elf.ElfHeader;
+import io.guestdump.elf.Note;
+import io.guestdump.elf.NoteEncoder;
+import io.guestdump.elf.ProgramHeader;
+import io.guestdump.elf.SegmentType;
+import io.guestdump.memory.BlockData;
+import io.guestdump.memory.GuestBlock;
+import io.guestdump.memory.GuestMemory;
+import io.guestdump.memory.PhysRange;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Reads the golden QEMU dumps: the PT_NOTE payload and the guest-physical blocks of {@code info mtree -f}. */
+final class GoldenI386 {
+    private static final Pattern MTREE_BLOCK =
+            Pattern.compile("\\s*([0-9a-f]{16})-([0-9a-f]{16}) \\(prio -?\\d+, (?:ram|rom)\\): (\\S+).*");
+
+    private GoldenI386() {}
+
+    /** The ELF header of a vmcore. */
+    static ElfHeader header(Path elf) throws IOException {
+        return ElfCodec.readHeader(ByteBuffer.wrap(Files.readAllBytes(elf)));
+    }
+
+    /** The bytes of the vmcore's PT_NOTE segment (QEMU 7.2 puts section headers first: phoff comes from e_phoff). */
+    static byte[] noteSegment(Path elf) throws IOException {
+        byte[] file = Files.readAllBytes(elf);
+        ByteBuffer buf = ByteBuffer.wrap(file);
+        ElfHeader h = ElfCodec.readHeader(buf);
+        for (int i = 0; i < h.phnum(); i++) {
+            buf.position(Math.toIntExact(h.phoff() + (long) i * h.phentsize()));
+            ProgramHeader p = ElfCodec.readProgramHeader(buf, h.elfClass());
+            if (p.type() == SegmentType.PT_NOTE) {
+                return Arrays.copyOfRange(file, (int) p.offset(), (int) (p.offset() + p.filesz()));
+            }
+        }
+        throw new AssertionError("no PT_NOTE in " + elf);
+    }
+
+    /** The notes of the vmcore, in file order. */
+    static List<Note> notes(Path elf) throws IOException {
+        return NoteEncoder.decode(noteSegment(elf), header(elf).data());
+    }
+
+    /**
+     * The RAM and ROM sections of the first flat view of {@code info mtree -f} (address space "memory"): QEMU's
+     * guest-physical blocks, backed here by zeros that are never read.
+     */
+    static GuestMemory mtreeBlocks(Path mtree) throws IOException {
+        List<GuestBlock> blocks = new ArrayList<>();
+        boolean inFirstView = false;
+        for (String line : Files.readAllLines(mtree)) {
+            if (line.startsWith("FlatView")) {
+                if (inFirstView) {
+                    break;
+                }
+                inFirstView = true;
+                continue;
+            }
+            Matcher m = MTREE_BLOCK.matcher(line);
+            if (inFirstView && m.matches()) {
+                long start = Long.parseUnsignedLong(m.group(1), 16);
+                long end = Long.parseUnsignedLong(m.group(2), 16) + 1;
+                blocks.add(new GuestBlock(new PhysRange(start, end), new Unread(end - start), m.group(3)));
+            }
+        }
+        return new GuestMemory(blocks);
+    }
+
+    /** One small block at 0, for tests where memory layout does not matter. */
+    static GuestMemory smallMemory() {
+        return new GuestMemory(List.of(new GuestBlock(new PhysRange(0, 4096), new Unread(4096), "ram")));
+    }
+
+    /** Block data of a given size that tests never read. */
+    static final class Unread implements BlockData {
+        private final long size;
+
+        Unread(long size) {
+            this.size = size;
+        }
+
+        @Override
+        public long size() {
+            return size;
+        }
+
+        @Override
+        public void read(long offset, ByteBuffer dst) {
+            throw new UnsupportedOperationException("describe() must not read guest memory");
+        }
+    }
+}
