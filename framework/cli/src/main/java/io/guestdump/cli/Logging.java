@@ -13,6 +13,8 @@ final class Logging {
         }
         setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "warn");
         setIfAbsent("org.slf4j.simpleLogger.logFile", "System.err");
+        // PF4J logs a stack trace for every jar it cannot load; the registry reports those in one line each
+        setIfAbsent("org.slf4j.simpleLogger.log.org.pf4j", verbose ? "debug" : "off");
         setIfAbsent("org.slf4j.simpleLogger.showThreadName", "false");
         setIfAbsent("org.slf4j.simpleLogger.levelInBrackets", "true");
     }

@@ -79,9 +79,23 @@ public final class ArchitectureRegistry implements AutoCloseable {
     public static ArchitectureRegistry load(List<Path> dirs, List<String> disabled, Config userConfig) {
         List<Path> existing = dirs.stream().filter(Files::isDirectory).toList();
         ContextFactory factory = new ContextFactory(userConfig);
+        List<String> problems = new ArrayList<>();
         DefaultPluginManager manager = new DefaultPluginManager(existing) {
             {
                 setResolveRecoveryStrategy(ResolveRecoveryStrategy.IGNORE_PLUGIN_AND_CONTINUE);
+            }
+
+            @Override
+            protected PluginWrapper loadPluginFromPath(Path pluginPath) {
+                try {
+                    return super.loadPluginFromPath(pluginPath);
+                } catch (RuntimeException e) {
+                    String msg = "plugin jar " + pluginPath + " cannot be loaded: " + rootMessage(e)
+                            + "; the other plugins still load. Remove or replace the file.";
+                    LOG.warn(msg);
+                    problems.add(msg);
+                    throw e;
+                }
             }
 
             @Override
@@ -96,7 +110,6 @@ public final class ArchitectureRegistry implements AutoCloseable {
         };
         factory.manager = manager;
         manager.setSystemVersion(SYSTEM_VERSION);
-        List<String> problems = new ArrayList<>();
         if (!existing.isEmpty()) {
             manager.loadPlugins();
             for (String id : disabled) {
@@ -126,6 +139,14 @@ public final class ArchitectureRegistry implements AutoCloseable {
             }
         }
         return new ArchitectureRegistry(manager, loaded, problems);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() != null ? t.getMessage() : t.toString();
     }
 
     private static Path sourceOf(Class<?> type) {
