@@ -10,6 +10,15 @@ import java.util.Optional;
  * @param begin     QEMU's {@code begin}: first guest-physical address to dump
  * @param length    QEMU's {@code length}: bytes to dump from {@code begin}
  * @param overwrite replace an existing output file
+ * @param paging    build the PT_LOADs from the guest's page tables (the plugin's walker)
+ * @param format    the output format name: {@code elf}, or a kdump variant
  */
 public record DumpRequest(Optional<String> source, String output, Optional<Long> begin, Optional<Long> length,
-        boolean overwrite) {}
+        boolean overwrite, boolean paging, String format) {
+
+    /** An ELF dump without paging. */
+    public DumpRequest(Optional<String> source, String output, Optional<Long> begin, Optional<Long> length,
+            boolean overwrite) {
+        this(source, output, begin, length, overwrite, false, "elf");
+    }
+}

@@ -4,6 +4,8 @@ import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VmcoreWriteException;
 import io.guestdump.core.config.DumpSettings;
 import io.guestdump.core.notes.NoteSegmentBuilder;
@@ -12,33 +14,44 @@ import io.guestdump.core.source.GuestSource;
 import io.guestdump.core.source.LoadedGuest;
 import io.guestdump.core.source.SnapshotSource;
 import io.guestdump.core.source.SourceSpec;
+import io.guestdump.core.vmcore.DumpFormat;
+import io.guestdump.core.vmcore.ElfFormat;
+import io.guestdump.core.vmcore.MappingPlanner;
 import io.guestdump.core.vmcore.OutputTarget;
 import io.guestdump.core.vmcore.ProgressListener;
-import io.guestdump.core.vmcore.VmcoreLayout;
-import io.guestdump.core.vmcore.VmcoreWriter;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteEncoder;
 import io.guestdump.memory.GuestBlock;
 import io.guestdump.memory.MemoryMapping;
 import io.guestdump.memory.PhysRange;
 import java.io.IOException;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The library entry point: a {@link DumpRequest} in, a vmcore out. */
-public final class GuestDump implements AutoCloseable {
+/**
+ * The library entry point: a {@link DumpRequest} in, a vmcore out. A dump is prepared completely (guest, target,
+ * notes, memory, mappings) and checked by its format before the output file is created.
+ */
+public final class GuestDump {
     private static final Logger LOG = LoggerFactory.getLogger(GuestDump.class);
 
     private final DumpSettings settings;
     private final ArchitectureRegistry registry;
+    private final Map<String, DumpFormat> formats = new LinkedHashMap<>();
 
     /** Uses an already loaded registry (the caller closes it). */
     public GuestDump(DumpSettings settings, ArchitectureRegistry registry) {
         this.settings = settings;
         this.registry = registry;
+        register(new ElfFormat());
+    }
+
+    private void register(DumpFormat format) {
+        formats.put(format.name(), format);
     }
 
     /** The loaded plugins. */
@@ -46,53 +59,68 @@ public final class GuestDump implements AutoCloseable {
         return registry;
     }
 
+    /** The names {@code --format} accepts. */
+    public List<String> formatNames() {
+        return List.copyOf(formats.keySet());
+    }
+
     /** Dumps the requested guest. Validation happens before the output file is created. */
     public DumpResult dump(DumpRequest request, ProgressListener progress) {
         long t0 = System.nanoTime();
+        DumpFormat format = formats.get(request.format());
+        if (format == null) {
+            throw new InvalidInputException("--format " + request.format() + " is not one of " + formatNames());
+        }
         Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
         GuestSource source = request.source().map(SourceSpec::parse)
                 .orElseGet(() -> new SnapshotSource(settings.defaultSource()));
         try (LoadedGuest guest = source.open(registry)) {
-            GuestState state = guest.state();
-            ArchitectureSupport arch = guest.arch().arch();
-            DumpTarget target = arch.describe(state);
-            List<CpuNote> table = arch.cpuNotes(state, target);
-            String vmcoreinfo = settings.writeVmcoreinfo() ? state.vmcoreinfo().orElse(null) : null;
-            List<Note> notes = NoteSegmentBuilder.build(table, state.cpus(), target, vmcoreinfo,
-                    guest.carriedNotes());
-            byte[] noteBytes = NoteEncoder.encode(notes, target.data());
-
-            List<GuestBlock> blocks = DumpFilter.apply(state.memory().blocks(), window);
-            List<MemoryMapping> mappings = new ArrayList<>(blocks.size());
-            for (GuestBlock b : blocks) {
-                mappings.add(new MemoryMapping(b.range().start(), b.range().start(), b.range().length()));
-            }
-            VmcoreLayout layout = VmcoreLayout.plan(target, noteBytes.length, mappings, blocks);
-            LOG.debug("{}: {} vCPUs, {} notes, {} loads, {} bytes", source.describe(), state.cpus().size(),
-                    notes.size(), mappings.size(), layout.fileSize());
-
+            PreparedDump prepared = prepare(guest, window, request.paging());
+            format.check(prepared);
+            LOG.debug("{}: {} vCPUs, {} notes, {} mappings", source.describe(), guest.state().cpus().size(),
+                    prepared.notes().size(), prepared.mappings().size());
             try (OutputTarget out = OutputTarget.open(request.output(),
                     request.overwrite() || settings.overwrite(), settings.fsync())) {
+                long size;
                 try {
-                    VmcoreWriter.write(layout, noteBytes, out.channel(), progress);
+                    size = format.write(prepared, out.channel(), out.path() != null, progress);
                     out.commit();
                 } catch (IOException e) {
                     throw new VmcoreWriteException("dump: failed to write " + describe(out), e);
                 }
-                long memory = blocks.stream().mapToLong(b -> b.range().length()).sum();
-                return new DumpResult(out.path(), source.describe(), state.machine(), target, state.cpus().size(),
-                        notes.size(), mappings.size(), memory, layout.fileSize(),
-                        vmcoreinfo == null ? null : guest.vmcoreinfoOrigin(), System.nanoTime() - t0);
+                GuestState state = guest.state();
+                return new DumpResult(out.path(), source.describe(), state.machine(), prepared.target(),
+                        state.cpus().size(), prepared.notes().size(), prepared.mappings().size(),
+                        prepared.memoryBytes(), size,
+                        prepared.vmcoreinfo() == null ? null : guest.vmcoreinfoOrigin(), System.nanoTime() - t0);
             }
         }
     }
 
-    private static String describe(OutputTarget out) {
-        return out.path() == null ? "standard output" : out.path().toString();
+    /** Decides everything about a dump of an opened guest; writes nothing. */
+    public PreparedDump prepare(LoadedGuest guest, Optional<PhysRange> window, boolean paging) {
+        GuestState state = guest.state();
+        ArchitectureSupport arch = guest.arch().arch();
+        DumpTarget target = arch.describe(state);
+        List<CpuNote> table = arch.cpuNotes(state, target);
+        String vmcoreinfo = settings.writeVmcoreinfo() ? state.vmcoreinfo().orElse(null) : null;
+        List<Note> notes = NoteSegmentBuilder.build(table, state.cpus(), target, vmcoreinfo, guest.carriedNotes());
+        byte[] noteBytes = NoteEncoder.encode(notes, target.data());
+        List<GuestBlock> blocks = DumpFilter.apply(state.memory().blocks(), window);
+        List<MemoryMapping> mappings;
+        if (paging) {
+            if (arch.pageTableWalker().isEmpty()) {
+                throw new UnsupportedGuestException("--paging: the " + guest.arch().pluginId() + " plugin has no "
+                        + "page-table walker for " + state.machine() + " guests; dump without --paging");
+            }
+            throw new UnsupportedGuestException("--paging is not supported by this build's framework");
+        } else {
+            mappings = MappingPlanner.simple(blocks);
+        }
+        return new PreparedDump(guest, target, notes, noteBytes, blocks, mappings, vmcoreinfo);
     }
 
-    @Override
-    public void close() {
-        registry.close();
+    private static String describe(OutputTarget out) {
+        return out.path() == null ? "standard output" : out.path().toString();
     }
 }

@@ -1,0 +1,29 @@
+package io.guestdump.core;
+
+import io.guestdump.arch.api.DumpTarget;
+import io.guestdump.core.source.LoadedGuest;
+import io.guestdump.elf.Note;
+import io.guestdump.memory.GuestBlock;
+import io.guestdump.memory.MemoryMapping;
+import java.util.List;
+
+/**
+ * Everything decided before the first byte is written, whatever the output format: the guest, what its plugin
+ * decided, the notes, the memory to store and the mappings that describe it.
+ *
+ * @param guest      the opened guest (its plugin, its state)
+ * @param target     class, byte order, machine, page size
+ * @param notes      the notes in file order
+ * @param noteBytes  the notes encoded in the target's byte order
+ * @param blocks     the guest-physical memory to store, ascending, already filtered
+ * @param mappings   the PT_LOADs (simple mode: one per block; paging mode: the page-table walk's)
+ * @param vmcoreinfo the VMCOREINFO text written, or null
+ */
+public record PreparedDump(LoadedGuest guest, DumpTarget target, List<Note> notes, byte[] noteBytes,
+        List<GuestBlock> blocks, List<MemoryMapping> mappings, String vmcoreinfo) {
+
+    /** Guest bytes stored. */
+    public long memoryBytes() {
+        return blocks.stream().mapToLong(b -> b.range().length()).sum();
+    }
+}

@@ -1,0 +1,32 @@
+package io.guestdump.core.vmcore;
+
+import io.guestdump.core.PreparedDump;
+import java.io.IOException;
+import java.nio.channels.WritableByteChannel;
+
+/** The ELF vmcore: planned by {@link VmcoreLayout}, streamed by {@link VmcoreWriter}. */
+public final class ElfFormat implements DumpFormat {
+
+    @Override
+    public String name() {
+        return "elf";
+    }
+
+    @Override
+    public void check(PreparedDump dump) {
+        plan(dump);
+    }
+
+    @Override
+    public long write(PreparedDump dump, WritableByteChannel out, boolean seekable, ProgressListener progress)
+            throws IOException {
+        VmcoreLayout layout = plan(dump);
+        VmcoreWriter.write(layout, dump.noteBytes(), out, progress);
+        return layout.fileSize();
+    }
+
+    /** The layout of this dump. */
+    public static VmcoreLayout plan(PreparedDump dump) {
+        return VmcoreLayout.plan(dump.target(), dump.noteBytes().length, dump.mappings(), dump.blocks());
+    }
+}
