@@ -123,7 +123,9 @@ public final class VmcoreFile implements Closeable {
                     + size + " bytes); the file is truncated or corrupt");
         }
         List<ProgramHeader> phdrs = new ArrayList<>((int) Math.min(phnum, 1 << 16));
-        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(tableBytes, 1 << 20)).order(h.data().order());
+        // whole entries per read: a chunk boundary inside an entry would lose it
+        int chunk = (int) Math.min(tableBytes, (long) ((1 << 20) / c.phdrSize()) * c.phdrSize());
+        ByteBuffer buf = ByteBuffer.allocate(chunk).order(h.data().order());
         long pos = h.phoff();
         long left = tableBytes;
         while (left > 0) {
