@@ -1,5 +1,6 @@
 package io.guestdump.arch.i386;
 
+import io.guestdump.testkit.GoldenVmcore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -77,7 +78,7 @@ class I386ArchitectureTest {
         List<GuestBlock> blocks = new ArrayList<>();
         for (int i = 0; i < startEnd.length; i += 2) {
             long len = startEnd[i + 1] - startEnd[i];
-            blocks.add(new GuestBlock(new PhysRange(startEnd[i], startEnd[i + 1]), new GoldenI386.Unread(len), "b" + i));
+            blocks.add(new GuestBlock(new PhysRange(startEnd[i], startEnd[i + 1]), new GoldenVmcore.Unread(len), "b" + i));
         }
         return new GuestMemory(blocks);
     }

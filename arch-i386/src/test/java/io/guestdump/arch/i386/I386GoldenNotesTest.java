@@ -1,5 +1,6 @@
 package io.guestdump.arch.i386;
 
+import io.guestdump.testkit.GoldenVmcore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -42,7 +43,7 @@ class I386GoldenNotesTest {
     void noteSegmentEqualsQemu72ByteForByte() throws Exception {
         Path dir = GoldenFiles.require("i386");
         Path elf = GoldenFiles.require("i386", "qemu-filter-odd.elf");
-        List<Note> golden = GoldenI386.notes(elf);
+        List<Note> golden = GoldenVmcore.notes(elf);
         Note last = golden.get(golden.size() - 1);
         assertEquals("VMCOREINFO", last.owner());
         String vmcoreinfo = new String(last.desc(), StandardCharsets.UTF_8);
@@ -52,25 +53,25 @@ class I386GoldenNotesTest {
         }
         I386Architecture arch = defaultArch();
         List<VcpuState> cpus = goldenCpus(arch, dir);
-        GuestState guest = new GuestState("i386", GoldenI386.mtreeBlocks(dir.resolve("info-mtree-f.txt")), cpus,
+        GuestState guest = new GuestState("i386", GoldenVmcore.mtreeBlocks(dir.resolve("info-mtree-f.txt")), cpus,
                 Map.of(), Optional.of(vmcoreinfo));
 
         DumpTarget target = arch.describe(guest);
-        ElfHeader header = GoldenI386.header(elf);
+        ElfHeader header = GoldenVmcore.header(elf);
         assertEquals(new DumpTarget(Machine.EM_386, ElfClass.ELF64, ElfData.LSB, 4096), target,
                 "pc.bios ends exactly at 4 GiB, so QEMU upgrades the EM_386 dump to ELF64");
         assertEquals(header.machine(), target.machine());
         assertEquals(header.elfClass(), target.elfClass());
 
         List<Note> notes = NoteSegmentBuilder.build(arch.cpuNotes(guest, target), cpus, target, vmcoreinfo, List.of());
-        Bytes.assertSameBytes(GoldenI386.noteSegment(elf), NoteEncoder.encode(notes, target.data()),
+        Bytes.assertSameBytes(GoldenVmcore.noteSegment(elf), NoteEncoder.encode(notes, target.data()),
                 "PT_NOTE of the i386 golden guest");
     }
 
     @Test
     void qemuOwnNotesDecodeToTheMonitorRegisters() throws Exception {
         Path dir = GoldenFiles.require("i386");
-        List<Note> golden = GoldenI386.notes(GoldenFiles.require("i386", "qemu-filter-odd.elf"));
+        List<Note> golden = GoldenVmcore.notes(GoldenFiles.require("i386", "qemu-filter-odd.elf"));
         I386Architecture arch = defaultArch();
         List<VcpuState> expected = goldenCpus(arch, dir);
         List<VcpuState> decoded = arch.decodeNotes(golden.subList(0, golden.size() - 1),

@@ -60,20 +60,9 @@ final class S390xFixtures {
         return NoteEncoder.encode(notes(cpus), target().data());
     }
 
-    /** The PT_NOTE payload of a QEMU vmcore (QEMU 7.2 puts section headers first: e_phoff comes from the header). */
+    /** The PT_NOTE payload of a QEMU vmcore. */
     static byte[] ptNote(Path vmcore) throws IOException {
-        byte[] file = Files.readAllBytes(vmcore);
-        ByteBuffer in = ByteBuffer.wrap(file);
-        ElfHeader h = ElfCodec.readHeader(in);
-        for (int i = 0; i < h.phnum(); i++) {
-            in.position(Math.toIntExact(h.phoff() + (long) i * h.phentsize()));
-            ProgramHeader p = ElfCodec.readProgramHeader(in, h.elfClass());
-            if (p.type() == SegmentType.PT_NOTE) {
-                int from = Math.toIntExact(p.offset());
-                return Arrays.copyOfRange(file, from, Math.toIntExact(from + p.filesz()));
-            }
-        }
-        throw new AssertionError("no PT_NOTE in " + vmcore);
+        return io.guestdump.testkit.GoldenVmcore.noteSegment(vmcore);
     }
 
     /** Offset in the segment of vCPU {@code cpu}'s note number {@code note} descriptor (0 = NT_PRSTATUS). */

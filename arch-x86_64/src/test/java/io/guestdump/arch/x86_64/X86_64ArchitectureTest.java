@@ -1,5 +1,6 @@
 package io.guestdump.arch.x86_64;
 
+import io.guestdump.testkit.GoldenVmcore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -52,7 +53,7 @@ class X86_64ArchitectureTest {
 
     static GuestMemory blockEndingAt(long end) {
         return new GuestMemory(List.of(
-                new GuestBlock(new PhysRange(end - 4096, end), new GoldenX86.Unread(4096), "ram")));
+                new GuestBlock(new PhysRange(end - 4096, end), new GoldenVmcore.Unread(4096), "ram")));
     }
 
     @Test
@@ -65,7 +66,7 @@ class X86_64ArchitectureTest {
 
     @Test
     void aLongModeGuestGetsElf64X86_64AndTheX86_64PrStatus() {
-        GuestState g = guest(GoldenX86.smallMemory(), longMode(0), longMode(1));
+        GuestState g = guest(GoldenVmcore.smallMemory(), longMode(0), longMode(1));
         DumpTarget t = ARCH.describe(g);
         assertEquals(new DumpTarget(Machine.EM_X86_64, ElfClass.ELF64, ElfData.LSB, 4096), t);
         List<CpuNote> table = ARCH.cpuNotes(g, t);
@@ -82,7 +83,7 @@ class X86_64ArchitectureTest {
 
     @Test
     void a32BitModeGuestGetsEm386Elf32AndTheI386PrStatus() {
-        GuestState g = guest(GoldenX86.smallMemory(), protectedMode(0), protectedMode(1));
+        GuestState g = guest(GoldenVmcore.smallMemory(), protectedMode(0), protectedMode(1));
         DumpTarget t = ARCH.describe(g);
         assertEquals(new DumpTarget(Machine.EM_386, ElfClass.ELF32, ElfData.LSB, 4096), t);
         List<CpuNote> table = ARCH.cpuNotes(g, t);
@@ -92,13 +93,13 @@ class X86_64ArchitectureTest {
 
     @Test
     void theFirstVcpuAloneDecides() {
-        GuestState g = guest(GoldenX86.smallMemory(), protectedMode(0), longMode(1));
+        GuestState g = guest(GoldenVmcore.smallMemory(), protectedMode(0), longMode(1));
         DumpTarget t = ARCH.describe(g);
         assertEquals(Machine.EM_386, t.machine());
         List<Note> notes = NoteSegmentBuilder.build(ARCH.cpuNotes(g, t), g.cpus(), t, null, List.of());
         assertEquals(List.of(144, 144, 440, 440), notes.stream().map(Note::descSize).toList());
 
-        GuestState g2 = guest(GoldenX86.smallMemory(), longMode(0), protectedMode(1));
+        GuestState g2 = guest(GoldenVmcore.smallMemory(), longMode(0), protectedMode(1));
         assertEquals(Machine.EM_X86_64, ARCH.describe(g2).machine());
     }
 
@@ -114,7 +115,7 @@ class X86_64ArchitectureTest {
     void qemuCpuStateNoteFalseLeavesOnlyPrStatus() {
         X86_64Architecture off = new X86_64Architecture(
                 new ArchContext(ConfigFactory.parseString("qemu-cpu-state-note = false")));
-        GuestState g = guest(GoldenX86.smallMemory(), longMode(0), longMode(1));
+        GuestState g = guest(GoldenVmcore.smallMemory(), longMode(0), longMode(1));
         DumpTarget t = off.describe(g);
         List<CpuNote> table = off.cpuNotes(g, t);
         assertEquals(1, table.size());
@@ -142,7 +143,7 @@ class X86_64ArchitectureTest {
         assertFalse(names.contains("cr1"));
         assertFalse(names.contains("orig_rax"));
         assertFalse(names.contains("eax"));
-        GuestState g = guest(GoldenX86.smallMemory(), longMode(0));
+        GuestState g = guest(GoldenVmcore.smallMemory(), longMode(0));
         DumpTarget t = ARCH.describe(g);
         List<Note> notes = NoteSegmentBuilder.build(ARCH.cpuNotes(g, t), g.cpus(), t, null, List.of());
         assertTrue(names.containsAll(ARCH.decodeNotes(notes, t).get(0).registers().keySet()));
@@ -185,7 +186,7 @@ class X86_64ArchitectureTest {
                     boolean lma = lmaBit == 1;
                     VcpuState c0 = random(0, a, lma);
                     VcpuState c1 = random(1, b, lma);
-                    GuestState g = guest(GoldenX86.smallMemory(), c0, c1);
+                    GuestState g = guest(GoldenVmcore.smallMemory(), c0, c1);
                     DumpTarget t = ARCH.describe(g);
                     List<Note> notes = NoteSegmentBuilder.build(ARCH.cpuNotes(g, t), g.cpus(), t, null, List.of());
                     List<VcpuState> back = ARCH.decodeNotes(notes, t);
@@ -207,7 +208,7 @@ class X86_64ArchitectureTest {
                 new ArchContext(ConfigFactory.parseString("qemu-cpu-state-note = false")));
         qt().forAll(lists().of(longs().all()).ofSize(noteRegisters().size())).checkAssert(values -> {
             VcpuState c = random(0, values, false);
-            GuestState g = guest(GoldenX86.smallMemory(), c);
+            GuestState g = guest(GoldenVmcore.smallMemory(), c);
             DumpTarget t = off.describe(g);
             List<Note> notes = NoteSegmentBuilder.build(off.cpuNotes(g, t), g.cpus(), t, null, List.of());
             VcpuState back = off.decodeNotes(notes, t).get(0);
@@ -223,7 +224,7 @@ class X86_64ArchitectureTest {
 
     @Test
     void aPre2018QemuNoteOf432BytesDecodesWithoutKernelGsBase() {
-        GuestState g = guest(GoldenX86.smallMemory(), longMode(0));
+        GuestState g = guest(GoldenVmcore.smallMemory(), longMode(0));
         DumpTarget t = ARCH.describe(g);
         List<Note> notes = NoteSegmentBuilder.build(ARCH.cpuNotes(g, t), g.cpus(), t, null, List.of());
         byte[] old = Arrays.copyOf(notes.get(1).desc(), 432);
@@ -235,7 +236,7 @@ class X86_64ArchitectureTest {
 
     @Test
     void damagedNotesAreRefusedWithTheReason() {
-        GuestState g = guest(GoldenX86.smallMemory(), longMode(0), longMode(1));
+        GuestState g = guest(GoldenVmcore.smallMemory(), longMode(0), longMode(1));
         DumpTarget t = ARCH.describe(g);
         List<Note> notes = NoteSegmentBuilder.build(ARCH.cpuNotes(g, t), g.cpus(), t, null, List.of());
         InvalidInputException e = assertThrows(InvalidInputException.class,
@@ -256,7 +257,7 @@ class X86_64ArchitectureTest {
     @Test
     void aValueWiderThanItsFieldIsRefusedNotTruncated() {
         VcpuState wide = longMode(0).with(Map.of("rax", BigInteger.ONE.shiftLeft(64)));
-        GuestState g = guest(GoldenX86.smallMemory(), wide);
+        GuestState g = guest(GoldenVmcore.smallMemory(), wide);
         DumpTarget t = ARCH.describe(g);
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> NoteSegmentBuilder.build(ARCH.cpuNotes(g, t), g.cpus(), t, null, List.of()));
@@ -267,7 +268,7 @@ class X86_64ArchitectureTest {
     void prPidIsTheVcpuIndexPlusOneAndDecodesBackToTheIndex() {
         VcpuState c = longMode(0);
         VcpuState c5 = new VcpuState(5, c.registers());
-        GuestState g = guest(GoldenX86.smallMemory(), c, c5);
+        GuestState g = guest(GoldenVmcore.smallMemory(), c, c5);
         DumpTarget t = ARCH.describe(g);
         List<Note> notes = NoteSegmentBuilder.build(ARCH.cpuNotes(g, t), g.cpus(), t, null, List.of());
         assertEquals(6, ElfData.LSB.wrap(notes.get(1).desc()).getInt(X86_64PrStatus.PID_OFFSET));

@@ -1,5 +1,6 @@
 package io.guestdump.arch.x86_64;
 
+import io.guestdump.testkit.GoldenVmcore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.typesafe.config.ConfigFactory;
@@ -60,17 +61,17 @@ class X86_64GoldenNotesTest {
     void noteSegmentEqualsQemu72ByteForByte() throws Exception {
         Path dir = GoldenFiles.require("x86_64");
         Path elf = GoldenFiles.require("x86_64", "qemu-filter-odd.elf");
-        List<Note> golden = GoldenX86.notes(elf);
+        List<Note> golden = GoldenVmcore.notes(elf);
         X86_64Architecture arch = defaultArch();
         List<VcpuState> cpus = goldenCpus(arch, dir, golden);
         String vmcoreinfo = vmcoreinfo(golden);
-        GuestState guest = new GuestState("x86_64", GoldenX86.smallMemory(), cpus, Map.of(), Optional.of(vmcoreinfo));
+        GuestState guest = new GuestState("x86_64", GoldenVmcore.smallMemory(), cpus, Map.of(), Optional.of(vmcoreinfo));
 
         DumpTarget target = arch.describe(guest);
         assertEquals(new DumpTarget(Machine.EM_X86_64, ElfClass.ELF64, ElfData.LSB, 4096), target);
 
         List<Note> notes = NoteSegmentBuilder.build(arch.cpuNotes(guest, target), cpus, target, vmcoreinfo, List.of());
-        Bytes.assertSameBytes(GoldenX86.noteSegment(elf), NoteEncoder.encode(notes, target.data()),
+        Bytes.assertSameBytes(GoldenVmcore.noteSegment(elf), NoteEncoder.encode(notes, target.data()),
                 "PT_NOTE of the x86_64 golden guest");
     }
 
@@ -80,21 +81,21 @@ class X86_64GoldenNotesTest {
         X86_64Architecture arch = defaultArch();
         List<VcpuState> cpus = arch.parseMonitorRegisters(
                 Files.readString(dir.resolve("info-registers-a.txt")), "info-registers-a.txt");
-        GuestState guest = new GuestState("x86_64", GoldenX86.mtreeBlocks(dir.resolve("info-mtree-f.txt")), cpus,
+        GuestState guest = new GuestState("x86_64", GoldenVmcore.mtreeBlocks(dir.resolve("info-mtree-f.txt")), cpus,
                 Map.of(), Optional.empty());
         DumpTarget target = arch.describe(guest);
         assertEquals(Machine.EM_X86_64, target.machine());
         assertEquals(ElfClass.ELF64, target.elfClass());
         assertEquals(ElfData.LSB, target.data());
         assertEquals(4096, target.pageSize());
-        assertEquals(GoldenX86.header(GoldenFiles.require("x86_64", "qemu-filter-odd.elf")).machine(),
+        assertEquals(GoldenVmcore.header(GoldenFiles.require("x86_64", "qemu-filter-odd.elf")).machine(),
                 target.machine());
     }
 
     @Test
     void qemuOwnNotesDecodeToTheMonitorRegisters() throws Exception {
         Path dir = GoldenFiles.require("x86_64");
-        List<Note> golden = GoldenX86.notes(GoldenFiles.require("x86_64", "qemu-filter-odd.elf"));
+        List<Note> golden = GoldenVmcore.notes(GoldenFiles.require("x86_64", "qemu-filter-odd.elf"));
         X86_64Architecture arch = defaultArch();
         List<VcpuState> expected = goldenCpus(arch, dir, golden);
         List<VcpuState> decoded = arch.decodeNotes(golden.subList(0, golden.size() - 1),

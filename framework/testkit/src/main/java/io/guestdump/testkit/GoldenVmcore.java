@@ -1,4 +1,4 @@
-package io.guestdump.arch.i386;
+package io.guestdump.testkit;
 
 import io.guestdump.elf.ElfCodec;
 import io.guestdump.elf.ElfHeader;
@@ -20,20 +20,20 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Reads the golden QEMU dumps: the PT_NOTE payload and the guest-physical blocks of {@code info mtree -f}. */
-final class GoldenI386 {
+/** Reads vmcores in tests (the golden QEMU dumps included): the PT_NOTE payload and the guest-physical blocks of {@code info mtree -f}. */
+public final class GoldenVmcore {
     private static final Pattern MTREE_BLOCK =
             Pattern.compile("\\s*([0-9a-f]{16})-([0-9a-f]{16}) \\(prio -?\\d+, (?:ram|rom)\\): (\\S+).*");
 
-    private GoldenI386() {}
+    private GoldenVmcore() {}
 
     /** The ELF header of a vmcore. */
-    static ElfHeader header(Path elf) throws IOException {
+    public static ElfHeader header(Path elf) throws IOException {
         return ElfCodec.readHeader(ByteBuffer.wrap(Files.readAllBytes(elf)));
     }
 
     /** The bytes of the vmcore's PT_NOTE segment (QEMU 7.2 puts section headers first: phoff comes from e_phoff). */
-    static byte[] noteSegment(Path elf) throws IOException {
+    public static byte[] noteSegment(Path elf) throws IOException {
         byte[] file = Files.readAllBytes(elf);
         ByteBuffer buf = ByteBuffer.wrap(file);
         ElfHeader h = ElfCodec.readHeader(buf);
@@ -48,7 +48,7 @@ final class GoldenI386 {
     }
 
     /** The notes of the vmcore, in file order. */
-    static List<Note> notes(Path elf) throws IOException {
+    public static List<Note> notes(Path elf) throws IOException {
         return NoteEncoder.decode(noteSegment(elf), header(elf).data());
     }
 
@@ -56,7 +56,7 @@ final class GoldenI386 {
      * The RAM and ROM sections of the first flat view of {@code info mtree -f} (address space "memory"): QEMU's
      * guest-physical blocks, backed here by zeros that are never read.
      */
-    static GuestMemory mtreeBlocks(Path mtree) throws IOException {
+    public static GuestMemory mtreeBlocks(Path mtree) throws IOException {
         List<GuestBlock> blocks = new ArrayList<>();
         boolean inFirstView = false;
         for (String line : Files.readAllLines(mtree)) {
@@ -78,15 +78,15 @@ final class GoldenI386 {
     }
 
     /** One small block at 0, for tests where memory layout does not matter. */
-    static GuestMemory smallMemory() {
+    public static GuestMemory smallMemory() {
         return new GuestMemory(List.of(new GuestBlock(new PhysRange(0, 4096), new Unread(4096), "ram")));
     }
 
     /** Block data of a given size that tests never read. */
-    static final class Unread implements BlockData {
+    public static final class Unread implements BlockData {
         private final long size;
 
-        Unread(long size) {
+        public Unread(long size) {
             this.size = size;
         }
 
