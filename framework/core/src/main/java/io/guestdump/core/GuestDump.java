@@ -4,6 +4,7 @@ import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.VmcoreWriteException;
 import io.guestdump.core.config.DumpSettings;
 import io.guestdump.core.notes.NoteSegmentBuilder;
@@ -12,6 +13,7 @@ import io.guestdump.core.source.GuestSource;
 import io.guestdump.core.source.LoadedGuest;
 import io.guestdump.core.source.SnapshotSource;
 import io.guestdump.core.source.SourceSpec;
+import io.guestdump.core.source.VmcoreinfoScanner;
 import io.guestdump.core.vmcore.OutputTarget;
 import io.guestdump.core.vmcore.ProgressListener;
 import io.guestdump.core.vmcore.VmcoreLayout;
@@ -54,6 +56,13 @@ public final class GuestDump implements AutoCloseable {
                 .orElseGet(() -> new SnapshotSource(settings.defaultSource()));
         try (LoadedGuest guest = source.open(registry)) {
             GuestState state = guest.state();
+            String vmcoreinfoOrigin = guest.vmcoreinfoOrigin();
+            Optional<VmcoreinfoScanner.Found> found = scanForVmcoreinfo(state, source);
+            if (found.isPresent()) {
+                state = new GuestState(state.machine(), state.memory(), state.cpus(), state.properties(),
+                        Optional.of(found.get().text()));
+                vmcoreinfoOrigin = found.get().origin();
+            }
             ArchitectureSupport arch = guest.arch().arch();
             DumpTarget target = arch.describe(state);
             List<CpuNote> table = arch.cpuNotes(state, target);
@@ -82,8 +91,27 @@ public final class GuestDump implements AutoCloseable {
                 long memory = blocks.stream().mapToLong(b -> b.range().length()).sum();
                 return new DumpResult(out.path(), source.describe(), state.machine(), target, state.cpus().size(),
                         notes.size(), mappings.size(), memory, layout.fileSize(),
-                        vmcoreinfo == null ? null : guest.vmcoreinfoOrigin(), System.nanoTime() - t0);
+                        vmcoreinfo == null ? null : vmcoreinfoOrigin, System.nanoTime() - t0);
             }
+        }
+    }
+
+    /**
+     * The guest's VMCOREINFO note found in its memory, when the source carries none and the settings ask for it
+     * ({@code guestdump.notes.vmcoreinfo-scan}).
+     */
+    private Optional<VmcoreinfoScanner.Found> scanForVmcoreinfo(GuestState state, GuestSource source) {
+        if (state.vmcoreinfo().isPresent() || !settings.writeVmcoreinfo() || !settings.vmcoreinfoScan()) {
+            return Optional.empty();
+        }
+        try {
+            Optional<VmcoreinfoScanner.Found> found = VmcoreinfoScanner.find(state.memory());
+            found.ifPresent(f -> LOG.debug("{}: VMCOREINFO {}", source.describe(), f.origin()));
+            return found;
+        } catch (IOException e) {
+            throw new InvalidInputException(source.describe() + ": cannot read guest memory while looking for "
+                    + "VMCOREINFO: " + e.getMessage() + "; set guestdump.notes.vmcoreinfo-scan = false to skip "
+                    + "the search", e);
         }
     }
 
