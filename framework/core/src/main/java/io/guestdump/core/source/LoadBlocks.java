@@ -121,7 +121,7 @@ public final class LoadBlocks {
         int z = 0;
         for (Group g : groups) {
             while (z < zeros.size() && Long.compareUnsigned(zeros.get(z).start(), g.start) < 0) {
-                blocks.add(zeroBlock(zeros.get(z++)));
+                blocks.add(zeroBlock(zeros.get(z++), where));
             }
             Zeros tail = null;
             Part last = g.parts.get(g.parts.size() - 1);
@@ -131,9 +131,22 @@ public final class LoadBlocks {
             blocks.add(block(file, g, tail));
         }
         while (z < zeros.size()) {
-            blocks.add(zeroBlock(zeros.get(z++)));
+            blocks.add(zeroBlock(zeros.get(z++), where));
         }
+        checkTotal(blocks, where);
         return blocks;
+    }
+
+    /** Block data sizes are signed 64-bit values: refuse a guest that claims 2^63 bytes or more. */
+    private static void checkTotal(List<GuestBlock> blocks, String where) {
+        long total = 0;
+        for (GuestBlock b : blocks) {
+            total += b.range().length();
+            if (b.range().length() < 0 || total < 0) {
+                throw new InvalidInputException(where + ": the PT_LOADs up to " + b.name() + " " + b.range()
+                        + " claim 2^63 bytes of guest memory or more; p_memsz is corrupt");
+            }
+        }
     }
 
     /** The zero-filled tails minus every file-backed range, sorted, with overlapping runs merged. */
@@ -191,6 +204,8 @@ public final class LoadBlocks {
     }
 
     private static GuestBlock block(VmcoreFile file, Group g, Zeros tail) {
+        checkLength(g.start, tail != null ? tail.end() : g.end, "PT_LOAD #" + g.parts.get(0).piece().index(),
+                file.path().toString());
         List<BlockData> data = new ArrayList<>();
         for (Part part : g.parts) {
             data.add(region(file, part.piece(), part.start(), part.end() - part.start()));
@@ -207,9 +222,17 @@ public final class LoadBlocks {
         return new GuestBlock(new PhysRange(g.start, end), joined, name);
     }
 
-    private static GuestBlock zeroBlock(Zeros z) {
+    private static GuestBlock zeroBlock(Zeros z, String where) {
+        checkLength(z.start(), z.end(), "PT_LOAD #" + z.index(), where);
         return new GuestBlock(new PhysRange(z.start(), z.end()), new ZeroFillData(z.end() - z.start()),
                 "PT_LOAD #" + z.index() + " zero-filled (p_memsz beyond p_filesz)");
+    }
+
+    private static void checkLength(long start, long end, String which, String where) {
+        if (end - start < 0) {
+            throw new InvalidInputException(where + ": " + which + " and what joins it cover " + new PhysRange(start, end)
+                    + ", 2^63 bytes or more of guest memory; p_memsz is corrupt");
+        }
     }
 
     private static FileRegion region(VmcoreFile file, Piece p, long paddr, long length) {
