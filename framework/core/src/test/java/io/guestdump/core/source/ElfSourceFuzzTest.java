@@ -82,6 +82,9 @@ class ElfSourceFuzzTest {
                 case 0 -> b[Math.floorMod(position, b.length)] = (byte) value;
                 case 1 -> b[Math.floorMod(position, headers)] = (byte) value;
                 case 2 -> {
+                    if (headers < width) {
+                        return b;
+                    }
                     int at = Math.floorMod(position, Math.max(1, headers - width + 1)) & -width;
                     ByteBuffer w = ByteBuffer.wrap(b).order(bigEndian ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
                     long v = interesting(value, b.length);
