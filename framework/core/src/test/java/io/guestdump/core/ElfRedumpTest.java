@@ -132,7 +132,7 @@ class ElfRedumpTest {
         Path conf = snapshotWithNoteInMemory(0x22000, text);
         Path out = dir.resolve("found.elf");
         DumpResult r = dump("snapshot:" + conf, out);
-        assertEquals("found in guest memory at 0x22000", r.vmcoreinfoOrigin());
+        assertEquals("guest memory at 0x22000 (found by search)", r.vmcoreinfoOrigin());
         try (VmcoreFile f = VmcoreFile.open(out)) {
             List<Note> info = f.notes().stream()
                     .filter(n -> n.owner().equals(NoteSegmentBuilder.VMCOREINFO_OWNER)).toList();

@@ -52,9 +52,9 @@ public final class VmcoreinfoScanner {
      * @param text    the descriptor, as the kernel wrote it
      */
     public record Found(long address, ByteOrder order, String text) {
-        /** For messages: {@code found in guest memory at 0x11e2000}. */
+        /** For messages, after "from": {@code guest memory at 0x11e2000 (found by search)}. */
         public String origin() {
-            return "found in guest memory at " + PhysRange.hex(address);
+            return "guest memory at " + PhysRange.hex(address) + " (found by search)";
         }
     }
 

@@ -60,7 +60,7 @@ class VmcoreinfoScannerTest {
             assertEquals(0x300000, f.address());
             assertEquals(ByteOrder.LITTLE_ENDIAN, f.order());
             assertEquals(SampleGuest.vmcoreinfo(), f.text());
-            assertEquals("found in guest memory at 0x300000", f.origin());
+            assertEquals("guest memory at 0x300000 (found by search)", f.origin());
         }
     }
 
