@@ -14,6 +14,7 @@ import io.guestdump.core.source.GuestSource;
 import io.guestdump.core.source.LoadedGuest;
 import io.guestdump.core.source.SnapshotSource;
 import io.guestdump.core.source.SourceSpec;
+import io.guestdump.core.source.VmcoreinfoScanner;
 import io.guestdump.core.vmcore.DumpFormat;
 import io.guestdump.core.vmcore.ElfFormat;
 import io.guestdump.core.vmcore.MappingPlanner;
@@ -88,11 +89,11 @@ public final class GuestDump {
                 } catch (IOException e) {
                     throw new VmcoreWriteException("dump: failed to write " + describe(out), e);
                 }
-                GuestState state = guest.state();
+                GuestState state = prepared.state();
                 return new DumpResult(out.path(), source.describe(), state.machine(), prepared.target(),
                         state.cpus().size(), prepared.notes().size(), prepared.mappings().size(),
                         prepared.memoryBytes(), size,
-                        prepared.vmcoreinfo() == null ? null : guest.vmcoreinfoOrigin(), System.nanoTime() - t0);
+                        prepared.vmcoreinfo() == null ? null : prepared.vmcoreinfoOrigin(), System.nanoTime() - t0);
             }
         }
     }
@@ -100,6 +101,13 @@ public final class GuestDump {
     /** Decides everything about a dump of an opened guest; writes nothing. */
     public PreparedDump prepare(LoadedGuest guest, Optional<PhysRange> window, boolean paging) {
         GuestState state = guest.state();
+        String vmcoreinfoOrigin = guest.vmcoreinfoOrigin();
+        Optional<VmcoreinfoScanner.Found> found = scanForVmcoreinfo(state, guest);
+        if (found.isPresent()) {
+            state = new GuestState(state.machine(), state.memory(), state.cpus(), state.properties(),
+                    Optional.of(found.get().text()));
+            vmcoreinfoOrigin = found.get().origin();
+        }
         ArchitectureSupport arch = guest.arch().arch();
         DumpTarget target = arch.describe(state);
         List<CpuNote> table = arch.cpuNotes(state, target);
@@ -117,7 +125,23 @@ public final class GuestDump {
         } else {
             mappings = MappingPlanner.simple(blocks);
         }
-        return new PreparedDump(guest, target, notes, noteBytes, blocks, mappings, vmcoreinfo);
+        return new PreparedDump(guest, state, target, notes, noteBytes, blocks, mappings, vmcoreinfo,
+                vmcoreinfoOrigin);
+    }
+
+    /** The guest kernel's VMCOREINFO found in its memory, when the source has none and the search is on. */
+    private Optional<VmcoreinfoScanner.Found> scanForVmcoreinfo(GuestState state, LoadedGuest guest) {
+        if (state.vmcoreinfo().isPresent() || !settings.writeVmcoreinfo() || !settings.vmcoreinfoScan()) {
+            return Optional.empty();
+        }
+        try {
+            Optional<VmcoreinfoScanner.Found> found = VmcoreinfoScanner.find(state.memory());
+            found.ifPresent(f -> LOG.debug("{}: VMCOREINFO {}", state.machine(), f.origin()));
+            return found;
+        } catch (IOException e) {
+            throw new InvalidInputException("cannot read guest memory while looking for VMCOREINFO: "
+                    + e.getMessage() + "; set guestdump.notes.vmcoreinfo-scan = false to skip the search", e);
+        }
     }
 
     private static String describe(OutputTarget out) {

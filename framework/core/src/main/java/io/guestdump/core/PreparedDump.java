@@ -1,6 +1,7 @@
 package io.guestdump.core;
 
 import io.guestdump.arch.api.DumpTarget;
+import io.guestdump.arch.api.GuestState;
 import io.guestdump.core.source.LoadedGuest;
 import io.guestdump.elf.Note;
 import io.guestdump.memory.GuestBlock;
@@ -11,16 +12,19 @@ import java.util.List;
  * Everything decided before the first byte is written, whatever the output format: the guest, what its plugin
  * decided, the notes, the memory to store and the mappings that describe it.
  *
- * @param guest      the opened guest (its plugin, its state)
+ * @param guest      the opened guest (its plugin, its open files)
+ * @param state      the guest's state as dumped (with VMCOREINFO found in memory, when it was searched for)
  * @param target     class, byte order, machine, page size
  * @param notes      the notes in file order
  * @param noteBytes  the notes encoded in the target's byte order
  * @param blocks     the guest-physical memory to store, ascending, already filtered
  * @param mappings   the PT_LOADs (simple mode: one per block; paging mode: the page-table walk's)
  * @param vmcoreinfo the VMCOREINFO text written, or null
+ * @param vmcoreinfoOrigin where that text came from, or null
  */
-public record PreparedDump(LoadedGuest guest, DumpTarget target, List<Note> notes, byte[] noteBytes,
-        List<GuestBlock> blocks, List<MemoryMapping> mappings, String vmcoreinfo) {
+public record PreparedDump(LoadedGuest guest, GuestState state, DumpTarget target, List<Note> notes,
+        byte[] noteBytes, List<GuestBlock> blocks, List<MemoryMapping> mappings, String vmcoreinfo,
+        String vmcoreinfoOrigin) {
 
     /** Guest bytes stored. */
     public long memoryBytes() {

@@ -51,6 +51,14 @@ public final class ToyArchitecture implements ArchitectureSupport {
     }
 
     @Override
+    public String machineFor(DumpTarget target) {
+        if (target.elfClass() == ElfClass.ELF32) {
+            return "toy32";
+        }
+        return target.data() == ElfData.MSB ? "toybe" : "toy64";
+    }
+
+    @Override
     public List<CpuNote> cpuNotes(GuestState guest, DumpTarget target) {
         return List.of(
                 new CpuNote("CORE", NoteType.NT_PRSTATUS, NoteGroup.ARCH, 16, (cpu, out) -> {
@@ -98,13 +106,30 @@ public final class ToyArchitecture implements ArchitectureSupport {
 
     @Override
     public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
-        List<VcpuState> cpus = new ArrayList<>();
+        List<Long> pcs = new ArrayList<>();
+        List<Long> sps = new ArrayList<>();
         for (Note n : notes) {
-            if (n.owner().equals("CORE")) {
-                ByteBuffer b = target.data().wrap(n.desc());
-                cpus.add(VcpuState.builder(cpus.size()).set("pc", b.getLong(8)).build());
+            if (n.owner().equals("CORE") && n.type() == NoteType.NT_PRSTATUS) {
+                pcs.add(field(n, 16, 8, target));
+            } else if (n.owner().equals("QEMU") && n.type() == 0) {
+                sps.add(field(n, 8, 0, target));
             }
         }
+        List<VcpuState> cpus = new ArrayList<>();
+        for (int i = 0; i < pcs.size(); i++) {
+            VcpuState.Builder b = VcpuState.builder(i).set("pc", pcs.get(i));
+            if (i < sps.size()) {
+                b.set("sp", sps.get(i));
+            }
+            cpus.add(b.build());
+        }
         return cpus;
+    }
+
+    private static long field(Note n, int size, int offset, DumpTarget target) {
+        if (n.descSize() != size) {
+            throw new InvalidInputException("toy note " + n.owner() + " has " + n.descSize() + " bytes, not " + size);
+        }
+        return target.data().wrap(n.desc()).getLong(offset);
     }
 }

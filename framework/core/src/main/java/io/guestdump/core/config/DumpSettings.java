@@ -16,6 +16,7 @@ import java.util.List;
  * @param overwrite       replace an existing output file
  * @param fsync           fsync the vmcore before renaming it into place
  * @param writeVmcoreinfo write the guest's VMCOREINFO note when known
+ * @param vmcoreinfoScan  look for the VMCOREINFO note in guest memory when the source has none
  * @param progressMode    auto, always or never
  * @param progressMinBytes dumps smaller than this show no progress
  * @param defaultSource   snapshot used when no source is given, absolute
@@ -27,6 +28,7 @@ public record DumpSettings(
         boolean overwrite,
         boolean fsync,
         boolean writeVmcoreinfo,
+        boolean vmcoreinfoScan,
         String progressMode,
         long progressMinBytes,
         Path defaultSource,
@@ -57,6 +59,7 @@ public record DumpSettings(
                     g.getBoolean("output.overwrite"),
                     g.getBoolean("output.fsync"),
                     g.getBoolean("notes.vmcoreinfo"),
+                    g.getBoolean("notes.vmcoreinfo-scan"),
                     mode,
                     g.getBytes("progress.min-bytes"),
                     configDir.resolve(g.getString("default-source")).toAbsolutePath().normalize(),

@@ -31,6 +31,8 @@ import java.util.List;
 public final class VmcoreFile implements Closeable {
     /** Notes larger than this are refused: no vmcore has megabytes of CPU notes. */
     public static final long MAX_NOTE_BYTES = 64L << 20;
+    /** The program header table is read in pieces of at most this many bytes. */
+    private static final int PHDR_READ_BYTES = 1 << 20;
 
     private final Path path;
     private final FileChannel channel;
@@ -123,9 +125,9 @@ public final class VmcoreFile implements Closeable {
                     + size + " bytes); the file is truncated or corrupt");
         }
         List<ProgramHeader> phdrs = new ArrayList<>((int) Math.min(phnum, 1 << 16));
-        // whole entries per read: a chunk boundary inside an entry would lose it
-        int chunk = (int) Math.min(tableBytes, (long) ((1 << 20) / c.phdrSize()) * c.phdrSize());
-        ByteBuffer buf = ByteBuffer.allocate(chunk).order(h.data().order());
+        // a whole number of entries per read, so that no entry straddles two reads
+        int perRead = (int) Math.min(tableBytes, (long) (PHDR_READ_BYTES / c.phdrSize()) * c.phdrSize());
+        ByteBuffer buf = ByteBuffer.allocate(perRead).order(h.data().order());
         long pos = h.phoff();
         long left = tableBytes;
         while (left > 0) {
@@ -195,7 +197,8 @@ public final class VmcoreFile implements Closeable {
         return ElfCodec.readSectionHeader(b, c);
     }
 
-    static void readFully(FileChannel ch, ByteBuffer dst, long pos) throws IOException {
+    /** Fills {@code dst} from the channel at {@code pos}; the file ending first is an {@link EOFException}. */
+    public static void readFully(FileChannel ch, ByteBuffer dst, long pos) throws IOException {
         long at = pos;
         while (dst.hasRemaining()) {
             int n = ch.read(dst, at);

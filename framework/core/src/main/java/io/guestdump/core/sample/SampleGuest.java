@@ -241,7 +241,7 @@ public final class SampleGuest {
             piece.putInt(at, 11); // n_namesz: "VMCOREINFO" + NUL
             piece.putInt(at + 4, desc.length);
             piece.putInt(at + 8, 0);
-            piece.put(at + 12, "VMCOREINFO".getBytes(StandardCharsets.US_ASCII));
+            piece.put(at + 12, "VMCOREINFO\0\0".getBytes(StandardCharsets.US_ASCII)); // NUL, padded to 4
             piece.put(at + 24, desc);
         }
     }

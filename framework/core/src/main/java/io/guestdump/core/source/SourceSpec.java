@@ -7,8 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Turns a source argument into a {@link GuestSource}: {@code snapshot:PATH}, or a path whose kind is recognised
- * from its content (a HOCON file with a {@code guest} block).
+ * Turns a source argument into a {@link GuestSource}: {@code snapshot:PATH}, {@code elf:PATH}, or a path whose
+ * kind is recognised from its content (ELF magic: a vmcore; anything else: a HOCON file with a {@code guest}
+ * block).
  */
 public final class SourceSpec {
     private SourceSpec() {}
@@ -22,21 +23,22 @@ public final class SourceSpec {
             switch (kind) {
                 case "snapshot":
                     return new SnapshotSource(Path.of(rest));
+                case "elf":
+                    return new ElfVmcoreSource(Path.of(rest));
                 default:
                     if (!Files.exists(Path.of(spec))) {
                         throw new InvalidInputException("unknown source kind '" + kind + ":' in " + spec
-                                + "; use snapshot:PATH, or give a path");
+                                + "; use snapshot:PATH, elf:PATH, or give a path");
                     }
             }
         }
         Path p = Path.of(spec);
         if (!Files.exists(p)) {
-            throw new InvalidInputException("source " + spec + " does not exist; give snapshot:PATH or the path of "
-                    + "a snapshot file");
+            throw new InvalidInputException("source " + spec + " does not exist; give snapshot:PATH, elf:PATH or "
+                    + "the path of a snapshot file or vmcore");
         }
         if (isElf(p)) {
-            throw new InvalidInputException("source " + spec + " is an ELF file; this build reads guests from "
-                    + "snapshots only (snapshot:PATH)");
+            return new ElfVmcoreSource(p);
         }
         return new SnapshotSource(p);
     }
