@@ -32,6 +32,11 @@ final class Ppc64NoteDecoder {
         void read(ByteBuffer in, VcpuState.Builder into);
     }
 
+    /** MSR[PR], problem (user) state. */
+    static final long MSR_PR = 1L << 14;
+    /** MSR[LE], little-endian execution. */
+    static final long MSR_LE = 1L;
+
     private Ppc64NoteDecoder() {}
 
     static List<VcpuState> decode(List<Note> notes, DumpTarget target) {
@@ -67,6 +72,21 @@ final class Ppc64NoteDecoder {
         if (current != null) {
             cpus.add(current.build());
         }
-        return List.copyOf(cpus);
+        return cpus.stream().map(Ppc64NoteDecoder::inferInterruptEndian).toList();
+    }
+
+    /**
+     * No note holds LPCR, so the decoded vCPU says nothing of its interrupt endianness, which decides the output's
+     * byte order. A vCPU in privileged state (MSR[PR] = 0) runs the kernel, and Linux runs its kernel with
+     * MSR[LE] equal to the interrupt endianness: take LPCR[ILE] from that. (QEMU 7.2 wrote big-endian dumps of
+     * little-endian pseries guests; their MSR still says LE, so re-dumping them gives the right order.) A vCPU in
+     * problem state says nothing; it is left as it is.
+     */
+    private static VcpuState inferInterruptEndian(VcpuState cpu) {
+        if (cpu.has(Ppc64Registers.LPCR) || (cpu.u64(Ppc64Registers.MSR) & MSR_PR) != 0) {
+            return cpu;
+        }
+        long ile = (cpu.u64(Ppc64Registers.MSR) & MSR_LE) != 0 ? Ppc64InterruptEndian.LPCR_ILE : 0;
+        return cpu.with(java.util.Map.of(Ppc64Registers.LPCR, java.math.BigInteger.valueOf(ile)));
     }
 }

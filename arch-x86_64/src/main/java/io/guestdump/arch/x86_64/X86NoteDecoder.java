@@ -66,10 +66,21 @@ public final class X86NoteDecoder {
         return cpus;
     }
 
+    /** EFER.LME (bit 8) and EFER.LMA (bit 10). */
+    static final long EFER_LONG_MODE = 0x500;
+
     private static int readPrStatus(Note note, int position, ElfData data, VcpuState.Builder into) {
         ByteBuffer in = data.wrap(note.desc());
         return switch (note.descSize()) {
-            case X86_64PrStatus.SIZE -> X86_64PrStatus.read(in, into);
+            case X86_64PrStatus.SIZE -> {
+                int pid = X86_64PrStatus.read(in, into);
+                // No note holds EFER, but QEMU writes the x86_64 layout only for a vCPU in long mode: say so,
+                // so that the guest dumps again as EM_X86_64 (EFER.LME | EFER.LMA).
+                if (!into.has("efer")) {
+                    into.set("efer", EFER_LONG_MODE);
+                }
+                yield pid;
+            }
             case I386PrStatus.SIZE -> I386PrStatus.read(in, into);
             default -> throw new InvalidInputException("NT_PRSTATUS note " + (position + 1) + " is "
                     + note.descSize() + " bytes; x86 prstatus is " + X86_64PrStatus.SIZE + " (x86_64) or "

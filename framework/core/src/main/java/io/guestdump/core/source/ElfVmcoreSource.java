@@ -42,7 +42,8 @@ import java.util.TreeMap;
  *   <li>vCPUs: the plugin's {@code decodeNotes} of every note except VMCOREINFO;</li>
  *   <li>VMCOREINFO: the first note owned by {@code VMCOREINFO} is kept as it is (its descriptor is the text);</li>
  *   <li>other notes: those whose owner and type the plugin's note table does not produce are carried into the
- *       output unchanged; the ones it does produce are written anew from the decoded vCPUs, never twice.</li>
+ *       output unchanged; the ones it does produce are written anew from the decoded vCPUs, never twice (CORE
+ *       and LINUX count as one owner here).</li>
  * </ul>
  *
  * Section headers are not trusted: only section header 0 is read, for the PN_XNUM count.
@@ -186,8 +187,14 @@ public final class ElfVmcoreSource implements GuestSource {
         }
     }
 
+    /**
+     * Which notes the plugin re-creates: owner and type, where CORE and LINUX count as one owner. Linux core files
+     * name the same register sets either way (QEMU writes ppc64's VMX/VSX/SPE as CORE, Linux and binutils use
+     * LINUX), so a note the plugin writes under the other of the two names is still its own and not carried.
+     */
     private static String key(String owner, int type) {
-        return owner + "/" + type;
+        String family = owner.equals("CORE") || owner.equals("LINUX") ? "CORE|LINUX" : owner;
+        return family + "/" + type;
     }
 
     private static String summary(List<Note> notes) {
