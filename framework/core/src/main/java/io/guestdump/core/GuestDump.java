@@ -72,7 +72,7 @@ public final class GuestDump {
             throw new InvalidInputException("--format " + request.format() + " is not one of " + formatNames());
         }
         Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
-        GuestSource source = request.source().map(SourceSpec::parse)
+        GuestSource source = request.source().map(spec -> SourceSpec.parse(spec, settings.config()))
                 .orElseGet(() -> new SnapshotSource(settings.defaultSource()));
         try (LoadedGuest guest = source.open(registry)) {
             PreparedDump prepared = prepare(guest, window, request.paging());
