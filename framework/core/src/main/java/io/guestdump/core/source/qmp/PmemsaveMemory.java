@@ -203,9 +203,6 @@ final class PmemsaveMemory {
         stream = null;
         Throwable why = s.failure;
         cleanup(s);
-        if (why instanceof RuntimeException r) {
-            throw r;
-        }
         return new IOException("QMP pmemsave of guest-physical " + PhysRange.hex(s.next) + " failed: "
                 + (why != null ? why.getMessage() : e.getMessage()), e);
     }
