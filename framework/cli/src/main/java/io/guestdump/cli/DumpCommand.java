@@ -20,7 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code guestdump dump [SOURCE] -o FILE|-}. */
 @Command(name = "dump", mixinStandardHelpOptions = true,
-        description = "Dump a guest into an ELF vmcore. SOURCE is snapshot:PATH or a snapshot path; without "
+        description = "Dump a guest into an ELF vmcore. SOURCE is snapshot:PATH, qmp:SOCKET (a live QEMU guest; stopped for the dump and resumed), or a path; without "
                 + "SOURCE the bundled sample guest (guestdump.default-source) is dumped.")
 final class DumpCommand implements Callable<Integer> {
     @Spec
@@ -29,7 +29,7 @@ final class DumpCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "SOURCE", description = "snapshot:PATH, or a path.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "SOURCE", description = "snapshot:PATH, qmp:SOCKET, or a path.")
     String source;
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE",

@@ -73,7 +73,7 @@ public final class GuestDump {
             throw new InvalidInputException("--format " + request.format() + " is not one of " + formatNames());
         }
         Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
-        GuestSource source = request.source().map(SourceSpec::parse)
+        GuestSource source = request.source().map(spec -> SourceSpec.parse(spec, settings.config()))
                 .orElseGet(() -> new SnapshotSource(settings.defaultSource()));
         try (LoadedGuest guest = source.open(registry)) {
             PreparedDump prepared = prepare(guest, window, request.paging());
@@ -132,6 +132,11 @@ public final class GuestDump {
     /** The guest kernel's VMCOREINFO found in its memory, when the source has none and the search is on. */
     private Optional<VmcoreinfoScanner.Found> scanForVmcoreinfo(GuestState state, LoadedGuest guest) {
         if (state.vmcoreinfo().isPresent() || !settings.writeVmcoreinfo() || !settings.vmcoreinfoScan()) {
+            return Optional.empty();
+        }
+        if (state.memory().blocks().stream().anyMatch(b -> b.data().streamedOnly())) {
+            LOG.info("VMCOREINFO not searched for: the guest's memory is streamed from the hypervisor and would be "
+                    + "read twice; give the guest -device vmcoreinfo, or dump it to a file and re-dump that");
             return Optional.empty();
         }
         try {

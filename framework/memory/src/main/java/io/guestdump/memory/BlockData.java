@@ -13,6 +13,14 @@ public interface BlockData {
     /** Bytes available. */
     long size();
 
+    /**
+     * Whether reading these bytes means streaming them from elsewhere (a live hypervisor), so that reading them
+     * twice costs a second transfer. Searches over guest memory skip such data; the dump itself reads it once.
+     */
+    default boolean streamedOnly() {
+        return false;
+    }
+
     /** Fills {@code dst} completely with the bytes starting at {@code offset}. */
     void read(long offset, ByteBuffer dst) throws IOException;
 
@@ -66,6 +74,11 @@ public interface BlockData {
                 if (off < 0 || count < 0 || off > length || count > length - off) {
                     throw new IndexOutOfBoundsException("read " + off + "+" + count + " of " + length + " bytes");
                 }
+            }
+
+            @Override
+            public boolean streamedOnly() {
+                return parent.streamedOnly();
             }
 
             @Override

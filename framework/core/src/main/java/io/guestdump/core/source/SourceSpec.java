@@ -1,21 +1,32 @@
 package io.guestdump.core.source;
 
 import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.core.source.qmp.QmpSettings;
+import io.guestdump.core.source.qmp.QmpSource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Turns a source argument into a {@link GuestSource}: {@code snapshot:PATH}, {@code elf:PATH}, or a path whose
- * kind is recognised from its content (ELF magic: a vmcore; anything else: a HOCON file with a {@code guest}
- * block).
+ * Turns a source argument into a {@link GuestSource}: {@code snapshot:PATH}, {@code elf:PATH}, {@code qmp:SOCKET},
+ * or a path whose kind is recognised from its content (a unix socket: QMP; ELF magic: a vmcore; anything else: a
+ * HOCON file with a {@code guest} block).
  */
 public final class SourceSpec {
+    /** {@code st_mode} file-type mask and the socket type. */
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+
     private SourceSpec() {}
 
-    /** Parses a source argument. */
+    /** Parses a source argument with the reference settings. */
     public static GuestSource parse(String spec) {
+        return parse(spec, com.typesafe.config.ConfigFactory.load(SourceSpec.class.getClassLoader()));
+    }
+
+    /** Parses a source argument; {@code config} is the resolved configuration (for live sources). */
+    public static GuestSource parse(String spec, com.typesafe.config.Config config) {
         int colon = spec.indexOf(':');
         if (colon > 1) {
             String kind = spec.substring(0, colon);
@@ -25,10 +36,12 @@ public final class SourceSpec {
                     return new SnapshotSource(Path.of(rest));
                 case "elf":
                     return new ElfVmcoreSource(Path.of(rest));
+                case "qmp":
+                    return new QmpSource(Path.of(rest), QmpSettings.from(config));
                 default:
                     if (!Files.exists(Path.of(spec))) {
                         throw new InvalidInputException("unknown source kind '" + kind + ":' in " + spec
-                                + "; use snapshot:PATH, elf:PATH, or give a path");
+                                + "; use snapshot:PATH, elf:PATH, qmp:SOCKET, or give a path");
                     }
             }
         }
@@ -37,10 +50,21 @@ public final class SourceSpec {
             throw new InvalidInputException("source " + spec + " does not exist; give snapshot:PATH, elf:PATH or "
                     + "the path of a snapshot file or vmcore");
         }
+        if (isSocket(p)) {
+            return new QmpSource(p, QmpSettings.from(config));
+        }
         if (isElf(p)) {
             return new ElfVmcoreSource(p);
         }
         return new SnapshotSource(p);
+    }
+
+    private static boolean isSocket(Path p) {
+        try {
+            return Files.getAttribute(p, "unix:mode") instanceof Integer mode && (mode & S_IFMT) == S_IFSOCK;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private static boolean isElf(Path p) {

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Prepares a Debian bookworm kernel and a tiny busybox initramfs for the QEMU interop tests:
+#   bench/qemu-interop/prepare-kernel.sh [amd64|i386|arm64|armhf|ppc64el|s390x]   (default amd64)
+# Result (cached, reused on later runs): $GUESTDUMP_CACHE/qemu/<arch>/{vmlinuz,initrd.cpio.gz}
+# ($GUESTDUMP_CACHE defaults to ~/.cache/guestdump). The initramfs /init mounts proc and sys, loads
+# qemu_fw_cfg.ko so that the kernel publishes VMCOREINFO to QEMU's -device vmcoreinfo, prints
+# GUESTDUMP-READY on the console and sleeps. Kernels of other architectures come from Debian's archive
+# through a private apt state (no dpkg architecture is added). Needs apt-get, dpkg-deb, cpio, gzip.
+set -eu
+ARCH=${1:-amd64}
+CACHE=${GUESTDUMP_CACHE:-$HOME/.cache/guestdump}
+OUT=$CACHE/qemu/$ARCH
+if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.cpio.gz" ]; then
+  echo "$OUT: already prepared"; exit 0
+fi
+case $ARCH in
+  amd64) META=linux-image-cloud-amd64 ;;
+  i386) META=linux-image-686 ;;
+  arm64) META=linux-image-cloud-arm64 ;;
+  armhf) META=linux-image-armmp-lpae ;;
+  ppc64el) META=linux-image-powerpc64le ;;
+  s390x) META=linux-image-s390x ;;
+  *) echo "unknown arch $ARCH" >&2; exit 2 ;;
+esac
+WORK=$CACHE/qemu/work-$ARCH
+rm -rf "$WORK"; mkdir -p "$WORK/apt/lists/partial" "$WORK/apt/cache/archives/partial" "$WORK/debs" "$WORK/root" "$WORK/initrd"
+O="-oAPT::Architecture=$ARCH -oAPT::Architectures=$ARCH -oDir::State::Lists=$WORK/apt/lists -oDir::Cache=$WORK/apt/cache -oDebug::NoLocking=1"
+apt-get $O -qq update || echo "warning: apt-get update reported errors; going on with the indexes it got" >&2
+IMAGE=$(apt-cache $O depends "$META" | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\).*/\1/p' | head -1)
+[ -n "$IMAGE" ] || { echo "cannot resolve $META" >&2; exit 1; }
+(cd "$WORK/debs" && apt-get $O -qq download "$IMAGE" busybox-static)
+dpkg-deb -x "$WORK"/debs/linux-image-*.deb "$WORK/root"
+dpkg-deb -x "$WORK"/debs/busybox-static_*.deb "$WORK/bb"
+KVER=${IMAGE#linux-image-}
+KERNEL=$(ls "$WORK"/root/boot/vmlinu[xz]-"$KVER" | head -1)
+FWCFG=$(find "$WORK/root/lib/modules/$KVER" -name 'qemu_fw_cfg.ko*' | head -1)
+I=$WORK/initrd
+mkdir -p "$I/bin" "$I/proc" "$I/sys" "$I/dev"
+cp "$WORK/bb/bin/busybox" "$I/bin/busybox"
+for t in sh mount insmod sleep echo cat xz; do ln -s busybox "$I/bin/$t"; done
+if [ -n "$FWCFG" ]; then
+  case $FWCFG in
+    *.xz) xz -dc "$FWCFG" > "$I/qemu_fw_cfg.ko" ;;
+    *) cp "$FWCFG" "$I/qemu_fw_cfg.ko" ;;
+  esac
+fi
+cat > "$I/init" <<'INIT'
+#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+[ -f /qemu_fw_cfg.ko ] && insmod /qemu_fw_cfg.ko
+echo "vmcoreinfo: $(cat /sys/kernel/vmcoreinfo 2>/dev/null)"
+echo GUESTDUMP-READY
+while true; do sleep 3600; done
+INIT
+chmod +x "$I/init"
+mkdir -p "$OUT"
+(cd "$I" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT/initrd.cpio.gz"
+cp "$KERNEL" "$OUT/vmlinuz"
+echo "$KVER" > "$OUT/kernel-version"
+rm -rf "$WORK"
+echo "$OUT: $(cat "$OUT/kernel-version")"

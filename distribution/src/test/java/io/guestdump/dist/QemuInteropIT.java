@@ -1,0 +1,327 @@
+package io.guestdump.dist;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * guestdump against QEMU itself: boots a real Debian kernel with a busybox initramfs under TCG (prepared by
+ * {@code bench/qemu-interop/prepare-kernel.sh ARCH}), dumps the paused guest with QEMU's {@code dump-guest-memory}
+ * and with {@code guestdump dump qmp:SOCKET}, and compares the bytes at every physical address and the notes. Then
+ * checks that a running guest runs again after a dump, a failed dump and a cancelled (SIGINT) one.
+ *
+ * <p>{@code GUESTDUMP_INTEROP_ARCHES} lists the arches (default {@code amd64}); skipped when QEMU or the kernel is
+ * absent, unless {@code GUESTDUMP_REQUIRE_QEMU=1}. Timings go to {@code target/qemu-interop-ARCH.txt}.
+ */
+class QemuInteropIT {
+    @TempDir
+    Path dir;
+
+    /** How each Debian arch is booted (lab notes §4). */
+    record Guest(String arch, String qemu, List<String> machine, String console, boolean vmcoreinfo) {}
+
+    static final Map<String, Guest> GUESTS = Map.of(
+            "amd64", new Guest("amd64", "qemu-system-x86_64", List.of("-M", "pc", "-cpu", "qemu64"), "ttyS0", true),
+            "i386", new Guest("i386", "qemu-system-i386", List.of("-M", "pc", "-cpu", "qemu32"), "ttyS0", true),
+            "arm64", new Guest("arm64", "qemu-system-aarch64", List.of("-M", "virt", "-cpu", "cortex-a57"), "ttyAMA0",
+                    true),
+            "armhf", new Guest("armhf", "qemu-system-arm", List.of("-M", "virt", "-cpu", "cortex-a15"), "ttyAMA0",
+                    false),
+            "s390x", new Guest("s390x", "qemu-system-s390x", List.of("-M", "s390-ccw-virtio", "-cpu", "max"),
+                    "ttysclp0", false),
+            "ppc64el", new Guest("ppc64el", "qemu-system-ppc64", List.of("-M", "pseries,x-vof=on,cap-cfpc=broken,"
+                    + "cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off", "-cpu", "power9"), "hvc0", false));
+
+    @Test
+    void guestdumpMatchesQemuAndLeavesTheGuestRunning() throws Exception {
+        String arches = System.getenv().getOrDefault("GUESTDUMP_INTEROP_ARCHES", "amd64");
+        for (String arch : arches.trim().split("[ ,]+")) {
+            interop(GUESTS.get(arch));
+        }
+    }
+
+    private void interop(Guest g) throws Exception {
+        boolean required = "1".equals(System.getenv("GUESTDUMP_REQUIRE_QEMU"));
+        Path cache = Path.of(System.getenv().getOrDefault("GUESTDUMP_CACHE",
+                System.getProperty("user.home") + "/.cache/guestdump"), "qemu", g.arch());
+        boolean ready = Files.isRegularFile(cache.resolve("vmlinuz")) && onPath(g.qemu());
+        String why = "skipped: needs " + g.qemu() + " on PATH and " + cache + "/{vmlinuz,initrd.cpio.gz} (run "
+                + "bench/qemu-interop/prepare-kernel.sh " + g.arch() + ")";
+        if (required) {
+            assertTrue(ready, why.replace("skipped: ", "GUESTDUMP_REQUIRE_QEMU=1 but the test "));
+        }
+        assumeTrue(ready, why);
+
+        long wall0 = System.nanoTime();
+        Path run = Files.createDirectories(dir.resolve(g.arch()));
+        Path sock = run.resolve("qmp.sock");
+        Path testSock = run.resolve("test-qmp.sock"); // QEMU serves one client per QMP socket: the test has its own
+        Path serial = run.resolve("serial.log");
+        List<String> cmd = new ArrayList<>(List.of(g.qemu()));
+        cmd.addAll(g.machine());
+        cmd.addAll(List.of("-accel", "tcg", "-m", "512M", "-smp", "2", "-display", "none", "-monitor", "none",
+                "-nic", "none", "-serial", "file:" + serial, "-qmp", "unix:" + sock + ",server=on,wait=off",
+                "-qmp", "unix:" + testSock + ",server=on,wait=off",
+                "-kernel", cache.resolve("vmlinuz").toString(), "-initrd", cache.resolve("initrd.cpio.gz").toString(),
+                "-append", "console=" + g.console() + " panic=0", "-no-reboot"));
+        if (g.vmcoreinfo()) {
+            cmd.addAll(List.of("-device", "vmcoreinfo"));
+        }
+        Process qemu = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(run.resolve("qemu.out")
+                .toFile()).start();
+        Map<String, String> times = new LinkedHashMap<>();
+        try {
+            long boot0 = System.nanoTime();
+            waitFor(() -> Files.exists(serial) && Files.readString(serial).contains("GUESTDUMP-READY"), 180,
+                    "the guest's ready marker in " + serial + "; QEMU said: " + read(run.resolve("qemu.out")));
+            times.put("boot", secs(boot0));
+            try (Qmp q = new Qmp(testSock)) {
+                // 1. paused guest: QEMU's dump and ours hold the same bytes and notes
+                q.execute("stop");
+                Path qemuElf = run.resolve("qemu.elf");
+                long t0 = System.nanoTime();
+                q.execute("dump-guest-memory", "{\"paging\":false,\"protocol\":\"file:" + qemuElf + "\"}");
+                times.put("qemu dump-guest-memory", secs(t0));
+                Path ours = run.resolve("guestdump.elf");
+                t0 = System.nanoTime();
+                Dist.guestdump(run, "dump", "qmp:" + sock, "-o", ours.toString()).expect(0);
+                times.put("guestdump dump (JVM start included)", secs(t0));
+                assertEquals("paused", q.status(), "a paused guest stays paused");
+                compare(qemuElf, ours, times);
+                Files.delete(qemuElf);
+                Files.delete(ours);
+
+                // 2. a running guest runs again after a dump
+                q.execute("cont");
+                t0 = System.nanoTime();
+                Dist.guestdump(run, "dump", "qmp:" + sock, "-o", ours.toString()).expect(0);
+                times.put("guestdump dump of the running guest", secs(t0));
+                assertEquals("running", q.status(), "resumed after the dump");
+                Files.delete(ours);
+
+                // 3. ... after a failed dump (the output directory refuses new files)
+                Dist.Run failed = Dist.guestdump(run, "dump", "qmp:" + sock, "-o", "/proc/guestdump.elf");
+                assertNotEquals(0, failed.exit(), failed.err());
+                assertEquals("running", q.status(), "resumed after a failed dump: " + failed.err());
+
+                // 4. ... after a cancelled one (SIGINT while the memory is being written)
+                cancelled(run, sock);
+                assertEquals("running", q.status(), "resumed after a cancelled dump");
+            }
+        } finally {
+            qemu.destroy();
+            if (!qemu.waitFor(10, TimeUnit.SECONDS)) {
+                qemu.destroyForcibly();
+            }
+        }
+        times.put("wall (boot, both dumps, compare, run-state checks)", secs(wall0));
+        StringBuilder report = new StringBuilder("QEMU interop " + g.arch() + " (" + g.qemu() + ", 512 MiB, 2 vCPUs, "
+                + "TCG)\n");
+        times.forEach((k, v) -> report.append(String.format("  %-55s %s%n", k, v)));
+        System.out.print(report);
+        Files.writeString(Path.of("target", "qemu-interop-" + g.arch() + ".txt"), report);
+    }
+
+    private void cancelled(Path run, Path sock) throws Exception {
+        Path out = run.resolve("cancelled.elf");
+        Process p = new ProcessBuilder(Dist.launcher().toString(), "dump", "qmp:" + sock, "-o", out.toString())
+                .directory(run.toFile()).redirectErrorStream(true).redirectOutput(run.resolve("cancel.out").toFile())
+                .start();
+        waitFor(() -> partialSize(run) > (64L << 20) || !p.isAlive(), 120, "a growing .partial file");
+        assertTrue(p.isAlive(), "the dump ended before it could be cancelled: " + read(run.resolve("cancel.out")));
+        new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "guestdump did not stop after SIGINT");
+        assertFalse(Files.exists(out), "no output after a cancelled dump");
+        assertEquals(-1, partialSize(run), "no .partial file left: " + read(run.resolve("cancel.out")));
+        assertTrue(read(run.resolve("cancel.out")).contains("running again"), read(run.resolve("cancel.out")));
+    }
+
+    private static long partialSize(Path run) throws IOException {
+        try (Stream<Path> s = Files.list(run)) {
+            for (Path p : s.toList()) {
+                if (p.getFileName().toString().endsWith(".partial")) {
+                    try {
+                        return Files.size(p);
+                    } catch (IOException gone) {
+                        return -1;
+                    }
+                }
+            }
+        }
+        return -1;
+    }
+
+    /** Same notes, same bytes at every physical address (PT_LOAD by PT_LOAD: both list QEMU's blocks). */
+    private static void compare(Path qemu, Path ours, Map<String, String> times) throws IOException {
+        try (FileChannel a = FileChannel.open(qemu, StandardOpenOption.READ);
+                FileChannel b = FileChannel.open(ours, StandardOpenOption.READ)) {
+            List<long[]> pa = phdrs(a);
+            List<long[]> pb = phdrs(b);
+            byte[] notesA = segment(a, pa, 4);
+            byte[] notesB = segment(b, pb, 4);
+            assertArrayEquals(notesA, notesB, "PT_NOTE contents differ");
+            List<long[]> la = pa.stream().filter(p -> p[0] == 1).toList();
+            List<long[]> lb = pb.stream().filter(p -> p[0] == 1).toList();
+            assertEquals(la.size(), lb.size(), "PT_LOAD count");
+            long bytes = 0;
+            for (int i = 0; i < la.size(); i++) {
+                long[] x = la.get(i);
+                long[] y = lb.get(i);
+                assertEquals(Long.toHexString(x[2]), Long.toHexString(y[2]), "paddr of PT_LOAD " + i);
+                assertEquals(x[3], y[3], "filesz of PT_LOAD " + i);
+                ByteBuffer bx = ByteBuffer.allocate(1 << 20);
+                ByteBuffer by = ByteBuffer.allocate(1 << 20);
+                for (long done = 0; done < x[3]; done += bx.limit()) {
+                    int n = (int) Math.min(bx.capacity(), x[3] - done);
+                    bx.clear().limit(n);
+                    by.clear().limit(n);
+                    a.read(bx, x[1] + done);
+                    b.read(by, y[1] + done);
+                    if (!bx.flip().equals(by.flip())) {
+                        throw new AssertionError("bytes differ in paddr 0x" + Long.toHexString(x[2] + done) + "+" + n);
+                    }
+                }
+                bytes += x[3];
+            }
+            times.put("compared", notesA.length + " note bytes, " + la.size() + " PT_LOADs, " + bytes + " bytes: equal");
+        }
+    }
+
+    /** {type, offset, paddr, filesz} of every program header. */
+    private static List<long[]> phdrs(FileChannel f) throws IOException {
+        ByteBuffer ident = ByteBuffer.allocate(64);
+        f.read(ident, 0);
+        boolean is64 = ident.get(4) == 2;
+        ident.order(ident.get(5) == 2 ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+        long phoff = is64 ? ident.getLong(32) : Integer.toUnsignedLong(ident.getInt(28));
+        int phentsize = Short.toUnsignedInt(ident.getShort(is64 ? 54 : 42));
+        int phnum = Short.toUnsignedInt(ident.getShort(is64 ? 56 : 44));
+        List<long[]> out = new ArrayList<>();
+        for (int i = 0; i < phnum; i++) {
+            ByteBuffer p = ByteBuffer.allocate(phentsize).order(ident.order());
+            f.read(p, phoff + (long) i * phentsize);
+            if (is64) {
+                out.add(new long[] {Integer.toUnsignedLong(p.getInt(0)), p.getLong(8), p.getLong(24), p.getLong(32)});
+            } else {
+                out.add(new long[] {Integer.toUnsignedLong(p.getInt(0)), Integer.toUnsignedLong(p.getInt(4)),
+                        Integer.toUnsignedLong(p.getInt(12)), Integer.toUnsignedLong(p.getInt(16))});
+            }
+        }
+        return out;
+    }
+
+    private static byte[] segment(FileChannel f, List<long[]> phdrs, int type) throws IOException {
+        long[] p = phdrs.stream().filter(x -> x[0] == type).findFirst().orElseThrow();
+        ByteBuffer b = ByteBuffer.allocate((int) p[3]);
+        f.read(b, p[1]);
+        return b.array();
+    }
+
+    private static boolean onPath(String exe) {
+        return Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
+                .anyMatch(d -> Files.isExecutable(Path.of(d, exe)));
+    }
+
+    private static String secs(long t0) {
+        return String.format("%.2f s", (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.exists(p) ? Files.readString(p) : "";
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    interface Check {
+        boolean ok() throws IOException;
+    }
+
+    private static void waitFor(Check c, int seconds, String what) throws IOException, InterruptedException {
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        while (!c.ok()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("timed out after " + seconds + " s waiting for " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** A minimal QMP client for the test's own commands (QEMU sends one JSON message per line). */
+    static final class Qmp implements AutoCloseable {
+        private static final Pattern STATUS = Pattern.compile("\"status\": \"([a-z-]+)\"");
+        private final SocketChannel ch;
+        private final BufferedReader in;
+        private final OutputStream out;
+
+        Qmp(Path socket) throws IOException {
+            ch = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+            in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
+            out = Channels.newOutputStream(ch);
+            in.readLine(); // greeting
+            execute("qmp_capabilities");
+        }
+
+        String execute(String cmd) throws IOException {
+            return execute(cmd, null);
+        }
+
+        String execute(String cmd, String args) throws IOException {
+            out.write(("{\"execute\":\"" + cmd + "\"" + (args == null ? "" : ",\"arguments\":" + args) + "}\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            while (true) {
+                String line = in.readLine();
+                if (line == null) {
+                    throw new IOException("QEMU closed the QMP socket");
+                }
+                if (line.startsWith("{\"return\"")) {
+                    return line;
+                }
+                if (line.startsWith("{\"error\"")) {
+                    throw new AssertionError(cmd + ": " + line);
+                }
+            }
+        }
+
+        String status() throws IOException {
+            Matcher m = STATUS.matcher(execute("query-status"));
+            assertTrue(m.find());
+            return m.group(1);
+        }
+
+        @Override
+        public void close() throws IOException {
+            ch.close();
+        }
+    }
+}

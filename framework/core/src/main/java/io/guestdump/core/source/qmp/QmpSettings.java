@@ -1,0 +1,35 @@
+package io.guestdump.core.source.qmp;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import io.guestdump.arch.api.InvalidInputException;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The {@code guestdump.source.qmp} settings (documented in the core {@code reference.conf}).
+ *
+ * @param greetingTimeout    how long to wait for QEMU's QMP greeting
+ * @param commandTimeout     how long to wait for the reply to a quick command
+ * @param workDir            where the private directory for pipes and the VMCOREINFO probe is made
+ * @param readBackingFiles   read RAM straight from a shared memory-backend-file
+ * @param vmcoreinfoProbe    ask QEMU for a one-page dump to learn the guest's VMCOREINFO and the registers the
+ *                           monitor text lacks
+ * @param lockObject         the QOM id of the object that marks a guest as being dumped
+ */
+public record QmpSettings(Duration greetingTimeout, Duration commandTimeout, Path workDir, boolean readBackingFiles,
+        boolean vmcoreinfoProbe, String lockObject) {
+
+    /** Reads {@code guestdump.source.qmp} of a resolved configuration. */
+    public static QmpSettings from(Config config) {
+        try {
+            Config q = config.getConfig("guestdump.source.qmp");
+            String dir = q.getString("work-dir");
+            return new QmpSettings(q.getDuration("greeting-timeout"), q.getDuration("command-timeout"),
+                    Path.of(dir.isEmpty() ? System.getProperty("java.io.tmpdir") : dir),
+                    q.getBoolean("read-backing-files"), q.getBoolean("vmcoreinfo-probe"), q.getString("lock-object"));
+        } catch (ConfigException e) {
+            throw new InvalidInputException("configuration error in guestdump.source.qmp: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,265 @@
+package io.guestdump.core.source.qmp;
+
+import io.guestdump.arch.api.DumpTarget;
+import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.UnsupportedGuestException;
+import io.guestdump.arch.api.VcpuState;
+import io.guestdump.core.inspect.VmcoreFile;
+import io.guestdump.core.plugins.ArchitectureRegistry;
+import io.guestdump.core.source.GuestSource;
+import io.guestdump.core.source.LoadedGuest;
+import io.guestdump.elf.Note;
+import io.guestdump.memory.BlockData;
+import io.guestdump.memory.FileRegion;
+import io.guestdump.memory.GuestBlock;
+import io.guestdump.memory.GuestMemory;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.net.ConnectException;
+import java.net.SocketException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A live QEMU guest reached through its QMP socket ({@code qmp:/path/qmp.sock}). Opening it connects, checks that
+ * the guest may be dumped (not migrating, not being dumped by QEMU or another guestdump), stops it if it runs, and
+ * reads its state; closing the guest resumes it. Where each value comes from:
+ *
+ * <ul>
+ *   <li>architecture: {@code query-target}; machine type: {@code qom-get /machine type};</li>
+ *   <li>vCPU registers: HMP {@code info registers -a}, parsed by the plugin; registers the text lacks (x86:
+ *       {@code kernel_gs_base}) from QEMU's own CPU notes of a one-page {@code dump-guest-memory} (the probe);</li>
+ *   <li>memory layout: HMP {@code info mtree -f}, the flat view of the {@code memory} address space
+ *       ({@link FlatView});</li>
+ *   <li>memory contents: the file of a shared {@code memory-backend-file} where readable, else {@code pmemsave}
+ *       streamed through a FIFO ({@link PmemsaveMemory});</li>
+ *   <li>VMCOREINFO: the note of the probe dump (QEMU reads it where {@code -device vmcoreinfo} says).</li>
+ * </ul>
+ */
+public final class QmpSource implements GuestSource {
+    private static final Logger LOG = LoggerFactory.getLogger(QmpSource.class);
+
+    private final Path socket;
+    private final QmpSettings settings;
+
+    /** The guest behind {@code socket}. */
+    public QmpSource(Path socket, QmpSettings settings) {
+        this.socket = socket.toAbsolutePath().normalize();
+        this.settings = settings;
+    }
+
+    @Override
+    public String describe() {
+        return "qmp:" + socket;
+    }
+
+    @Override
+    public LoadedGuest open(ArchitectureRegistry registry) {
+        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS) && !Files.exists(socket)) {
+            throw new InvalidInputException("QMP socket " + socket + " does not exist; start QEMU with -qmp unix:"
+                    + socket + ",server=on,wait=off or fix the path");
+        }
+        if (Files.isRegularFile(socket) || Files.isDirectory(socket)) {
+            throw new InvalidInputException(socket + " is a " + (Files.isDirectory(socket) ? "directory" : "file")
+                    + ", not a QMP socket; give the path of QEMU's -qmp unix:PATH socket");
+        }
+        QmpClient client;
+        try {
+            client = QmpClient.connect(socket, settings.greetingTimeout(), settings.commandTimeout());
+        } catch (QmpException.NotQmp e) {
+            throw new InvalidInputException(e.getMessage(), e);
+        } catch (ConnectException e) {
+            throw new InvalidInputException("nothing listens on " + socket + " (" + e.getMessage() + "); is QEMU "
+                    + "still running?", e);
+        } catch (SocketException e) {
+            throw new InvalidInputException("cannot connect to " + socket + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new InvalidInputException("cannot connect to " + socket + ": " + e.getMessage(), e);
+        }
+        QmpSession session = new QmpSession(client, settings);
+        try {
+            return load(session, registry);
+        } catch (RuntimeException e) {
+            session.closeAfterFailure(e);
+            throw e;
+        } catch (IOException e) {
+            QmpException wrapped = new QmpException("IOError", "reading the guest from " + socket + " failed: "
+                    + e.getMessage());
+            session.closeAfterFailure(wrapped);
+            throw wrapped;
+        }
+    }
+
+    private LoadedGuest load(QmpSession s, ArchitectureRegistry registry) throws IOException {
+        String machine = s.string(s.command("query-target"), "arch");
+        ArchitectureRegistry.Loaded plugin = registry.require(machine);
+        s.lock();
+        checkDumpable(s);
+        s.stopIfRunning();
+
+        Map<String, String> properties = new LinkedHashMap<>();
+        try {
+            Object type = s.command("qom-get", Map.of("path", "/machine", "property", "type"));
+            properties.put("machine-type", type.toString().replaceFirst("-machine$", ""));
+        } catch (QmpException e) {
+            LOG.debug("no machine type: {}", e.getMessage());
+        }
+
+        String regs = s.hmp("info registers -a");
+        List<VcpuState> cpus = new ArrayList<>(plugin.arch().parseMonitorRegisters(regs,
+                describe() + " (info registers -a)"));
+        if (cpus.isEmpty()) {
+            throw new UnsupportedGuestException(describe() + ": 'info registers -a' shows no vCPU");
+        }
+
+        List<FlatView.Block> layout = FlatView.blocks(FlatView.systemSections(s.hmp("info mtree -f"),
+                describe() + " (info mtree -f)"));
+        if (layout.isEmpty()) {
+            throw new UnsupportedGuestException(describe() + ": the guest has no RAM in its system address space");
+        }
+        Map<String, FileChannel> backing = settings.readBackingFiles() ? backingFiles(s) : Map.of();
+        PmemsaveMemory pmem = s.pmemsave();
+        List<GuestBlock> blocks = new ArrayList<>();
+        for (FlatView.Block b : layout) {
+            FileChannel file = backing.get(b.region());
+            BlockData data = file != null
+                    ? new FileRegion(file, b.offset(), b.range().length(), b.region())
+                    : pmem.data(b.range().start(), b.range().length(), b.region());
+            blocks.add(new GuestBlock(b.range(), data, b.region() + (b.offset() == 0 ? "" : " @" + Long
+                    .toHexString(b.offset())) + (file != null ? " (backing file)" : " (pmemsave)")));
+        }
+        GuestMemory memory = new GuestMemory(blocks);
+
+        Optional<String> vmcoreinfo = Optional.empty();
+        String origin = null;
+        if (settings.vmcoreinfoProbe()) {
+            Probe probe = probe(s, layout.get(0), plugin, new GuestState(machine, memory, cpus, properties,
+                    Optional.empty()));
+            if (probe.vmcoreinfo != null) {
+                vmcoreinfo = Optional.of(probe.vmcoreinfo);
+                origin = "QEMU's -device vmcoreinfo (read with a one-page dump-guest-memory)";
+            }
+            for (int i = 0; i < cpus.size() && i < probe.cpus.size(); i++) {
+                Map<String, BigInteger> missing = new LinkedHashMap<>();
+                for (Map.Entry<String, BigInteger> e : probe.cpus.get(i).registers().entrySet()) {
+                    if (!cpus.get(i).has(e.getKey())) {
+                        missing.put(e.getKey(), e.getValue());
+                    }
+                }
+                cpus.set(i, cpus.get(i).with(missing));
+            }
+        }
+        GuestState state = new GuestState(machine, memory, cpus, properties, vmcoreinfo);
+        return new LoadedGuest(state, plugin, List.of(), origin, List.of(s));
+    }
+
+    @SuppressWarnings("unchecked")
+    private void checkDumpable(QmpSession s) throws IOException {
+        String status = s.string(s.command("query-status"), "status");
+        if (status.equals("inmigrate")) {
+            throw new UnsupportedGuestException(describe() + ": the guest is migrating in (status inmigrate); "
+                    + "dump it after the incoming migration has finished");
+        }
+        Map<String, Object> dump = (Map<String, Object>) s.command("query-dump");
+        if ("active".equals(dump.get("status"))) {
+            throw new UnsupportedGuestException(describe() + ": QEMU is dumping this guest already "
+                    + "(query-dump: active, " + dump.get("completed") + " of " + dump.get("total") + " bytes); "
+                    + "wait for that dump to finish");
+        }
+        try {
+            Map<String, Object> mig = (Map<String, Object>) s.command("query-migrate");
+            Object ms = mig.get("status");
+            if (ms != null && List.of("setup", "active", "pre-switchover", "device", "postcopy-active",
+                    "postcopy-paused", "postcopy-recover", "wait-unplug").contains(ms.toString())) {
+                throw new UnsupportedGuestException(describe() + ": the guest is migrating out (query-migrate: "
+                        + ms + "); dump it after the migration has finished or been cancelled");
+            }
+        } catch (QmpException e) {
+            LOG.debug("query-migrate: {}", e.getMessage());
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, FileChannel> backingFiles(QmpSession s) throws IOException {
+        Map<String, FileChannel> files = new HashMap<>();
+        for (Object o : (List<Object>) s.command("query-memdev")) {
+            Map<String, Object> dev = (Map<String, Object>) o;
+            Object id = dev.get("id");
+            if (id == null || !Boolean.TRUE.equals(dev.get("share"))) {
+                continue; // private mappings: the file does not hold the guest's writes
+            }
+            Object path;
+            try {
+                path = s.command("qom-get", Map.of("path", "/objects/" + id, "property", "mem-path"));
+            } catch (QmpException e) {
+                continue; // not a memory-backend-file
+            }
+            Path p = Path.of(path.toString());
+            long size = ((Number) dev.get("size")).longValue();
+            if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+                continue;
+            }
+            FileChannel ch = FileChannel.open(p, StandardOpenOption.READ);
+            if (ch.size() < size) {
+                ch.close();
+                continue;
+            }
+            s.closeLater(ch);
+            files.put(id.toString(), ch);
+            LOG.debug("reading {} from {}", id, p);
+        }
+        return files;
+    }
+
+    /** What the one-page QEMU dump tells: the VMCOREINFO text and QEMU's view of the vCPUs. */
+    private record Probe(String vmcoreinfo, List<VcpuState> cpus) {}
+
+    private Probe probe(QmpSession s, FlatView.Block first, ArchitectureRegistry.Loaded plugin, GuestState state)
+            throws IOException {
+        Path file = s.workDir().resolve("probe.elf");
+        try {
+            s.command("dump-guest-memory", Map.of("paging", false, "protocol", "file:" + file,
+                    "begin", first.range().start(), "length", Math.min(4096, first.range().length())));
+        } catch (QmpException e) {
+            LOG.warn("{}: no VMCOREINFO and no kernel_gs_base-like registers: QEMU's dump-guest-memory into {} "
+                    + "failed: {}", describe(), file, e.getMessage());
+            return new Probe(null, List.of());
+        }
+        try (VmcoreFile f = VmcoreFile.open(file)) {
+            String text = null;
+            List<Note> cpuNotes = new ArrayList<>();
+            for (Note n : f.notes()) {
+                if (n.owner().equals("VMCOREINFO")) {
+                    text = new String(n.desc(), StandardCharsets.UTF_8);
+                } else {
+                    cpuNotes.add(n);
+                }
+            }
+            DumpTarget target = plugin.arch().describe(state);
+            List<VcpuState> cpus = plugin.arch().decodeNotes(cpuNotes, target);
+            return new Probe(text, cpus);
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /** Makes the private work directory (0700) under {@code parent}. */
+    static Path privateDir(Path parent) throws IOException {
+        return Files.createTempDirectory(parent, "guestdump-qmp-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+}

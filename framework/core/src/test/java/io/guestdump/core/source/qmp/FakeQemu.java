@@ -1,0 +1,210 @@
+package io.guestdump.core.source.qmp;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * A QMP server on a unix socket that answers like QEMU 7.2 from a script: a guest of the toy architecture with a
+ * run state, a lock object, {@code info registers -a}, {@code info mtree -f}, and {@code pmemsave} that writes
+ * {@link #byteAt} into the named file (a FIFO). Tests change the script through the public fields.
+ */
+final class FakeQemu implements AutoCloseable {
+    /** The text sent on connect; {@code null} sends nothing. */
+    volatile String greeting = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, \"major\": 7}, "
+            + "\"package\": \"fake\"}, \"capabilities\": [\"oob\"]}}\r\n";
+    volatile String status = "running";
+    volatile String mtree = """
+            FlatView #0
+             AS "memory", root: system
+             AS "cpu-memory-0", root: system
+             Root memory region: system
+              0000000000000000-0000000000003fff (prio 0, ram): ram0
+              0000000000004000-0000000000004fff (prio 0, rom): ram0 @0000000000004000
+              0000000000005000-0000000000005fff (prio 0, i/o): mmio
+              0000000000010000-0000000000011fff (prio 1, ram): vram
+              0000000000020000-0000000000020fff (prio 0, ramd): vfio-bar
+            """;
+    volatile String registers = "CPU#0\nPC=1000 SP=8000\nCPU#1\nPC=1001 SP=8001\n";
+    /** Answers for commands the script does not know, or overrides; a value of Error means an error reply. */
+    final Map<String, Function<Map<String, Object>, Object>> overrides = new LinkedHashMap<>();
+    /** Commands received, in order (with the HMP command line for human-monitor-command). */
+    final List<String> log = Collections.synchronizedList(new ArrayList<>());
+    volatile boolean running;
+    volatile boolean lockExists;
+
+    private final ServerSocketChannel server;
+    private final Thread thread;
+    private volatile SocketChannel client;
+
+    /** An error reply. */
+    record Error(String desc) {}
+
+    /** Drop the connection instead of replying. */
+    static final Object HANG_UP = new Object();
+
+    FakeQemu(Path socket) throws IOException {
+        server = ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socket));
+        thread = new Thread(this::serve, "fake-qemu");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** The byte the fake guest holds at a physical address. */
+    static byte byteAt(long paddr) {
+        long x = paddr * 0x9E3779B97F4A7C15L;
+        return (byte) (x >>> 56 ^ paddr);
+    }
+
+    private void serve() {
+        try {
+            while (server.isOpen()) {
+                try (SocketChannel c = server.accept()) {
+                    client = c;
+                    running = status.equals("running");
+                    if (greeting != null) {
+                        send(c, greeting);
+                    }
+                    QmpClient.JsonFramer framer = new QmpClient.JsonFramer();
+                    ByteBuffer buf = ByteBuffer.allocate(65536);
+                    boolean open = true;
+                    while (open) {
+                        buf.clear();
+                        if (c.read(buf) < 0) {
+                            break;
+                        }
+                        buf.flip();
+                        for (String msg : framer.feed(buf)) {
+                            if (!handle(c, msg)) {
+                                open = false;
+                                break;
+                            }
+                        }
+                    }
+                } catch (IOException e) {
+                    // the client went away
+                }
+            }
+        } catch (RuntimeException e) {
+            // server closed
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private boolean handle(SocketChannel c, String msg) throws IOException {
+        Map<String, Object> m = (Map<String, Object>) Json.parse(msg);
+        String cmd = (String) m.get("execute");
+        Map<String, Object> args = (Map<String, Object>) m.getOrDefault("arguments", Map.of());
+        log.add(cmd.equals("human-monitor-command") ? "hmp " + args.get("command-line") : cmd);
+        Object reply;
+        try {
+            reply = overrides.containsKey(cmd) ? overrides.get(cmd).apply(args) : answer(cmd, args);
+        } catch (IOException e) {
+            reply = new Error(e.getMessage());
+        }
+        if (reply == HANG_UP) {
+            c.close();
+            return false;
+        }
+        Map<String, Object> r = new LinkedHashMap<>();
+        if (reply instanceof Error e) {
+            r.put("error", Map.of("class", "GenericError", "desc", e.desc()));
+        } else {
+            r.put("return", reply);
+        }
+        if (m.containsKey("id")) {
+            r.put("id", m.get("id"));
+        }
+        send(c, Json.write(r) + "\r\n");
+        return true;
+    }
+
+    private Object answer(String cmd, Map<String, Object> args) throws IOException {
+        switch (cmd) {
+            case "qmp_capabilities":
+                return Map.of();
+            case "query-target":
+                return Map.of("arch", "toy64");
+            case "query-status":
+                String s = running ? "running" : status.equals("running") ? "paused" : status;
+                return Map.of("status", s, "singlestep", false, "running", running);
+            case "query-dump":
+                return Map.of("status", "none", "completed", 0, "total", 0);
+            case "query-migrate":
+                return Map.of();
+            case "query-memdev":
+                return List.of();
+            case "stop":
+                running = false;
+                return Map.of();
+            case "cont":
+                running = true;
+                return Map.of();
+            case "object-add":
+                if (lockExists) {
+                    return new Error("attempt to add duplicate property '" + args.get("id")
+                            + "' to object (type 'container')");
+                }
+                lockExists = true;
+                return Map.of();
+            case "object-del":
+                lockExists = false;
+                return Map.of();
+            case "human-monitor-command":
+                String line = (String) args.get("command-line");
+                return switch (line) {
+                    case "info registers -a" -> registers;
+                    case "info mtree -f" -> mtree;
+                    default -> "unknown command: '" + line + "'\r\n";
+                };
+            case "pmemsave":
+                long val = ((Number) args.get("val")).longValue();
+                long size = ((Number) args.get("size")).longValue();
+                try (OutputStream out = Files.newOutputStream(Path.of((String) args.get("filename")))) {
+                    byte[] chunk = new byte[1024];
+                    for (long done = 0; done < size; ) {
+                        int n = (int) Math.min(chunk.length, size - done);
+                        for (int i = 0; i < n; i++) {
+                            chunk[i] = byteAt(val + done + i);
+                        }
+                        out.write(chunk, 0, n);
+                        done += n;
+                    }
+                }
+                return Map.of();
+            case "dump-guest-memory":
+                return new Error("dumping guest memory is not supported on this target");
+            default:
+                return new Error("The command " + cmd + " has not been found");
+        }
+    }
+
+    private static void send(SocketChannel c, String text) throws IOException {
+        OutputStream out = Channels.newOutputStream(c);
+        out.write(text.getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        SocketChannel c = client;
+        if (c != null) {
+            c.close();
+        }
+    }
+}
