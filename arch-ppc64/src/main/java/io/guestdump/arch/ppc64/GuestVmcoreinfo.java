@@ -18,7 +18,6 @@ import java.util.Optional;
  * from guest memory: the kernel keeps its own ELF note {@code Elf_Nhdr{11, descsz, 0} "VMCOREINFO\0\0"
  * "OSRELEASE=..."} in a page of RAM, which this class finds by scanning.
  */
-/** Test copy of arch-arm's GuestVmcoreinfo, to read the golden guests' own VMCOREINFO. */
 final class GuestVmcoreinfo {
     /** The note name with its padding to 4 bytes, followed by the first key every kernel writes. */
     private static final byte[] MARKER = "VMCOREINFO\0\0OSRELEASE=".getBytes(StandardCharsets.US_ASCII);
