@@ -7,6 +7,7 @@ import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.NoteGroup;
+import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
@@ -65,6 +66,16 @@ public final class ArmArchitecture implements ArchitectureSupport {
                     + " is not a power of two; use 4096, 16384 or 65536 (QEMU's choice)");
         }
         this.aarch64DefaultPageSize = size;
+    }
+
+    /**
+     * Walks the guest's own translation tables: AArch64 (TTBR0/TTBR1, 4/16/64 KiB granules, 39 to 52-bit VAs) or
+     * 32-bit ARM (short descriptors and LPAE), falling back to VMCOREINFO's {@code swapper_pg_dir} when the vCPU
+     * state lacks the translation registers (as QEMU's monitor text does).
+     */
+    @Override
+    public Optional<PageTableWalker> pageTableWalker() {
+        return Optional.of(new ArmPageTableWalker());
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.NoteGroup;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
@@ -13,6 +14,7 @@ import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.pf4j.Extension;
 
@@ -52,6 +54,12 @@ public final class Ppc64Architecture implements ArchitectureSupport {
     /** The settings in force. */
     public Ppc64Settings settings() {
         return settings;
+    }
+
+    /** Radix walks, or the kernel linear map where the guest uses the hash MMU (see {@link Ppc64PageTableWalker}). */
+    @Override
+    public Optional<PageTableWalker> pageTableWalker() {
+        return Optional.of(new Ppc64PageTableWalker());
     }
 
     @Override

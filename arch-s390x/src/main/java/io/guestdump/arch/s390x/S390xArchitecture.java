@@ -6,6 +6,7 @@ import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
@@ -16,6 +17,7 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.pf4j.Extension;
 
@@ -44,6 +46,12 @@ public final class S390xArchitecture implements ArchitectureSupport {
      */
     public S390xArchitecture(ArchContext ctx) {
         // nothing to read: see reference.conf
+    }
+
+    /** Walks DAT tables from the ASCE of the PSW's address space (CR1, CR7 or CR13). */
+    @Override
+    public Optional<PageTableWalker> pageTableWalker() {
+        return Optional.of(new S390xPageTableWalker());
     }
 
     @Override
