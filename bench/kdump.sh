@@ -78,9 +78,13 @@ if [ -f "$GOLDEN_XZ" ] && command -v makedumpfile >/dev/null; then
   rm -f "$W/golden.elf2"
   for pair in zlib:-c lzo:-l snappy:-p zstd:-z; do
     c=${pair%%:*}; opt=${pair#*:}
-    run "golden: makedumpfile $opt -d 1" "$W/md.$c" makedumpfile "$opt" -d 1 "$W/golden.elf" "$W/md.$c"
+    note=""
+    if makedumpfile -v 2>&1 | grep -q "^$c[[:space:]]*disabled"; then
+      note=" (built without $c: writes the pages uncompressed)"
+    fi
+    run "golden: makedumpfile $opt -d 1$note" "$W/md.$c" makedumpfile "$opt" -d 1 "$W/golden.elf" "$W/md.$c"
     rm -f "$W/md.$c"
-    run "golden: makedumpfile $opt -d 1 --num-threads $THREADS" "$W/mdt.$c" makedumpfile "$opt" -d 1 \
+    run "golden: makedumpfile $opt -d 1 --num-threads $THREADS$note" "$W/mdt.$c" makedumpfile "$opt" -d 1 \
         --num-threads "$THREADS" "$W/golden.elf" "$W/mdt.$c"
     rm -f "$W/mdt.$c"
     run "golden: guestdump kdump-$c, zero pages excluded" "$W/gd.$c" "$G" dump "$CONF" --format "kdump-$c" \
