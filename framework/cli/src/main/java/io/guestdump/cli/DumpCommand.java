@@ -47,12 +47,21 @@ final class DumpCommand implements Callable<Integer> {
     @Option(names = {"-f", "--force"}, description = "Replace an existing output file.")
     boolean force;
 
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "elf",
+            description = "elf (default), kdump-zlib, kdump-lzo, kdump-snappy or kdump-zstd (kdump-compressed, "
+                    + "as makedumpfile writes it).")
+    String format;
+
+    @Option(names = "--flattened", description = "Write a kdump format in makedumpfile's flattened (streamable) "
+            + "form, the only one that can go to standard output; makedumpfile -R makes it seekable.")
+    boolean flattened;
+
     @Override
     public Integer call() throws Exception {
         Environment env = Environment.load(common);
         PrintWriter out = output.equals("-") ? spec.commandLine().getErr() : spec.commandLine().getOut();
         DumpRequest request = new DumpRequest(Optional.ofNullable(source), output, Optional.ofNullable(begin),
-                Optional.ofNullable(length), force);
+                Optional.ofNullable(length), force, false, format, flattened);
         try (ArchitectureRegistry registry = env.registry()) {
             GuestDump dump = new GuestDump(env.settings, registry);
             ProgressBar bar = showProgress(env) ? new ProgressBar(System.err, env.settings.progressMinBytes()) : null;
@@ -65,7 +74,8 @@ final class DumpCommand implements Callable<Integer> {
                 }
                 throw e;
             }
-            String where = r.output() == null ? "standard output" : r.output().toString();
+            String where = (r.output() == null ? "standard output" : r.output().toString()) + " (" + format
+                    + (flattened ? ", flattened" : "") + ")";
             out.printf("wrote %s: %s %s %s, %d vCPU%s, %d notes, %d PT_LOAD%s, %s of guest memory, %s file, "
                             + "%.2f s%n", where, r.target().elfClass(), r.target().data(),
                     Machine.name(r.target().machine()), r.cpus(), r.cpus() == 1 ? "" : "s", r.notes(), r.loads(),
@@ -73,7 +83,7 @@ final class DumpCommand implements Callable<Integer> {
                     r.nanos() / 1e9);
             out.printf("  source %s (%s)%n", r.source(), r.machine());
             out.printf("  VMCOREINFO: %s%n", r.vmcoreinfoOrigin() == null ? "none" : "from " + r.vmcoreinfoOrigin());
-            if (r.output() != null) {
+            if (r.output() != null && format.equals("elf")) {
                 try (VmcoreFile f = VmcoreFile.open(r.output())) {
                     out.print(VmcoreSummary.of(f, registry).toText());
                 }

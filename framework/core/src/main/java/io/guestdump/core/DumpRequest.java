@@ -12,13 +12,20 @@ import java.util.Optional;
  * @param overwrite replace an existing output file
  * @param paging    build the PT_LOADs from the guest's page tables (the plugin's walker)
  * @param format    the output format name: {@code elf}, or a kdump variant
+ * @param flattened write the format's streamable form (makedumpfile's flattened kdump)
  */
 public record DumpRequest(Optional<String> source, String output, Optional<Long> begin, Optional<Long> length,
-        boolean overwrite, boolean paging, String format) {
+        boolean overwrite, boolean paging, String format, boolean flattened) {
+
+    /** A dump in the format's default form. */
+    public DumpRequest(Optional<String> source, String output, Optional<Long> begin, Optional<Long> length,
+            boolean overwrite, boolean paging, String format) {
+        this(source, output, begin, length, overwrite, paging, format, false);
+    }
 
     /** An ELF dump without paging. */
     public DumpRequest(Optional<String> source, String output, Optional<Long> begin, Optional<Long> length,
             boolean overwrite) {
-        this(source, output, begin, length, overwrite, false, "elf");
+        this(source, output, begin, length, overwrite, false, "elf", false);
     }
 }

@@ -8,6 +8,8 @@ import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VmcoreWriteException;
 import io.guestdump.core.config.DumpSettings;
+import io.guestdump.core.kdump.KdumpFormat;
+import io.guestdump.core.kdump.KdumpSettings;
 import io.guestdump.core.notes.NoteSegmentBuilder;
 import io.guestdump.core.plugins.ArchitectureRegistry;
 import io.guestdump.core.source.GuestSource;
@@ -49,6 +51,7 @@ public final class GuestDump {
         this.settings = settings;
         this.registry = registry;
         register(new ElfFormat());
+        KdumpFormat.all(KdumpSettings.from(settings.config())).forEach(this::register);
     }
 
     private void register(DumpFormat format) {
@@ -72,6 +75,7 @@ public final class GuestDump {
         if (format == null) {
             throw new InvalidInputException("--format " + request.format() + " is not one of " + formatNames());
         }
+        checkForm(format, request);
         Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
         GuestSource source = request.source().map(spec -> SourceSpec.parse(spec, settings.config()))
                 .orElseGet(() -> new SnapshotSource(settings.defaultSource()));
@@ -84,7 +88,8 @@ public final class GuestDump {
                     request.overwrite() || settings.overwrite(), settings.fsync())) {
                 long size;
                 try {
-                    size = format.write(prepared, out.channel(), out.path() != null, progress);
+                    size = format.write(prepared, out.channel(), out.path() != null && !request.flattened(),
+                            progress);
                     out.commit();
                 } catch (IOException e) {
                     throw new VmcoreWriteException("dump: failed to write " + describe(out), e);
@@ -146,6 +151,19 @@ public final class GuestDump {
         } catch (IOException e) {
             throw new InvalidInputException("cannot read guest memory while looking for VMCOREINFO: "
                     + e.getMessage() + "; set guestdump.notes.vmcoreinfo-scan = false to skip the search", e);
+        }
+    }
+
+    /** --flattened only where the format has that form; a pipe only gets a streamable form. */
+    private static void checkForm(DumpFormat format, DumpRequest request) {
+        if (request.flattened() && !format.hasFlattenedForm()) {
+            throw new InvalidInputException("--flattened applies to the kdump formats only, not --format "
+                    + format.name() + "; drop --flattened");
+        }
+        if (request.output().equals("-") && format.hasFlattenedForm() && !request.flattened()) {
+            throw new InvalidInputException("--format " + format.name() + " to standard output needs --flattened: the "
+                    + "seekable form cannot be written to a pipe (makedumpfile -R turns a flattened file back into a "
+                    + "seekable one); add --flattened, or give a file with -o");
         }
     }
 

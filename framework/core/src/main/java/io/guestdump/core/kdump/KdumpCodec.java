@@ -1,0 +1,147 @@
+package io.guestdump.core.kdump;
+
+import io.airlift.compress.Compressor;
+import io.airlift.compress.lzo.LzoCompressor;
+import io.airlift.compress.snappy.SnappyCompressor;
+import io.airlift.compress.zstd.ZstdCompressor;
+import java.util.zip.Deflater;
+
+/**
+ * The page codecs of the kdump format and their {@code DUMP_DH_COMPRESSED_*} flags (makedumpfile
+ * {@code diskdump_mod.h}), used both in the header's {@code status} and in each compressed page's descriptor.
+ */
+public enum KdumpCodec {
+    /** zlib stream ({@code compress2}), {@code java.util.zip.Deflater}. */
+    ZLIB("zlib", KdumpCodec.DUMP_DH_COMPRESSED_ZLIB),
+    /** LZO1X-1, aircompressor. */
+    LZO("lzo", KdumpCodec.DUMP_DH_COMPRESSED_LZO),
+    /** Raw snappy (not framed), aircompressor. */
+    SNAPPY("snappy", KdumpCodec.DUMP_DH_COMPRESSED_SNAPPY),
+    /** One zstd frame per page, aircompressor. */
+    ZSTD("zstd", KdumpCodec.DUMP_DH_COMPRESSED_ZSTD);
+
+    /** {@code DUMP_DH_COMPRESSED_ZLIB}. */
+    public static final int DUMP_DH_COMPRESSED_ZLIB = 0x1;
+    /** {@code DUMP_DH_COMPRESSED_LZO}. */
+    public static final int DUMP_DH_COMPRESSED_LZO = 0x2;
+    /** {@code DUMP_DH_COMPRESSED_SNAPPY}. */
+    public static final int DUMP_DH_COMPRESSED_SNAPPY = 0x4;
+    /** {@code DUMP_DH_COMPRESSED_INCOMPLETE}: never written by guestdump (a failed dump leaves no file). */
+    public static final int DUMP_DH_COMPRESSED_INCOMPLETE = 0x8;
+    /** {@code DUMP_DH_COMPRESSED_ZSTD}. */
+    public static final int DUMP_DH_COMPRESSED_ZSTD = 0x20;
+
+    private final String id;
+    private final int flag;
+
+    KdumpCodec(String id, int flag) {
+        this.id = id;
+        this.flag = flag;
+    }
+
+    /** The suffix of the format name, e.g. {@code zlib} in {@code kdump-zlib}. */
+    public String id() {
+        return id;
+    }
+
+    /** The {@code DUMP_DH_COMPRESSED_*} flag. */
+    public int flag() {
+        return flag;
+    }
+
+    /**
+     * A new compressor for pages of {@code pageSize} bytes: one per thread, reused for every page.
+     *
+     * @param zlibLevel the deflate level, 1 to 9 (only zlib has levels here)
+     */
+    public PageCompressor newCompressor(int pageSize, int zlibLevel) {
+        return switch (this) {
+            case ZLIB -> new DeflatePages(pageSize, zlibLevel);
+            case LZO -> new AirPages(new LzoCompressor(), pageSize);
+            case SNAPPY -> new AirPages(new SnappyCompressor(), pageSize);
+            case ZSTD -> new AirPages(new ZstdCompressor(), pageSize);
+        };
+    }
+
+    /** Compresses one page at a time into a reused scratch buffer; not thread-safe. */
+    public interface PageCompressor extends AutoCloseable {
+        /**
+         * Compresses {@code src[off, off + pageSize)}.
+         *
+         * @return the compressed length, in {@link #output()}, or -1 when the result is not smaller than a page
+         *         (the page is then stored raw, as makedumpfile and QEMU do)
+         */
+        int compress(byte[] src, int off);
+
+        /** The scratch buffer holding the last result. */
+        byte[] output();
+
+        /** Frees native resources. */
+        @Override
+        void close();
+    }
+
+    /** zlib through one reused {@link Deflater} ({@code reset()} per page, never one per page). */
+    private static final class DeflatePages implements PageCompressor {
+        private final Deflater deflater;
+        private final int pageSize;
+        private final byte[] out;
+
+        DeflatePages(int pageSize, int level) {
+            this.deflater = new Deflater(level);
+            this.pageSize = pageSize;
+            this.out = new byte[pageSize];
+        }
+
+        @Override
+        public int compress(byte[] src, int off) {
+            deflater.reset();
+            deflater.setInput(src, off, pageSize);
+            deflater.finish();
+            int n = 0;
+            while (!deflater.finished() && n < out.length) {
+                n += deflater.deflate(out, n, out.length - n);
+            }
+            return deflater.finished() && n < pageSize ? n : -1;
+        }
+
+        @Override
+        public byte[] output() {
+            return out;
+        }
+
+        @Override
+        public void close() {
+            deflater.end();
+        }
+    }
+
+    /** An aircompressor codec with a scratch buffer of its worst-case size. */
+    private static final class AirPages implements PageCompressor {
+        private final Compressor compressor;
+        private final int pageSize;
+        private final byte[] out;
+
+        AirPages(Compressor compressor, int pageSize) {
+            this.compressor = compressor;
+            this.pageSize = pageSize;
+            this.out = new byte[compressor.maxCompressedLength(pageSize)];
+        }
+
+        @Override
+        public int compress(byte[] src, int off) {
+            int n = compressor.compress(src, off, pageSize, out, 0, out.length);
+            return n < pageSize ? n : -1;
+        }
+
+        @Override
+        public byte[] output() {
+            return out;
+        }
+
+        @Override
+        public void close() {
+            // pure Java: nothing to free
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package io.guestdump.core.kdump;
+
+import io.guestdump.core.PreparedDump;
+import io.guestdump.core.vmcore.DumpFormat;
+import io.guestdump.core.vmcore.ProgressListener;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A kdump-compressed vmcore with one codec: {@code kdump-zlib}, {@code kdump-lzo}, {@code kdump-snappy} or
+ * {@code kdump-zstd}. Seekable into a file; flattened (makedumpfile's streamable form) when asked for, which is
+ * the only form a pipe can take. Filters and paging apply as for ELF: the kdump file holds the physical pages of
+ * the dumped blocks (page tables do not change which physical pages exist).
+ */
+public final class KdumpFormat implements DumpFormat {
+    private static final Pattern OSRELEASE = Pattern.compile("(?m)^OSRELEASE=(.{0,64})$");
+
+    private final KdumpCodec codec;
+    private final KdumpSettings settings;
+
+    /** One format per codec. */
+    public KdumpFormat(KdumpCodec codec, KdumpSettings settings) {
+        this.codec = codec;
+        this.settings = settings;
+    }
+
+    /** A format for each codec, in {@link KdumpCodec} order. */
+    public static List<KdumpFormat> all(KdumpSettings settings) {
+        return Arrays.stream(KdumpCodec.values()).map(c -> new KdumpFormat(c, settings)).toList();
+    }
+
+    @Override
+    public String name() {
+        return "kdump-" + codec.id();
+    }
+
+    @Override
+    public boolean hasFlattenedForm() {
+        return true;
+    }
+
+    @Override
+    public void check(PreparedDump dump) {
+        plan(dump);
+    }
+
+    @Override
+    public long write(PreparedDump dump, WritableByteChannel out, boolean seekable, ProgressListener progress)
+            throws IOException {
+        KdumpLayout layout = plan(dump);
+        KdumpSink sink;
+        if (seekable) {
+            if (!(out instanceof FileChannel fc)) {
+                throw new IllegalStateException("the seekable kdump form needs a FileChannel, got " + out);
+            }
+            sink = KdumpSink.seekable(fc);
+        } else {
+            sink = KdumpSink.flattened(out);
+        }
+        return new KdumpWriter(layout, dump.noteBytes(), dump.blocks(), codec, settings).write(sink, progress);
+    }
+
+    /** The layout of this dump. */
+    public KdumpLayout plan(PreparedDump dump) {
+        String vmcoreinfo = dump.guest().state().vmcoreinfo().orElse(null); // header facts, even without the note
+        String release = "";
+        if (vmcoreinfo != null) {
+            Matcher m = OSRELEASE.matcher(vmcoreinfo);
+            if (m.find()) {
+                release = m.group(1).trim();
+            }
+        }
+        long physBase = KdumpMachine.physBase(dump.target(), vmcoreinfo,
+                dump.guest().state().memory().blocks());
+        return KdumpLayout.plan(dump.target(), dump.notes(), dump.noteBytes(), dump.blocks(), codec,
+                settings.excludeZeroPages(), physBase, release, dump.guest().state().cpus().size());
+    }
+}
