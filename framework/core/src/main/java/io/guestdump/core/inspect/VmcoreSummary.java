@@ -6,6 +6,7 @@ import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestDumpException;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.core.notes.NoteSegmentBuilder;
+import io.guestdump.core.paging.PagingNote;
 import io.guestdump.core.plugins.ArchitectureRegistry;
 import io.guestdump.elf.ElfCodec;
 import io.guestdump.elf.Machine;
@@ -46,9 +47,12 @@ public final class VmcoreSummary {
 
         List<Note> cpuNotes = new ArrayList<>();
         Optional<Note> vmcoreinfo = Optional.empty();
+        Map<String, Object> paging = new LinkedHashMap<>();
         for (Note n : file.notes()) {
             if (n.owner().equals(NoteSegmentBuilder.VMCOREINFO_OWNER) && n.type() == NoteType.NT_VMCOREINFO) {
                 vmcoreinfo = Optional.of(n);
+            } else if (PagingNote.is(n)) {
+                PagingNote.parse(n).ifPresent(paging::putAll);
             } else {
                 cpuNotes.add(n);
             }
@@ -117,6 +121,9 @@ public final class VmcoreSummary {
             }
         });
         t.put("vmcoreinfo", vi);
+        if (!paging.isEmpty()) {
+            t.put("paging", paging);
+        }
         return new VmcoreSummary(t);
     }
 
@@ -186,6 +193,15 @@ public final class VmcoreSummary {
             sb.append("absent");
         }
         sb.append('\n');
+        if (tree.containsKey("paging")) {
+            Map<String, Object> pg = (Map<String, Object>) tree.get("paging");
+            if ("identity".equals(pg.get("paging"))) {
+                sb.append("  paging: no vCPU had paging enabled; identity mappings\n");
+            } else {
+                sb.append("  page-table walk: from vCPU ").append(pg.get("paging-first-cpu")).append(", ")
+                        .append(pg.get("paging-skipped")).append(" entries skipped\n");
+            }
+        }
         return sb.toString();
     }
 
