@@ -95,7 +95,7 @@ public final class MappingTable extends AbstractList<MemoryMapping> implements R
         return new MappingTable(Arrays.copyOf(p, n), Arrays.copyOf(v, n), Arrays.copyOf(l, n), n);
     }
 
-    /** Heap bytes of the arrays, for the heap benchmark and logs. */
+    /** Heap bytes of the arrays (which may have room beyond {@link #size()}), for the heap benchmark and logs. */
     public long arrayBytes() {
         return 24L * phys.length;
     }

@@ -55,6 +55,11 @@ public final class MemoryMappingList {
                 return;
             }
         }
+        if (coveredByCompacted(virt, phys, length)) {
+            // a later vCPU walking the kernel's shared tables: nothing new, and nothing to store
+            lastIsFresh = false;
+            return;
+        }
         if (count == this.virt.length) {
             if (count - compacted >= Math.max(MIN_COMPACT, compacted)) {
                 compact();
@@ -85,7 +90,7 @@ public final class MemoryMappingList {
     }
 
     private void grow() {
-        int capacity = Math.toIntExact(Math.min(Integer.MAX_VALUE - 8, (long) this.virt.length * 2));
+        int capacity = Math.toIntExact(Math.min(Integer.MAX_VALUE - 8, (long) this.virt.length * 3 / 2 + 1));
         if (capacity <= count) {
             throw new IllegalStateException("more than " + count + " separate mappings");
         }
@@ -95,63 +100,116 @@ public final class MemoryMappingList {
         seq = Arrays.copyOf(seq, capacity);
     }
 
-    /** Merges every run of one delta that touches or overlaps another of the same delta. */
+    /**
+     * Whether a run of the compacted prefix (sorted by delta, then virtual start) already holds every page of the
+     * range with the same delta. Such a range changes nothing: the run that holds it is older.
+     */
+    private boolean coveredByCompacted(long virt, long phys, long length) {
+        long delta = virt - phys;
+        int lo = 0;
+        int hi = compacted - 1;
+        int best = -1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            int c = Long.compareUnsigned(this.virt[mid] - this.phys[mid], delta);
+            if (c == 0) {
+                c = Long.compareUnsigned(this.virt[mid], virt);
+            }
+            if (c <= 0) {
+                best = mid;
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return best >= 0 && this.virt[best] - this.phys[best] == delta
+                && Long.compareUnsigned(virt + length, this.virt[best] + this.length[best]) <= 0;
+    }
+
+    /**
+     * Merges every run of one delta that touches or overlaps another of the same delta, in place: besides the
+     * runs themselves it needs two index arrays (8 bytes a run).
+     */
     public void compact() {
         int[] order = IndexSort.sort(count, (a, b) -> {
             int c = Long.compareUnsigned(virt[a] - phys[a], virt[b] - phys[b]);
             return c != 0 ? c : Long.compareUnsigned(virt[a], virt[b]);
         });
-        long[] v = new long[Math.max(FIRST_CAPACITY, count)];
-        long[] p = new long[v.length];
-        long[] l = new long[v.length];
-        int[] s = new int[v.length];
+        permute(order);
         int n = 0;
-        for (int k = 0; k < count; k++) {
-            int i = order[k];
+        for (int i = 0; i < count; i++) {
             if (n > 0) {
                 int last = n - 1;
-                long end = v[last] + l[last];
-                if (virt[i] - phys[i] == v[last] - p[last] && Long.compareUnsigned(virt[i], end) <= 0
-                        && Long.compareUnsigned(phys[i], p[last]) >= 0) {
+                long end = virt[last] + length[last];
+                if (virt[i] - phys[i] == virt[last] - phys[last] && Long.compareUnsigned(virt[i], end) <= 0
+                        && Long.compareUnsigned(phys[i], phys[last]) >= 0) {
                     long newEnd = virt[i] + length[i];
                     if (Long.compareUnsigned(newEnd, end) > 0) {
-                        l[last] = newEnd - v[last];
+                        length[last] = newEnd - virt[last];
                     }
-                    s[last] = Math.min(s[last], seq[i]);
+                    seq[last] = Math.min(seq[last], seq[i]);
                     continue;
                 }
             }
-            v[n] = virt[i];
-            p[n] = phys[i];
-            l[n] = length[i];
-            s[n] = seq[i];
+            virt[n] = virt[i];
+            phys[n] = phys[i];
+            length[n] = length[i];
+            seq[n] = seq[i];
             n++;
         }
-        virt = v;
-        phys = p;
-        length = l;
-        seq = s;
         count = n;
         compacted = n;
         lastIsFresh = false;
     }
 
-    /** The merged mappings in QEMU's order: by physical start, newest first among equal starts. */
+    /** Reorders the runs in place so that position k holds what was at {@code order[k]}; consumes {@code order}. */
+    private void permute(int[] order) {
+        for (int k = 0; k < count; k++) {
+            if (order[k] == k) {
+                continue;
+            }
+            long v = virt[k];
+            long p = phys[k];
+            long l = length[k];
+            int s = seq[k];
+            int j = k;
+            while (true) {
+                int from = order[j];
+                order[j] = j;
+                if (from == k) {
+                    virt[j] = v;
+                    phys[j] = p;
+                    length[j] = l;
+                    seq[j] = s;
+                    break;
+                }
+                virt[j] = virt[from];
+                phys[j] = phys[from];
+                length[j] = length[from];
+                seq[j] = seq[from];
+                j = from;
+            }
+        }
+    }
+
+    /**
+     * The merged mappings in QEMU's order: by physical start, newest first among equal starts. The table takes
+     * over this list's arrays; the list is empty afterwards.
+     */
     public MappingTable toTable() {
         compact();
         int[] order = IndexSort.sort(count, (a, b) -> {
             int c = Long.compareUnsigned(phys[a], phys[b]);
             return c != 0 ? c : Integer.compare(seq[b], seq[a]);
         });
-        long[] p = new long[count];
-        long[] v = new long[count];
-        long[] l = new long[count];
-        for (int k = 0; k < count; k++) {
-            p[k] = phys[order[k]];
-            v[k] = virt[order[k]];
-            l[k] = length[order[k]];
-        }
-        return new MappingTable(p, v, l, count);
+        permute(order);
+        MappingTable table = new MappingTable(phys, virt, length, count);
+        virt = new long[FIRST_CAPACITY];
+        phys = new long[FIRST_CAPACITY];
+        length = new long[FIRST_CAPACITY];
+        seq = new int[FIRST_CAPACITY];
+        clear();
+        return table;
     }
 
     /** A stable merge sort of indices 0..n-1 by a comparator on indices, without boxing. */

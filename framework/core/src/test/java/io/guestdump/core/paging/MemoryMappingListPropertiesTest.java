@@ -208,13 +208,16 @@ class MemoryMappingListPropertiesTest {
                 // every other physical page, virtually contiguous: one mapping per page
                 list.add(VBASE + i * PAGE, 2L * i * PAGE, PAGE);
             }
+            if (cpu > 0) {
+                assertEquals(pages, list.runCount(), "the second and third vCPU store nothing: all is covered");
+            }
             list.compact();
-            assertEquals(pages, list.runCount(), "the second and third vCPU add nothing new");
+            assertEquals(pages, list.runCount());
         }
         MappingTable t = list.toTable();
         assertEquals(pages, t.size());
         assertEquals(2 * PAGE, t.phys(1));
-        assertEquals(24L * pages, t.arrayBytes());
+        assertTrue(t.arrayBytes() <= 24L * pages * 3 / 2, "24 bytes a mapping, plus growth room: " + t.arrayBytes());
     }
 
     @Test
@@ -227,9 +230,11 @@ class MemoryMappingListPropertiesTest {
         qemu.add(0x5000, 0x1000_0000L, PAGE);
         qemu.add(0x5000, 0x2000_0000L, PAGE);
         qemu.add(0x4000, 0x3000_0000L, 2 * PAGE);
-        assertEquals(qemu.mappings(), List.copyOf(list.toTable()));
+        List<MemoryMapping> table = List.copyOf(list.toTable());
+        assertEquals(qemu.mappings(), table);
         assertEquals(new ArrayList<>(List.of(new MemoryMapping(0x4000, 0x3000_0000L, 2 * PAGE),
                 new MemoryMapping(0x5000, 0x2000_0000L, PAGE), new MemoryMapping(0x5000, 0x1000_0000L, PAGE))),
-                List.copyOf(list.toTable()));
+                table);
+        assertEquals(0, list.runCount(), "the table took the list's arrays");
     }
 }
