@@ -5,15 +5,18 @@ import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.arch.x86_64.X86DumpTargets;
 import io.guestdump.arch.x86_64.X86MonitorParser;
 import io.guestdump.arch.x86_64.X86NoteDecoder;
 import io.guestdump.arch.x86_64.X86NoteTable;
+import io.guestdump.arch.x86_64.X86PageTableWalker;
 import io.guestdump.arch.x86_64.X86Settings;
 import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.pf4j.Extension;
 
@@ -28,6 +31,9 @@ import org.pf4j.Extension;
 public final class I386Architecture implements ArchitectureSupport {
     /** The architecture id and config subtree name. */
     public static final String ID = "i386";
+
+    private static final PageTableWalker WALKER =
+            new X86PageTableWalker(false, X86PageTableWalker.Fidelity.FIXED);
 
     private final X86Settings settings;
 
@@ -75,5 +81,11 @@ public final class I386Architecture implements ArchitectureSupport {
     @Override
     public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
         return X86NoteDecoder.decode(notes, target.data()).stream().map(I386Registers::fromCanonical).toList();
+    }
+
+    /** PAE and 32-bit paging (qemu-system-i386 has no long mode); see {@link X86PageTableWalker}. */
+    @Override
+    public Optional<PageTableWalker> pageTableWalker() {
+        return Optional.of(WALKER);
     }
 }

@@ -5,10 +5,12 @@ import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 import org.pf4j.Extension;
@@ -25,6 +27,9 @@ public final class X86_64Architecture implements ArchitectureSupport {
     public static final String ID = "x86_64";
 
     private static final Set<String> REGISTER_NAMES = X86Registers.names(true);
+
+    private static final PageTableWalker WALKER =
+            new X86PageTableWalker(true, X86PageTableWalker.Fidelity.FIXED);
 
     private final X86Settings settings;
 
@@ -73,5 +78,11 @@ public final class X86_64Architecture implements ArchitectureSupport {
     @Override
     public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
         return X86NoteDecoder.decode(notes, target.data());
+    }
+
+    /** 4-level and 5-level paging in long mode, PAE and 32-bit paging otherwise; see {@link X86PageTableWalker}. */
+    @Override
+    public Optional<PageTableWalker> pageTableWalker() {
+        return Optional.of(WALKER);
     }
 }

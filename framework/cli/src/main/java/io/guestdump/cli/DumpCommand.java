@@ -56,12 +56,16 @@ final class DumpCommand implements Callable<Integer> {
             + "form, the only one that can go to standard output; makedumpfile -R makes it seekable.")
     boolean flattened;
 
+    @Option(names = "--paging", description = "Build the PT_LOADs from the guest's page tables (virtual addresses "
+            + "for gdb and crash), as QEMU's paging=true; needs an architecture plugin with a page-table walker.")
+    boolean paging;
+
     @Override
     public Integer call() throws Exception {
         Environment env = Environment.load(common);
         PrintWriter out = output.equals("-") ? spec.commandLine().getErr() : spec.commandLine().getOut();
         DumpRequest request = new DumpRequest(Optional.ofNullable(source), output, Optional.ofNullable(begin),
-                Optional.ofNullable(length), force, false, format, flattened);
+                Optional.ofNullable(length), force, paging, format, flattened);
         try (ArchitectureRegistry registry = env.registry()) {
             GuestDump dump = new GuestDump(env.settings, registry);
             ProgressBar bar = showProgress(env) ? new ProgressBar(System.err, env.settings.progressMinBytes()) : null;

@@ -5,12 +5,15 @@ import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VmcoreWriteException;
 import io.guestdump.core.config.DumpSettings;
 import io.guestdump.core.kdump.KdumpFormat;
 import io.guestdump.core.kdump.KdumpSettings;
 import io.guestdump.core.notes.NoteSegmentBuilder;
+import io.guestdump.core.paging.PagingNote;
+import io.guestdump.core.paging.PagingPlanner;
 import io.guestdump.core.plugins.ArchitectureRegistry;
 import io.guestdump.core.source.GuestSource;
 import io.guestdump.core.source.LoadedGuest;
@@ -28,6 +31,7 @@ import io.guestdump.memory.GuestBlock;
 import io.guestdump.memory.MemoryMapping;
 import io.guestdump.memory.PhysRange;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -117,22 +121,28 @@ public final class GuestDump {
         DumpTarget target = arch.describe(state);
         List<CpuNote> table = arch.cpuNotes(state, target);
         String vmcoreinfo = settings.writeVmcoreinfo() ? state.vmcoreinfo().orElse(null) : null;
-        List<Note> notes = NoteSegmentBuilder.build(table, state.cpus(), target, vmcoreinfo, guest.carriedNotes());
-        byte[] noteBytes = NoteEncoder.encode(notes, target.data());
         List<GuestBlock> blocks = DumpFilter.apply(state.memory().blocks(), window);
         List<MemoryMapping> mappings;
+        // a GUESTDUMP note of an input vmcore described that dump's walk, not this one
+        List<Note> extraNotes = new ArrayList<>(guest.carriedNotes().stream().filter(n -> !PagingNote.is(n)).toList());
         if (paging) {
-            if (arch.pageTableWalker().isEmpty()) {
-                throw new UnsupportedGuestException("--paging: the " + guest.arch().pluginId() + " plugin has no "
-                        + "page-table walker for " + state.machine() + " guests; dump without --paging");
-            }
-            throw new UnsupportedGuestException("--paging is not supported by this build's framework");
+            String machine = state.machine();
+            PageTableWalker walker = arch.pageTableWalker().orElseThrow(() -> new UnsupportedGuestException(
+                    "--paging: the " + guest.arch().pluginId() + " plugin has no page-table walker for "
+                            + machine + " guests; dump without --paging"));
+            PagingPlanner.Plan plan = PagingPlanner.plan(walker, state, window);
+            report(plan);
+            mappings = plan.mappings();
+            extraNotes.add(PagingNote.of(plan));
         } else {
             mappings = MappingPlanner.simple(blocks);
         }
+        List<Note> notes = NoteSegmentBuilder.build(table, state.cpus(), target, vmcoreinfo, extraNotes);
+        byte[] noteBytes = NoteEncoder.encode(notes, target.data());
         return new PreparedDump(guest, state, target, notes, noteBytes, blocks, mappings, vmcoreinfo,
                 vmcoreinfoOrigin);
     }
+
 
     /** The guest kernel's VMCOREINFO found in its memory, when the source has none and the search is on. */
     private Optional<VmcoreinfoScanner.Found> scanForVmcoreinfo(GuestState state, LoadedGuest guest) {
@@ -164,6 +174,23 @@ public final class GuestDump {
             throw new InvalidInputException("--format " + format.name() + " to standard output needs --flattened: the "
                     + "seekable form cannot be written to a pipe (makedumpfile -R turns a flattened file back into a "
                     + "seekable one); add --flattened, or give a file with -o");
+        }
+    }
+
+    private static void report(PagingPlanner.Plan plan) {
+        if (!plan.walked()) {
+            LOG.info("--paging: no vCPU has paging enabled; one identity mapping per memory block, as QEMU does");
+            return;
+        }
+        LOG.debug("--paging: walked from vCPU {}: {} mappings, {} device-memory leaves left out", plan.firstCpu(),
+                plan.mappings().size(), plan.deviceLeaves());
+        if (plan.skipped() > 0) {
+            LOG.warn("page-table walk: {} entries skipped (the dump goes on without what they map); first: {}",
+                    plan.skipped(), String.join("; ", plan.skipReasons()));
+        }
+        if (plan.leafRejects() > 0) {
+            LOG.warn("page-table walk: {} leaves reaching the top of the address space left out (an ELF segment "
+                    + "cannot end at 2^64)", plan.leafRejects());
         }
     }
 

@@ -224,4 +224,15 @@ class GuestDumpTest {
             assertTrue(partial.isEmpty(), "left behind: " + partial);
         }
     }
+
+    @Test
+    void pagingNeedsAPluginWithAWalkerAndSaysSoBeforeCreatingTheFile() throws IOException {
+        Path snap = TestGuests.snapshot(dir, "toy64", List.of(new TestGuests.Block(0x1000, 8192)), 1);
+        Path out = dir.resolve("paging.vmcore");
+        UnsupportedGuestException e = assertThrows(UnsupportedGuestException.class, () -> dump.dump(
+                new DumpRequest(Optional.of("snapshot:" + snap), out.toString(), Optional.empty(), Optional.empty(),
+                        false, true, "elf"), ProgressListener.NONE));
+        assertTrue(e.getMessage().contains("has no page-table walker"), e.getMessage());
+        assertFalse(Files.exists(out));
+    }
 }

@@ -6,6 +6,7 @@ import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestDumpException;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.core.notes.NoteSegmentBuilder;
+import io.guestdump.core.paging.PagingNote;
 import io.guestdump.core.plugins.ArchitectureRegistry;
 import io.guestdump.elf.ElfCodec;
 import io.guestdump.elf.Machine;
@@ -25,6 +26,9 @@ import java.util.Optional;
  * the architecture's plugin), loads, VMCOREINFO. As text or JSON.
  */
 public final class VmcoreSummary {
+    /** The text form lists this many loads; JSON lists all. */
+    static final int TEXT_LOADS = 32;
+
     private final Map<String, Object> tree;
 
     private VmcoreSummary(Map<String, Object> tree) {
@@ -46,9 +50,12 @@ public final class VmcoreSummary {
 
         List<Note> cpuNotes = new ArrayList<>();
         Optional<Note> vmcoreinfo = Optional.empty();
+        Map<String, Object> paging = new LinkedHashMap<>();
         for (Note n : file.notes()) {
             if (n.owner().equals(NoteSegmentBuilder.VMCOREINFO_OWNER) && n.type() == NoteType.NT_VMCOREINFO) {
                 vmcoreinfo = Optional.of(n);
+            } else if (PagingNote.is(n)) {
+                PagingNote.parse(n).ifPresent(paging::putAll);
             } else {
                 cpuNotes.add(n);
             }
@@ -117,6 +124,9 @@ public final class VmcoreSummary {
             }
         });
         t.put("vmcoreinfo", vi);
+        if (!paging.isEmpty()) {
+            t.put("paging", paging);
+        }
         return new VmcoreSummary(t);
     }
 
@@ -169,11 +179,15 @@ public final class VmcoreSummary {
             sb.append('\n');
         }
         sb.append("  loads:\n");
-        for (Object o : (List<Object>) tree.get("loads")) {
+        List<Object> loads = (List<Object>) tree.get("loads");
+        for (Object o : loads.subList(0, Math.min(loads.size(), TEXT_LOADS))) {
             Map<String, Object> m = (Map<String, Object>) o;
             sb.append("    paddr ").append(m.get("paddr")).append(" vaddr ").append(m.get("vaddr"))
                     .append(" offset ").append(m.get("offset")).append(" filesz ").append(m.get("filesz"))
                     .append(" memsz ").append(m.get("memsz")).append('\n');
+        }
+        if (loads.size() > TEXT_LOADS) {
+            sb.append("    … ").append(loads.size() - TEXT_LOADS).append(" more (all of them with --json)\n");
         }
         Map<String, Object> vi = (Map<String, Object>) tree.get("vmcoreinfo");
         sb.append("  VMCOREINFO: ");
@@ -186,6 +200,15 @@ public final class VmcoreSummary {
             sb.append("absent");
         }
         sb.append('\n');
+        if (tree.containsKey("paging")) {
+            Map<String, Object> pg = (Map<String, Object>) tree.get("paging");
+            if ("identity".equals(pg.get("paging"))) {
+                sb.append("  paging: no vCPU had paging enabled; identity mappings\n");
+            } else {
+                sb.append("  page-table walk: from vCPU ").append(pg.get("paging-first-cpu")).append(", ")
+                        .append(pg.get("paging-skipped")).append(" entries skipped\n");
+            }
+        }
         return sb.toString();
     }
 

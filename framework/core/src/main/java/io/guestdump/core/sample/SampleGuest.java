@@ -230,6 +230,9 @@ public final class SampleGuest {
         }
         if (UTS_PA >= base && UTS_PA < base + len) {
             int at = (int) (UTS_PA - base);
+            for (int i = 0; i < 6 * 65; i++) {
+                piece.put(at + i, (byte) 0); // char[65] fields are NUL-padded, as in the kernel
+            }
             String[] fields = {"Linux", "guestdump-sample", OSRELEASE, "#1 SMP PREEMPT_DYNAMIC", "x86_64", "(none)"};
             for (int i = 0; i < fields.length; i++) {
                 piece.put(at + 65 * i, fields[i].getBytes(StandardCharsets.US_ASCII));

@@ -2,6 +2,7 @@ package io.guestdump.core.vmcore;
 
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.UnsupportedGuestException;
+import io.guestdump.core.paging.MappingTable;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfCodec;
 import io.guestdump.elf.ElfConstants;
@@ -12,9 +13,10 @@ import io.guestdump.elf.SectionHeader;
 import io.guestdump.elf.SegmentType;
 import io.guestdump.memory.GuestBlock;
 import io.guestdump.memory.MemoryMapping;
-import java.util.ArrayList;
+import java.util.AbstractList;
 import java.util.List;
 import java.util.Optional;
+import java.util.RandomAccess;
 
 /**
  * Every offset of a vmcore, decided before the first byte is written (QEMU {@code dump_begin}, makedumpfile
@@ -36,7 +38,7 @@ import java.util.Optional;
  *
  * @param target         class, byte order, machine, page size
  * @param header         the ELF header
- * @param programHeaders PT_NOTE then the PT_LOADs
+ * @param programHeaders PT_NOTE then the PT_LOADs (computed on access: see {@link #plan})
  * @param section0       section header 0 when PN_XNUM is in use
  * @param noteOffset     file offset of the notes
  * @param noteSize       bytes of the notes
@@ -84,10 +86,64 @@ public record VmcoreLayout(
         }
         long fileSize = cursor;
 
-        List<ProgramHeader> phdrs = new ArrayList<>(Math.toIntExact(phnumReal));
-        phdrs.add(new ProgramHeader(SegmentType.PT_NOTE, 0, noteOffset, 0, 0, noteSize, noteSize, 0));
-        long noOffset = c == ElfClass.ELF64 ? -1L : 0xffff_ffffL;
-        for (MemoryMapping m : mappings) {
+        List<GuestBlock> blockList = List.copyOf(blocks);
+        ProgramHeader note = new ProgramHeader(SegmentType.PT_NOTE, 0, noteOffset, 0, 0, noteSize, noteSize, 0);
+        List<ProgramHeader> phdrs = new LoadHeaders(note, frozen(mappings), blockList, blockStarts, fileOffsets,
+                c == ElfClass.ELF64 ? -1L : 0xffff_ffffL);
+
+        ElfHeader header = new ElfHeader(c, target.data(), ElfType.ET_CORE, target.machine(),
+                ElfConstants.EV_CURRENT, 0, phoff, shoff, 0, c.ehdrSize(), c.phdrSize(),
+                xnum ? ElfConstants.PN_XNUM : (int) phnumReal, xnum ? c.shdrSize() : 0, xnum ? 1 : 0,
+                ElfConstants.SHN_UNDEF);
+        Optional<SectionHeader> section0 = xnum
+                ? Optional.of(SectionHeader.extendedNumbering(Math.min(phnumReal, 0xffff_ffffL)))
+                : Optional.empty();
+        VmcoreLayout layout = new VmcoreLayout(target, header, phdrs, section0, noteOffset,
+                noteSize, memoryOffset, blockList, fileSize);
+        if (c == ElfClass.ELF32) {
+            layout.checkFitsElf32();
+        }
+        return layout;
+    }
+
+    /** The mappings as an immutable list; a {@link MappingTable} already is one (and copying it would not be small). */
+    private static List<MemoryMapping> frozen(List<MemoryMapping> mappings) {
+        return mappings instanceof MappingTable ? mappings : List.copyOf(mappings);
+    }
+
+    /**
+     * PT_NOTE and one PT_LOAD per mapping, each computed when asked for: a page-by-page guest has a million
+     * mappings, and the writer streams the headers anyway.
+     */
+    private static final class LoadHeaders extends AbstractList<ProgramHeader> implements RandomAccess {
+        private final ProgramHeader note;
+        private final List<MemoryMapping> mappings;
+        private final List<GuestBlock> blocks;
+        private final long[] blockStarts;
+        private final long[] fileOffsets;
+        private final long noOffset;
+
+        LoadHeaders(ProgramHeader note, List<MemoryMapping> mappings, List<GuestBlock> blocks, long[] blockStarts,
+                long[] fileOffsets, long noOffset) {
+            this.note = note;
+            this.mappings = mappings;
+            this.blocks = blocks;
+            this.blockStarts = blockStarts;
+            this.fileOffsets = fileOffsets;
+            this.noOffset = noOffset;
+        }
+
+        @Override
+        public int size() {
+            return 1 + mappings.size();
+        }
+
+        @Override
+        public ProgramHeader get(int index) {
+            if (index == 0) {
+                return note;
+            }
+            MemoryMapping m = mappings.get(index - 1);
             int i = find(blocks, blockStarts, m.phys());
             long offset = noOffset;
             long filesz = 0;
@@ -97,22 +153,8 @@ public record VmcoreLayout(
                 filesz = Math.min(m.length(), b.range().end() - m.phys());
             }
             long vaddr = m.virt() == 0 ? m.phys() : m.virt();
-            phdrs.add(new ProgramHeader(SegmentType.PT_LOAD, 0, offset, vaddr, m.phys(), filesz, m.length(), 0));
+            return new ProgramHeader(SegmentType.PT_LOAD, 0, offset, vaddr, m.phys(), filesz, m.length(), 0);
         }
-
-        ElfHeader header = new ElfHeader(c, target.data(), ElfType.ET_CORE, target.machine(),
-                ElfConstants.EV_CURRENT, 0, phoff, shoff, 0, c.ehdrSize(), c.phdrSize(),
-                xnum ? ElfConstants.PN_XNUM : (int) phnumReal, xnum ? c.shdrSize() : 0, xnum ? 1 : 0,
-                ElfConstants.SHN_UNDEF);
-        Optional<SectionHeader> section0 = xnum
-                ? Optional.of(SectionHeader.extendedNumbering(Math.min(phnumReal, 0xffff_ffffL)))
-                : Optional.empty();
-        VmcoreLayout layout = new VmcoreLayout(target, header, List.copyOf(phdrs), section0, noteOffset,
-                noteSize, memoryOffset, List.copyOf(blocks), fileSize);
-        if (c == ElfClass.ELF32) {
-            layout.checkFitsElf32();
-        }
-        return layout;
     }
 
     /** The index of the block holding {@code address}, or -1. */
