@@ -115,14 +115,23 @@ public final class SampleGuest {
                 + "PAGESIZE=4096\n"
                 + "SYMBOL(init_uts_ns)=" + Long.toHexString(UTS_VA) + "\n"
                 + "OFFSET(uts_namespace.name)=0\n"
-                + "SYMBOL(swapper_pg_dir)=" + Long.toHexString(DIRECT_MAP + CR3) + "\n"
+                + "SYMBOL(swapper_pg_dir)=" + Long.toHexString(kernelImageAddress(CR3)) + "\n"
                 + "SYMBOL(_stext)=" + Long.toHexString(KERNEL_TEXT_VA) + "\n"
                 + "NUMBER(phys_base)=" + physBase + "\n"
-                + "SYMBOL(init_top_pgt)=" + Long.toHexString(DIRECT_MAP + CR3) + "\n"
+                + "SYMBOL(init_top_pgt)=" + Long.toHexString(kernelImageAddress(CR3)) + "\n"
                 + "NUMBER(pgtable_l5_enabled)=0\n"
                 + "KERNELOFFSET=0\n"
                 + "NUMBER(KERNEL_IMAGE_SIZE)=1073741824\n"
                 + "NUMBER(sme_mask)=0\n";
+    }
+
+    /**
+     * The kernel-image virtual address of a physical address: {@code __START_KERNEL_map + paddr - phys_base}, as
+     * makedumpfile and crash translate kernel symbols such as {@code init_top_pgt}.
+     */
+    static long kernelImageAddress(long paddr) {
+        long physBase = KERNEL_TEXT_PA - (KERNEL_TEXT_VA - 0xffffffff80000000L);
+        return 0xffffffff80000000L + paddr - physBase;
     }
 
     /** QEMU's {@code info registers -a} text for the two vCPUs, in QEMU 7.2's format. */
