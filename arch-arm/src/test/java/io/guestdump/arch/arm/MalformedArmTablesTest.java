@@ -1,5 +1,6 @@
 package io.guestdump.arch.arm;
 
+import io.guestdump.testkit.RecordingSink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

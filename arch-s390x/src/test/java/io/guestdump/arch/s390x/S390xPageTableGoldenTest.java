@@ -1,5 +1,7 @@
 package io.guestdump.arch.s390x;
 
+import io.guestdump.testkit.GoldenGuestMemory;
+import io.guestdump.testkit.RecordingSink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -29,19 +29,33 @@ public final class GoldenVmcore {
 
     /** The ELF header of a vmcore. */
     public static ElfHeader header(Path elf) throws IOException {
-        return ElfCodec.readHeader(ByteBuffer.wrap(Files.readAllBytes(elf)));
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(elf)) {
+            ByteBuffer head = ByteBuffer.allocate(64);
+            ch.read(head, 0);
+            head.flip();
+            return ElfCodec.readHeader(head);
+        }
     }
 
-    /** The bytes of the vmcore's PT_NOTE segment (QEMU 7.2 puts section headers first: phoff comes from e_phoff). */
+    /**
+     * The bytes of the vmcore's PT_NOTE segment, read without loading the file (QEMU 7.2 puts section headers
+     * first: phoff comes from e_phoff).
+     */
     public static byte[] noteSegment(Path elf) throws IOException {
-        byte[] file = Files.readAllBytes(elf);
-        ByteBuffer buf = ByteBuffer.wrap(file);
-        ElfHeader h = ElfCodec.readHeader(buf);
-        for (int i = 0; i < h.phnum(); i++) {
-            buf.position(Math.toIntExact(h.phoff() + (long) i * h.phentsize()));
-            ProgramHeader p = ElfCodec.readProgramHeader(buf, h.elfClass());
-            if (p.type() == SegmentType.PT_NOTE) {
-                return Arrays.copyOfRange(file, (int) p.offset(), (int) (p.offset() + p.filesz()));
+        ElfHeader h = header(elf);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(elf)) {
+            for (int i = 0; i < h.phnum(); i++) {
+                ByteBuffer buf = ByteBuffer.allocate(h.phentsize()).order(h.data().order());
+                ch.read(buf, h.phoff() + (long) i * h.phentsize());
+                buf.flip();
+                ProgramHeader p = ElfCodec.readProgramHeader(buf, h.elfClass());
+                if (p.type() == SegmentType.PT_NOTE) {
+                    ByteBuffer notes = ByteBuffer.allocate(Math.toIntExact(p.filesz()));
+                    while (notes.hasRemaining() && ch.read(notes, p.offset() + notes.position()) > 0) {
+                        // read until full
+                    }
+                    return notes.array();
+                }
             }
         }
         throw new AssertionError("no PT_NOTE in " + elf);

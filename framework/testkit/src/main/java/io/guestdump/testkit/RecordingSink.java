@@ -1,4 +1,4 @@
-package io.guestdump.arch.arm;
+package io.guestdump.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -8,14 +8,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 
-/** Collects a walk's mappings and skipped entries; checks order and expands to pages. */
-final class RecordingSink implements PageTableWalker.Sink {
-    record Mapping(long virt, long phys, long length) {}
+/** For page-table walker tests: collects a walk's mappings and skipped entries; checks order and expands to pages. */
+public final class RecordingSink implements PageTableWalker.Sink {
+    public record Mapping(long virt, long phys, long length) {}
 
-    record Skip(long entry, String reason) {}
+    public record Skip(long entry, String reason) {}
 
-    final List<Mapping> mappings = new ArrayList<>();
-    final List<Skip> skipped = new ArrayList<>();
+    public final List<Mapping> mappings = new ArrayList<>();
+    public final List<Skip> skipped = new ArrayList<>();
 
     @Override
     public void map(long virt, long phys, long length) {
@@ -36,7 +36,7 @@ final class RecordingSink implements PageTableWalker.Sink {
     }
 
     /** Physical address of {@code virt}, or -1. */
-    long translate(long virt) {
+    public long translate(long virt) {
         for (Mapping m : mappings) {
             if (Long.compareUnsigned(virt - m.virt(), m.length()) < 0) {
                 return m.phys() + (virt - m.virt());
@@ -46,7 +46,7 @@ final class RecordingSink implements PageTableWalker.Sink {
     }
 
     /** Virtual page -> physical page, for {@code pageSize} pages. */
-    TreeMap<Long, Long> pages(long pageSize) {
+    public TreeMap<Long, Long> pages(long pageSize) {
         TreeMap<Long, Long> pages = new TreeMap<>(Long::compareUnsigned);
         for (Mapping m : mappings) {
             for (long off = 0; off < m.length(); off += pageSize) {
@@ -56,7 +56,7 @@ final class RecordingSink implements PageTableWalker.Sink {
         return pages;
     }
 
-    boolean skippedEntry(long entry) {
+    public boolean skippedEntry(long entry) {
         return skipped.stream().anyMatch(s -> s.entry() == entry);
     }
 }
