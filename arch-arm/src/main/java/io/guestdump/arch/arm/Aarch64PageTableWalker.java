@@ -1,5 +1,6 @@
 package io.guestdump.arch.arm;
 
+import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.UnsupportedGuestException;

@@ -1,5 +1,6 @@
 package io.guestdump.arch.arm;
 
+import io.guestdump.arch.api.WalkLeaves;
 import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.memory.GuestMemory;
 import io.guestdump.memory.PhysRange;
@@ -135,11 +136,11 @@ final class LongDescriptorWalk {
             boolean tableBit = (d & 2) != 0;
             if (level == LAST_LEVEL) {
                 if (tableBit) {
-                    Leaves.report(memory, sink, virt, regime.outputAddress(d, shift), 1L << shift, entryAddress);
+                    WalkLeaves.report(memory, sink, virt, regime.outputAddress(d, shift), 1L << shift, entryAddress);
                 }
             } else if (!tableBit) {
                 if (regime.blockAllowed(level)) {
-                    Leaves.report(memory, sink, virt, regime.outputAddress(d, shift), 1L << shift, entryAddress);
+                    WalkLeaves.report(memory, sink, virt, regime.outputAddress(d, shift), 1L << shift, entryAddress);
                 } else {
                     sink.skipped(entryAddress, regime.name() + ": block descriptor at level " + level
                             + " is not allowed with a " + (1 << regime.granuleShift() >> 10) + " KiB granule");
@@ -148,9 +149,9 @@ final class LongDescriptorWalk {
                 long next = regime.outputAddress(d, regime.granuleShift());
                 long nextSize = (long) regime.entries(level + 1) * DESCRIPTOR_SIZE;
                 if (path.contains(next)) {
-                    sink.skipped(entryAddress, Leaves.loop(next));
+                    sink.skipped(entryAddress, WalkLeaves.loop(next));
                 } else if (!memory.isBacked(next, nextSize)) {
-                    sink.skipped(entryAddress, Leaves.tableOutsideRam(next, nextSize));
+                    sink.skipped(entryAddress, WalkLeaves.tableOutsideRam(next, nextSize));
                 } else {
                     table(next, level + 1, inputOffset);
                 }

@@ -1,5 +1,6 @@
 package io.guestdump.arch.arm;
 
+import io.guestdump.arch.api.WalkLeaves;
 import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.memory.GuestMemory;
 import io.guestdump.memory.PhysRange;
@@ -47,9 +48,9 @@ final class ShortDescriptorWalk {
                 case 0b01 -> {
                     long l2 = d & 0xffff_fc00L;
                     if (l2 >= table && l2 < table + 4096L * ENTRY_SIZE) {
-                        sink.skipped(entryAddress, Leaves.loop(l2));
+                        sink.skipped(entryAddress, WalkLeaves.loop(l2));
                     } else if (!memory.isBacked(l2, L2_ENTRIES * ENTRY_SIZE)) {
-                        sink.skipped(entryAddress, Leaves.tableOutsideRam(l2, L2_ENTRIES * ENTRY_SIZE));
+                        sink.skipped(entryAddress, WalkLeaves.tableOutsideRam(l2, L2_ENTRIES * ENTRY_SIZE));
                     } else {
                         secondLevel(memory, sink, l2, virt, order);
                     }
@@ -63,7 +64,7 @@ final class ShortDescriptorWalk {
                     } else {
                         phys = d & 0xfff0_0000L;
                     }
-                    Leaves.report(memory, sink, virt, phys, MIB, entryAddress);
+                    WalkLeaves.report(memory, sink, virt, phys, MIB, entryAddress);
                 }
                 default -> {
                     // fault entry
@@ -79,10 +80,10 @@ final class ShortDescriptorWalk {
             long d = memory.readInt(entryAddress, order);
             long virt = virtBase + j * PAGE;
             if ((d & 0x2) != 0) {
-                Leaves.report(memory, sink, virt, d & 0xffff_f000L, PAGE, entryAddress);
+                WalkLeaves.report(memory, sink, virt, d & 0xffff_f000L, PAGE, entryAddress);
             } else if ((d & 0x1) != 0) {
                 long largeBase = d & 0xffff_0000L;
-                Leaves.report(memory, sink, virt, largeBase + (virt & 0xf000L), PAGE, entryAddress);
+                WalkLeaves.report(memory, sink, virt, largeBase + (virt & 0xf000L), PAGE, entryAddress);
             }
         }
     }

@@ -1,5 +1,7 @@
 package io.guestdump.arch.arm;
 
+import io.guestdump.arch.api.VmcoreinfoScanner;
+import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.testkit.GoldenGuestMemory;
 import io.guestdump.testkit.RecordingSink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -66,7 +68,7 @@ class ArmPageTableGoldenTest {
         GuestMemory memory = GoldenGuestMemory.memory("arm");
         // QEMU's arm dump has no VMCOREINFO: the walker finds the kernel's own note in guest memory
         GuestState guest = new GuestState("arm", memory, cpus, Map.of(), Optional.empty());
-        GuestVmcoreinfo vi = GuestVmcoreinfo.parse(GuestVmcoreinfo.scan(memory).orElseThrow());
+        GuestVmcoreinfo vi = GuestVmcoreinfo.parse(VmcoreinfoScanner.find(memory).orElseThrow().text());
         assertTrue(vi.config("ARM_LPAE"));
         PageTableWalker walker = ArmTestGuests.plugin().pageTableWalker().orElseThrow();
 

@@ -1,5 +1,7 @@
 package io.guestdump.arch.ppc64;
 
+import io.guestdump.arch.api.GuestVmcoreinfo;
+import io.guestdump.arch.api.WalkLeaves;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.UnsupportedGuestException;
@@ -139,7 +141,7 @@ final class Ppc64PageTableWalker implements PageTableWalker {
                 long at = offset | (long) i << shift;
                 if ((e & RADIX_LEAF) != 0) {
                     long size = 1L << shift;
-                    Leaves.report(memory, sink, PAGE_OFFSET | at, e & RADIX_RPN & ~(size - 1), size, entryAddress);
+                    WalkLeaves.report(memory, sink, PAGE_OFFSET | at, e & RADIX_RPN & ~(size - 1), size, entryAddress);
                     continue;
                 }
                 long next = e & RADIX_NLB;
@@ -148,9 +150,9 @@ final class Ppc64PageTableWalker implements PageTableWalker {
                     sink.skipped(entryAddress, "radix directory entry " + PhysRange.hex(e) + " has next-level size "
                             + nextNls + " with " + shift + " address bits left; not followed");
                 } else if (path.contains(next)) {
-                    sink.skipped(entryAddress, Leaves.loop(next));
+                    sink.skipped(entryAddress, WalkLeaves.loop(next));
                 } else if (!memory.isBacked(next, 8L << nextNls)) {
-                    sink.skipped(entryAddress, Leaves.tableOutsideRam(next, 8L << nextNls));
+                    sink.skipped(entryAddress, WalkLeaves.tableOutsideRam(next, 8L << nextNls));
                 } else {
                     table(next, nextNls, shift, at);
                 }

@@ -1,5 +1,7 @@
 package io.guestdump.arch.ppc64;
 
+import io.guestdump.arch.api.VmcoreinfoScanner;
+import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.testkit.GoldenGuestMemory;
 import io.guestdump.testkit.RecordingSink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,7 +34,7 @@ class Ppc64PageTableGoldenTest {
         List<VcpuState> cpus = Ppc64Fixtures.arch().parseMonitorRegisters(text, "info-registers-a.txt");
         GuestMemory memory = GoldenGuestMemory.memory("ppc64le");
         GuestState guest = new GuestState("ppc64", memory, cpus, Map.of(), Optional.empty());
-        GuestVmcoreinfo vi = GuestVmcoreinfo.parse(GuestVmcoreinfo.scan(memory).orElseThrow());
+        GuestVmcoreinfo vi = GuestVmcoreinfo.parse(VmcoreinfoScanner.find(memory).orElseThrow().text());
         PageTableWalker walker = Ppc64Fixtures.arch().pageTableWalker().orElseThrow();
         for (VcpuState cpu : cpus) {
             assertTrue(walker.pagingEnabled(cpu));

@@ -1,5 +1,6 @@
 package io.guestdump.arch.s390x;
 
+import io.guestdump.arch.api.WalkLeaves;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.VcpuState;
@@ -102,7 +103,7 @@ final class S390xPageTableWalker implements PageTableWalker {
                 long virt = virtBase | (long) i << SHIFT[level];
                 if (level == PAGE) {
                     if ((e & PTE_INVALID) == 0) {
-                        Leaves.report(memory, sink, virt, e & ~0xfffL, 1L << SHIFT[PAGE], entryAddress);
+                        WalkLeaves.report(memory, sink, virt, e & ~0xfffL, 1L << SHIFT[PAGE], entryAddress);
                     }
                     continue;
                 }
@@ -118,7 +119,7 @@ final class S390xPageTableWalker implements PageTableWalker {
                 if (level >= REGION_FIRST + 2 && (e & FORMAT_CONTROL) != 0) {
                     // region-third: 2 GiB frame (EDAT-2); segment: 1 MiB frame (EDAT-1)
                     long size = 1L << SHIFT[level];
-                    Leaves.report(memory, sink, virt, e & ~(size - 1), size, entryAddress);
+                    WalkLeaves.report(memory, sink, virt, e & ~(size - 1), size, entryAddress);
                     continue;
                 }
                 long next;
@@ -138,9 +139,9 @@ final class S390xPageTableWalker implements PageTableWalker {
                     nextBytes = FULL_TABLE * 8L;
                 }
                 if (path.contains(next)) {
-                    sink.skipped(entryAddress, Leaves.loop(next));
+                    sink.skipped(entryAddress, WalkLeaves.loop(next));
                 } else if (!memory.isBacked(next + nextFirst * 8L, (nextLast - nextFirst) * 8L)) {
-                    sink.skipped(entryAddress, Leaves.tableOutsideRam(next, nextBytes));
+                    sink.skipped(entryAddress, WalkLeaves.tableOutsideRam(next, nextBytes));
                 } else {
                     table(next, level + 1, nextFirst, nextLast, virt);
                 }

@@ -1,5 +1,7 @@
 package io.guestdump.arch.s390x;
 
+import io.guestdump.arch.api.VmcoreinfoScanner;
+import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.testkit.GoldenGuestMemory;
 import io.guestdump.testkit.RecordingSink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,7 +34,7 @@ class S390xPageTableGoldenTest {
         List<VcpuState> cpus = S390xFixtures.arch().parseMonitorRegisters(text, "info-registers-a.txt");
         GuestMemory memory = GoldenGuestMemory.memory("s390x");
         GuestState guest = new GuestState("s390x", memory, cpus, Map.of(), Optional.empty());
-        GuestVmcoreinfo vi = GuestVmcoreinfo.parse(GuestVmcoreinfo.scan(memory).orElseThrow());
+        GuestVmcoreinfo vi = GuestVmcoreinfo.parse(VmcoreinfoScanner.find(memory).orElseThrow().text());
         PageTableWalker walker = S390xFixtures.arch().pageTableWalker().orElseThrow();
         // the idle vCPU 1 waits after LPSWE (0xb2b2), vCPU 0 runs AGR (0xb908)
         int[] opcodes = {0xb908, 0xb2b2};

@@ -19,7 +19,7 @@ import io.guestdump.core.source.GuestSource;
 import io.guestdump.core.source.LoadedGuest;
 import io.guestdump.core.source.SnapshotSource;
 import io.guestdump.core.source.SourceSpec;
-import io.guestdump.core.source.VmcoreinfoScanner;
+import io.guestdump.arch.api.VmcoreinfoScanner;
 import io.guestdump.core.vmcore.DumpFormat;
 import io.guestdump.core.vmcore.ElfFormat;
 import io.guestdump.core.vmcore.MappingPlanner;

@@ -1,5 +1,6 @@
 package io.guestdump.core.source;
 
+import io.guestdump.arch.api.VmcoreinfoScanner;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package io.guestdump.core.source;
+package io.guestdump.arch.api;
 
 import io.guestdump.memory.GuestBlock;
 import io.guestdump.memory.GuestMemory;
@@ -35,7 +35,7 @@ public final class VmcoreinfoScanner {
     /** The largest descriptor accepted: Linux's VMCOREINFO_BYTES is one page, at most 64 KiB. */
     public static final int MAX_DESC_BYTES = 64 * 1024;
     /** Bytes read per step. */
-    static final int CHUNK_BYTES = 4 << 20;
+    public static final int CHUNK_BYTES = 4 << 20;
 
     private static final int HEADER_BYTES = 24;
     private static final int NAMESZ = 11;
@@ -140,7 +140,7 @@ public final class VmcoreinfoScanner {
      * Whether the bytes read like VMCOREINFO: they start {@code OSRELEASE=}, hold only printable ASCII and
      * newlines, and every line is {@code KEY=VALUE} with a non-empty key.
      */
-    static boolean isVmcoreinfoText(byte[] text) {
+    public static boolean isVmcoreinfoText(byte[] text) {
         if (text.length < FIRST_KEY.length) {
             return false;
         }

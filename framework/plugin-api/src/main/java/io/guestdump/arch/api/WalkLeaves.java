@@ -1,20 +1,19 @@
-package io.guestdump.arch.arm;
+package io.guestdump.arch.api;
 
-import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.memory.GuestBlock;
 import io.guestdump.memory.GuestMemory;
 import io.guestdump.memory.PhysRange;
 
-/** Hands leaf mappings to a sink, clipped to guest RAM; a leaf with no RAM at all is reported as skipped. */
-final class Leaves {
-    private Leaves() {}
+/** For page-table walkers: hands leaf mappings to a sink, clipped to guest RAM; a leaf with no RAM at all is reported as skipped. */
+public final class WalkLeaves {
+    private WalkLeaves() {}
 
     /**
      * Reports {@code [virt, virt + length) -> [phys, phys + length)}, one mapping per RAM block it touches, in
      * ascending virtual order. A leaf mapping no RAM (device memory, a corrupt entry) goes to
      * {@link PageTableWalker.Sink#skipped} with the entry's address.
      */
-    static void report(GuestMemory memory, PageTableWalker.Sink sink, long virt, long phys, long length,
+    public static void report(GuestMemory memory, PageTableWalker.Sink sink, long virt, long phys, long length,
             long entryAddress) {
         long end = phys + length;
         boolean any = false;
@@ -35,13 +34,13 @@ final class Leaves {
     }
 
     /** The message for a next-level table that is not (wholly) in guest RAM. */
-    static String tableOutsideRam(long table, long size) {
+    public static String tableOutsideRam(long table, long size) {
         return "points to a next-level table at " + PhysRange.hex(table) + " (" + size
                 + " bytes) outside guest RAM; the entries below it are not walked";
     }
 
     /** The message for a next-level table already on the walk's path. */
-    static String loop(long table) {
+    public static String loop(long table) {
         return "points back to the table at " + PhysRange.hex(table)
                 + ", which is already on this walk's path (a loop); not followed";
     }
