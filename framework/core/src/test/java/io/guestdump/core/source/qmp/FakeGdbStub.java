@@ -24,6 +24,7 @@ final class FakeGdbStub implements AutoCloseable {
                     + "<architecture>aarch64</architecture><!-- escaped: # } $ --><xi:include href=\"core.xml\"/>"
                     + "<xi:include href=\"system-registers.xml\"/></target>",
             "core.xml", "<feature name=\"org.gnu.gdb.aarch64.core\"><reg name=\"x0\" bitsize=\"64\"/>"
+                    + "<!--reg name=\"commented\" bitsize=\"64\"/>\n<reg name=\"out\" bitsize=\"64\"/-->"
                     + "<reg name=\"x1\" bitsize=\"64\"/><reg name=\"pc\" bitsize=\"64\" type=\"code_ptr\"/></feature>",
             "system-registers.xml", "<feature name=\"org.qemu.gdb.arm.sys.regs\">"
                     + "<reg name=\"SCTLR\" bitsize=\"64\" regnum=\"74\" group=\"cp_regs\"/>"

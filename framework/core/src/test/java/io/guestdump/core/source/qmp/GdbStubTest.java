@@ -23,7 +23,8 @@ class GdbStubTest {
         try (FakeGdbStub fake = new FakeGdbStub(socket);
                 GdbStub stub = GdbStub.connect(socket, Duration.ofSeconds(5))) {
             Map<String, GdbStub.Register> regs = stub.registers();
-            // implicit numbers count on from the previous register, explicit regnum resets the count
+            // implicit numbers count on from the previous register, explicit regnum resets the count; registers in
+            // XML comments (QEMU 7.2 i386-64bit.xml) do not count
             assertEquals(List.of("x0=0", "x1=1", "pc=2", "SCTLR=74", "TTBR0_EL1=146", "NEXT=147"), regs.values()
                     .stream().map(r -> r.name() + "=" + r.number()).toList());
             List<String> threads = stub.threads();
