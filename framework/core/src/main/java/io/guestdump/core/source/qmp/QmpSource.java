@@ -42,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>architecture: {@code query-target}; machine type: {@code qom-get /machine type};</li>
  *   <li>vCPU registers: HMP {@code info registers -a}, parsed by the plugin; registers the text lacks (x86:
- *       {@code kernel_gs_base}) from QEMU's own CPU notes of a one-page {@code dump-guest-memory} (the probe);</li>
+ *       {@code kernel_gs_base}) from QEMU's own CPU notes of a one-page {@code dump-guest-memory} (the probe),
+ *       and those still missing that {@code gdbstub-registers} lists (aarch64: SCTLR_EL1, TCR_EL1, TTBR0/1_EL1)
+ *       from QEMU's gdbstub, started over HMP on a private unix socket for the moment ({@link GdbStub});</li>
  *   <li>memory layout: HMP {@code info mtree -f}, the flat view of the {@code memory} address space
  *       ({@link FlatView});</li>
  *   <li>memory contents: the file of a shared {@code memory-backend-file} where readable, else {@code pmemsave}
