@@ -118,6 +118,7 @@ class QemuInteropIT {
                 compare(qemuElf, ours, times);
                 Files.delete(qemuElf);
                 Files.delete(ours);
+                paging(g, q, run, sock, times);
 
                 // 2. a running guest runs again after a dump
                 q.execute("cont");
@@ -148,6 +149,116 @@ class QemuInteropIT {
         times.forEach((k, v) -> report.append(String.format("  %-55s %s%n", k, v)));
         System.out.print(report);
         Files.writeString(Path.of("target", "qemu-interop-" + g.arch() + ".txt"), report);
+    }
+
+    /**
+     * The paused guest with --paging. amd64: QEMU's paging=true list, normalised for guestdump's documented
+     * differences (docs/paging.md: lower-half addresses made canonical, mappings of one delta merged into maximal
+     * runs), equals ours, and every physical page both store holds the same bytes. Every arch: gdb-multiarch reads
+     * the instruction at each vCPU's pc through our virtual mappings.
+     */
+    private void paging(Guest g, Qmp q, Path run, Path sock, Map<String, String> times) throws Exception {
+        if (!g.arch().equals("amd64") && !g.arch().equals("arm64")) {
+            return;
+        }
+        Path ours = run.resolve("guestdump-paging.elf");
+        long t0 = System.nanoTime();
+        Dist.Run r = Dist.guestdump(run, "dump", "qmp:" + sock, "--paging", "-o", ours.toString());
+        r.expect(0);
+        times.put("guestdump dump --paging (JVM start included)", secs(t0));
+        assertFalse(r.err().contains("gdbstub"), "the gdbstub registers were read: " + r.err());
+        if (g.arch().equals("amd64")) {
+            Path qemuElf = run.resolve("qemu-paging.elf");
+            t0 = System.nanoTime();
+            q.execute("dump-guest-memory", "{\"paging\":true,\"protocol\":\"file:" + qemuElf + "\"}");
+            times.put("qemu dump-guest-memory paging=true", secs(t0));
+            try (FileChannel a = FileChannel.open(qemuElf, StandardOpenOption.READ);
+                    FileChannel b = FileChannel.open(ours, StandardOpenOption.READ)) {
+                List<long[]> la = phdrs(a).stream().filter(p -> p[0] == 1).toList();
+                List<long[]> lb = phdrs(b).stream().filter(p -> p[0] == 1).toList();
+                List<String> expected = normalised(la, true);
+                assertEquals(normalised(lb, false), normalised(lb, true), "guestdump's list is already normal");
+                assertEquals(String.join("\n", expected), String.join("\n", normalised(lb, false)),
+                        "PT_LOADs (paddr vaddr memsz) after normalising QEMU's (" + la.size() + " PT_LOADs) ");
+                Map<Long, Long> pagesA = pages(la);
+                Map<Long, Long> pagesB = pages(lb);
+                ByteBuffer x = ByteBuffer.allocate(4096);
+                ByteBuffer y = ByteBuffer.allocate(4096);
+                long same = 0;
+                for (Map.Entry<Long, Long> e : pagesB.entrySet()) {
+                    Long at = pagesA.get(e.getKey());
+                    if (at == null) {
+                        continue;
+                    }
+                    a.read(x.clear(), at);
+                    b.read(y.clear(), e.getValue());
+                    if (!x.flip().equals(y.flip())) {
+                        throw new AssertionError("paging dumps: bytes differ at paddr 0x" + Long.toHexString(e
+                                .getKey()));
+                    }
+                    same++;
+                }
+                assertEquals(pagesA.keySet(), pagesB.keySet(), "the same physical pages are stored");
+                times.put("compared --paging", la.size() + " QEMU PT_LOADs, " + lb.size() + " ours, " + expected
+                        .size() + " runs equal after normalising, " + same + " physical pages equal");
+            }
+            Files.delete(qemuElf);
+        }
+        if (onPath("gdb-multiarch")) {
+            Process gdb = new ProcessBuilder("gdb-multiarch", "-nx", "-batch", "-ex", "set architecture "
+                    + (g.arch().equals("arm64") ? "aarch64" : "i386:x86-64"), "-ex", "core-file " + ours, "-ex",
+                    "thread apply all x/i $pc").redirectErrorStream(true).start();
+            String out = new String(gdb.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            gdb.waitFor();
+            long insns = out.lines().filter(l -> l.startsWith("=> 0x")).count();
+            assertFalse(out.contains("Cannot access memory"), out);
+            assertEquals(2, insns, "one instruction per vCPU read by gdb through the virtual mappings:\n" + out);
+            times.put("gdb-multiarch x/i $pc per thread", insns + " instructions read");
+        }
+        Files.delete(ours);
+    }
+
+    /**
+     * The PT_LOADs as sorted "paddr vaddr memsz" runs: mappings of one virt-phys delta that touch or overlap merged
+     * into one; with {@code qemu}, x86_64 lower-half addresses with QEMU's 0xffff prefix made canonical first.
+     */
+    private static List<String> normalised(List<long[]> loads, boolean qemu) {
+        Map<Long, List<long[]>> byDelta = new java.util.TreeMap<>();
+        for (long[] p : loads) {
+            long vaddr = p[4];
+            if (qemu && (vaddr >>> 48) == 0xffff && (vaddr & (1L << 47)) == 0) {
+                vaddr &= 0xffff_ffff_ffffL;
+            }
+            byDelta.computeIfAbsent(vaddr - p[2], k -> new ArrayList<>()).add(new long[] {p[2], p[2] + p[5]});
+        }
+        List<long[]> runs = new ArrayList<>();
+        byDelta.forEach((delta, list) -> {
+            list.sort((u, v) -> Long.compareUnsigned(u[0], v[0]));
+            long[] cur = null;
+            for (long[] m : list) {
+                if (cur != null && Long.compareUnsigned(m[0], cur[1]) <= 0) {
+                    cur[1] = Long.compareUnsigned(m[1], cur[1]) > 0 ? m[1] : cur[1];
+                } else {
+                    cur = new long[] {m[0], m[1], delta};
+                    runs.add(cur);
+                }
+            }
+        });
+        runs.sort((u, v) -> u[0] != v[0] ? Long.compareUnsigned(u[0], v[0]) : Long.compareUnsigned(u[0] + u[2],
+                v[0] + v[2]));
+        return runs.stream().map(m -> String.format("paddr %x vaddr %x memsz %x", m[0], m[0] + m[2], m[1] - m[0]))
+                .toList();
+    }
+
+    /** Physical page -> file offset of its bytes, from the first PT_LOAD that stores it. */
+    private static Map<Long, Long> pages(List<long[]> loads) {
+        Map<Long, Long> out = new java.util.HashMap<>();
+        for (long[] p : loads) {
+            for (long i = 0; i + 4096 <= p[3]; i += 4096) {
+                out.putIfAbsent(p[2] + i, p[1] + i);
+            }
+        }
+        return out;
     }
 
     private void cancelled(Path run, Path sock) throws Exception {
@@ -215,7 +326,7 @@ class QemuInteropIT {
         }
     }
 
-    /** {type, offset, paddr, filesz} of every program header. */
+    /** {type, offset, paddr, filesz, vaddr, memsz} of every program header. */
     private static List<long[]> phdrs(FileChannel f) throws IOException {
         ByteBuffer ident = ByteBuffer.allocate(64);
         f.read(ident, 0);
@@ -229,10 +340,12 @@ class QemuInteropIT {
             ByteBuffer p = ByteBuffer.allocate(phentsize).order(ident.order());
             f.read(p, phoff + (long) i * phentsize);
             if (is64) {
-                out.add(new long[] {Integer.toUnsignedLong(p.getInt(0)), p.getLong(8), p.getLong(24), p.getLong(32)});
+                out.add(new long[] {Integer.toUnsignedLong(p.getInt(0)), p.getLong(8), p.getLong(24), p.getLong(32),
+                        p.getLong(16), p.getLong(40)});
             } else {
                 out.add(new long[] {Integer.toUnsignedLong(p.getInt(0)), Integer.toUnsignedLong(p.getInt(4)),
-                        Integer.toUnsignedLong(p.getInt(12)), Integer.toUnsignedLong(p.getInt(16))});
+                        Integer.toUnsignedLong(p.getInt(12)), Integer.toUnsignedLong(p.getInt(16)),
+                        Integer.toUnsignedLong(p.getInt(8)), Integer.toUnsignedLong(p.getInt(20))});
             }
         }
         return out;

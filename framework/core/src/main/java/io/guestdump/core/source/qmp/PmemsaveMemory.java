@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,13 +20,19 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Guest-physical memory read through QMP {@code pmemsave} into a FIFO: QEMU writes the range into the pipe, we
  * read it as it comes, so nothing is stored twice. Reads that continue where the previous one stopped continue
- * the same {@code pmemsave}; any other read ends it and starts a new one for the rest of its block.
+ * the same {@code pmemsave}; any other read of more than a page ends it and starts a new one for the rest of its
+ * block. Smaller reads that do not continue it (page-table walkers) get their page from a small cache, filled by
+ * a {@code pmemsave} of exactly that page.
  *
  * <p>{@code pmemsave} holds QEMU's main loop until the range is written, so no other QMP command runs meanwhile;
  * {@link #shutdown()} closes our end of the pipe, which makes QEMU's write fail and the command return.
  */
 final class PmemsaveMemory {
     private static final int BUFFER = 1 << 20;
+    /** Small reads that do not continue the running stream are served by whole pages, kept in a small cache. */
+    private static final int PAGE = 4096;
+    /** Pages kept (1 MiB): page-table walkers go back to a parent table after each child. */
+    private static final int CACHED_PAGES = 256;
 
     private final QmpClient qmp;
     private final Path fifoDir;
@@ -33,6 +40,13 @@ final class PmemsaveMemory {
     private final AtomicLong fifoNumber = new AtomicLong();
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
     private volatile Stream stream;
+    /** Guest-physical page address to its bytes; the guest is stopped while this object is used. */
+    private final Map<Long, byte[]> pages = new LinkedHashMap<>(CACHED_PAGES * 2, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, byte[]> eldest) {
+            return size() > CACHED_PAGES;
+        }
+    };
     private volatile boolean shutDown;
 
     /** One running {@code pmemsave}: {@code next} is the guest-physical address the pipe delivers next. */
@@ -93,7 +107,7 @@ final class PmemsaveMemory {
         @Override
         public void read(long offset, ByteBuffer dst) throws IOException {
             check(offset, dst.remaining());
-            PmemsaveMemory.this.read(start + offset, dst, start + size);
+            PmemsaveMemory.this.read(start + offset, dst, start, start + size);
         }
 
         @Override
@@ -120,7 +134,21 @@ final class PmemsaveMemory {
         }
     }
 
-    private synchronized void read(long address, ByteBuffer dst, long limit) throws IOException {
+    private synchronized void read(long address, ByteBuffer dst, long blockStart, long limit) throws IOException {
+        Stream running = stream;
+        boolean continues = running != null && running.next == address && running.end - running.next >= dst
+                .remaining();
+        if (!continues && dst.remaining() <= PAGE) {
+            while (dst.hasRemaining()) {
+                long page = Math.max(blockStart, address & -PAGE);
+                byte[] bytes = page(page, Math.min(limit, (address & -PAGE) + PAGE));
+                int at = (int) (address - page);
+                int n = Math.min(dst.remaining(), bytes.length - at);
+                dst.put(bytes, at, n);
+                address += n;
+            }
+            return;
+        }
         Stream s = positionAt(address, dst.remaining(), limit);
         while (dst.hasRemaining()) {
             pipeRead(s, dst);
@@ -145,6 +173,25 @@ final class PmemsaveMemory {
             left -= buffer.limit();
         }
         finishIfDone(s);
+    }
+
+    /** The bytes of {@code [page, end)} (at most one page), from the cache or a pmemsave of exactly that range. */
+    private byte[] page(long page, long end) throws IOException {
+        byte[] bytes = pages.get(page);
+        if (bytes != null) {
+            return bytes;
+        }
+        if (stream != null) {
+            endStream(); // QEMU runs one pmemsave at a time: its main loop is held until the range is written
+        }
+        Stream s = start(page, end);
+        ByteBuffer b = ByteBuffer.allocate((int) (end - page));
+        while (b.hasRemaining()) {
+            pipeRead(s, b);
+        }
+        finishIfDone(s);
+        pages.put(page, b.array());
+        return b.array();
     }
 
     /** A stream that delivers {@code address} next and holds at least {@code count} bytes. */

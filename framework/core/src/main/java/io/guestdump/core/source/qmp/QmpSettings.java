@@ -2,9 +2,12 @@ package io.guestdump.core.source.qmp;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigUtil;
 import io.guestdump.arch.api.InvalidInputException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The {@code guestdump.source.qmp} settings (documented in the core {@code reference.conf}).
@@ -16,9 +19,13 @@ import java.time.Duration;
  * @param vmcoreinfoProbe    ask QEMU for a one-page dump to learn the guest's VMCOREINFO and the registers the
  *                           monitor text lacks
  * @param lockObject         the QOM id of the object that marks a guest as being dumped
+ * @param gdbstubRegisters   per {@code query-target} arch: gdbstub register name to the plugin's register name, read
+ *                           from QEMU's gdbstub (started for the moment) when neither the monitor text nor the probe
+ *                           gives them
  */
 public record QmpSettings(Duration greetingTimeout, Duration commandTimeout, Path workDir, boolean readBackingFiles,
-        boolean vmcoreinfoProbe, String lockObject) {
+        boolean vmcoreinfoProbe, String lockObject,
+        Map<String, Map<String, String>> gdbstubRegisters) {
 
     /** Reads {@code guestdump.source.qmp} of a resolved configuration. */
     public static QmpSettings from(Config config) {
@@ -27,9 +34,20 @@ public record QmpSettings(Duration greetingTimeout, Duration commandTimeout, Pat
             String dir = q.getString("work-dir");
             return new QmpSettings(q.getDuration("greeting-timeout"), q.getDuration("command-timeout"),
                     Path.of(dir.isEmpty() ? System.getProperty("java.io.tmpdir") : dir),
-                    q.getBoolean("read-backing-files"), q.getBoolean("vmcoreinfo-probe"), q.getString("lock-object"));
+                    q.getBoolean("read-backing-files"), q.getBoolean("vmcoreinfo-probe"), q.getString("lock-object"),
+                    gdbstubRegisters(q.getConfig("gdbstub-registers")));
         } catch (ConfigException e) {
             throw new InvalidInputException("configuration error in guestdump.source.qmp: " + e.getMessage(), e);
         }
+    }
+
+    private static Map<String, Map<String, String>> gdbstubRegisters(Config c) {
+        Map<String, Map<String, String>> out = new TreeMap<>();
+        for (String arch : c.root().keySet()) {
+            Map<String, String> names = new TreeMap<>();
+            c.getConfig(ConfigUtil.joinPath(arch)).root().unwrapped().forEach((k, v) -> names.put(k, v.toString()));
+            out.put(arch, Map.copyOf(names));
+        }
+        return Map.copyOf(out);
     }
 }

@@ -42,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>architecture: {@code query-target}; machine type: {@code qom-get /machine type};</li>
  *   <li>vCPU registers: HMP {@code info registers -a}, parsed by the plugin; registers the text lacks (x86:
- *       {@code kernel_gs_base}) from QEMU's own CPU notes of a one-page {@code dump-guest-memory} (the probe);</li>
+ *       {@code kernel_gs_base}) from QEMU's own CPU notes of a one-page {@code dump-guest-memory} (the probe),
+ *       and those still missing that {@code gdbstub-registers} lists (aarch64: SCTLR_EL1, TCR_EL1, TTBR0/1_EL1)
+ *       from QEMU's gdbstub, started over HMP on a private unix socket for the moment ({@link GdbStub});</li>
  *   <li>memory layout: HMP {@code info mtree -f}, the flat view of the {@code memory} address space
  *       ({@link FlatView});</li>
  *   <li>memory contents: the file of a shared {@code memory-backend-file} where readable, else {@code pmemsave}
@@ -163,6 +165,10 @@ public final class QmpSource implements GuestSource {
                 cpus.set(i, cpus.get(i).with(missing));
             }
         }
+        Map<String, String> viaGdb = settings.gdbstubRegisters().getOrDefault(machine, Map.of());
+        if (!viaGdb.isEmpty()) {
+            gdbstubRegisters(s, viaGdb, cpus);
+        }
         GuestState state = new GuestState(machine, memory, cpus, properties, vmcoreinfo);
         return new LoadedGuest(state, plugin, List.of(), origin, List.of(s));
     }
@@ -254,6 +260,79 @@ public final class QmpSource implements GuestSource {
             return new Probe(text, cpus);
         } finally {
             Files.deleteIfExists(file);
+        }
+    }
+
+    /**
+     * Fills the registers {@code wanted} (gdbstub name to plugin name) that the vCPUs lack from QEMU's gdbstub,
+     * started over HMP on a socket in the private directory for the moment and stopped after. Best effort: any
+     * problem is logged and the registers stay absent.
+     */
+    @SuppressWarnings("unchecked")
+    private void gdbstubRegisters(QmpSession s, Map<String, String> wanted, List<VcpuState> cpus) throws IOException {
+        Map<String, String> missing = new LinkedHashMap<>();
+        wanted.forEach((gdbName, ours) -> {
+            if (cpus.stream().anyMatch(c -> !c.has(ours))) {
+                missing.put(gdbName, ours);
+            }
+        });
+        if (missing.isEmpty()) {
+            return;
+        }
+        try {
+            for (Object o : (List<Object>) s.command("query-chardev")) {
+                if (o instanceof Map<?, ?> m && "gdb".equals(m.get("label"))) {
+                    LOG.warn("{}: a gdbserver is active (chardev 'gdb'); not reading {} from it (starting guestdump's "
+                            + "own would disconnect its debugger)", describe(), missing.values());
+                    return;
+                }
+            }
+        } catch (QmpException e) {
+            LOG.warn("{}: query-chardev failed ({}); not reading {} from the gdbstub", describe(), e.getMessage(),
+                    missing.values());
+            return;
+        }
+        Path socket = s.workDir().resolve("gdb.sock");
+        String started = s.hmp("gdbserver unix:" + socket + ",server=on,wait=off");
+        if (!started.contains("Waiting for gdb connection")) {
+            LOG.warn("{}: could not start QEMU's gdbstub for {}: {}", describe(), missing.values(), started.trim());
+            return;
+        }
+        long t0 = System.nanoTime();
+        try (GdbStub stub = GdbStub.connect(socket, settings.commandTimeout())) {
+            Map<String, GdbStub.Register> described = stub.registers();
+            Map<GdbStub.Register, String> read = new LinkedHashMap<>();
+            missing.forEach((gdbName, ours) -> {
+                GdbStub.Register r = described.get(gdbName);
+                if (r == null) {
+                    LOG.warn("{}: QEMU's gdbstub has no register {} (for {})", describe(), gdbName, ours);
+                } else {
+                    read.put(r, ours);
+                }
+            });
+            for (String thread : stub.threads()) {
+                int index = GdbStub.cpuIndex(thread);
+                for (int i = 0; i < cpus.size(); i++) {
+                    VcpuState cpu = cpus.get(i);
+                    if (cpu.index() != index) {
+                        continue;
+                    }
+                    stub.select(thread);
+                    Map<String, BigInteger> values = new LinkedHashMap<>();
+                    for (Map.Entry<GdbStub.Register, String> e : read.entrySet()) {
+                        BigInteger v = cpu.has(e.getValue()) ? null : stub.read(e.getKey());
+                        if (v != null) {
+                            values.put(e.getValue(), v);
+                        }
+                    }
+                    cpus.set(i, cpu.with(values));
+                }
+            }
+            LOG.debug("read {} from QEMU's gdbstub in {} ms", read.values(), (System.nanoTime() - t0) / 1_000_000);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("{}: reading {} from QEMU's gdbstub failed: {}", describe(), missing.values(), e.getMessage());
+        } finally {
+            s.hmp("gdbserver none");
         }
     }
 

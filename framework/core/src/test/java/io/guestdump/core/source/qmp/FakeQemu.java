@@ -44,6 +44,13 @@ final class FakeQemu implements AutoCloseable {
     /** Commands received, in order (with the HMP command line for human-monitor-command). */
     final List<String> log = Collections.synchronizedList(new ArrayList<>());
     volatile boolean running;
+    /** What query-chardev lists. */
+    volatile List<Map<String, Object>> chardevs = List.of(Map.of("label", "serial0", "filename", "file",
+            "frontend-open", true));
+    /** The gdbstub started by HMP gdbserver, or null. */
+    volatile FakeGdbStub gdb;
+    /** Every gdbstub started, in order (its packets stay readable after it was stopped). */
+    final List<FakeGdbStub> gdbStubs = Collections.synchronizedList(new ArrayList<>());
     volatile boolean lockExists;
 
     private final ServerSocketChannel server;
@@ -148,6 +155,8 @@ final class FakeQemu implements AutoCloseable {
                 return Map.of();
             case "query-memdev":
                 return List.of();
+            case "query-chardev":
+                return chardevs;
             case "stop":
                 running = false;
                 return Map.of();
@@ -166,6 +175,17 @@ final class FakeQemu implements AutoCloseable {
                 return Map.of();
             case "human-monitor-command":
                 String line = (String) args.get("command-line");
+                if (line.startsWith("gdbserver unix:")) {
+                    gdb = new FakeGdbStub(Path.of(line.substring("gdbserver unix:".length(), line.indexOf(','))));
+                    gdbStubs.add(gdb);
+                    return "Waiting for gdb connection on device '" + line.substring("gdbserver ".length())
+                            + "'\r\n";
+                }
+                if (line.equals("gdbserver none") && gdb != null) {
+                    gdb.close();
+                    gdb = null;
+                    return "Disabled gdbserver\r\n";
+                }
                 return switch (line) {
                     case "info registers -a" -> registers;
                     case "info mtree -f" -> mtree;

@@ -2,18 +2,21 @@ package io.guestdump.core.source.qmp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.guestdump.arch.api.GuestDumpException;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.UnsupportedGuestException;
+import io.guestdump.arch.api.VcpuState;
 import io.guestdump.core.DumpRequest;
 import io.guestdump.core.GuestDump;
 import io.guestdump.core.config.ConfigLoader;
 import io.guestdump.core.config.DumpSettings;
 import io.guestdump.core.inspect.VmcoreFile;
 import io.guestdump.core.plugins.ArchitectureRegistry;
+import io.guestdump.core.source.LoadedGuest;
 import io.guestdump.core.vmcore.ProgressListener;
 import io.guestdump.elf.ProgramHeader;
 import java.io.IOException;
@@ -215,5 +218,61 @@ class QmpSourceTest {
             assertEquals(FakeQemu.byteAt(0x1333), buf.get(0xff));
         }
         assertTrue(qemu.log.stream().filter("pmemsave"::equals).count() == 1, qemu.log.toString());
+    }
+
+    private LoadedGuest open(Map<String, String> settings) {
+        Map<String, String> all = new java.util.HashMap<>(settings);
+        all.put("guestdump.source.qmp.greeting-timeout", "300ms");
+        all.put("guestdump.source.qmp.work-dir", dir.resolve("work").toString());
+        var config = ConfigLoader.withReference(ConfigLoader.userLayers(null, List.of(), all),
+                getClass().getClassLoader());
+        return new QmpSource(socket, QmpSettings.from(config)).open(registry);
+    }
+
+    private static final Map<String, String> VIA_GDB = Map.of(
+            "guestdump.source.qmp.gdbstub-registers.toy64.SCTLR", "sctlr",
+            "guestdump.source.qmp.gdbstub-registers.toy64.TTBR0_EL1", "ttbr0",
+            "guestdump.source.qmp.gdbstub-registers.toy64.MISSING", "missing");
+
+    @Test
+    void registersTheMonitorLacksComeFromAGdbstubStartedForTheDump() throws IOException {
+        qemu.status = "paused";
+        try (LoadedGuest g = open(VIA_GDB)) {
+            List<VcpuState> cpus = g.state().cpus();
+            for (VcpuState c : cpus) {
+                assertEquals(FakeGdbStub.value(74, c.index()), c.u64("sctlr"));
+                assertEquals(FakeGdbStub.value(146, c.index()), c.u64("ttbr0"));
+                assertFalse(c.has("missing"), "not in the target description");
+            }
+            assertNull(qemu.gdb, "the gdbstub is stopped: " + qemu.log);
+            List<String> log = List.copyOf(qemu.log);
+            int start = log.indexOf(log.stream().filter(l -> l.startsWith("hmp gdbserver unix:" + dir.resolve("work")))
+                    .findFirst().orElseThrow(() -> new AssertionError(log.toString())));
+            assertTrue(start > qemu.log.indexOf("query-chardev"), qemu.log.toString());
+            assertTrue(qemu.log.indexOf("hmp gdbserver none") > start, qemu.log.toString());
+            assertFalse(qemu.gdbStubs.get(0).packets.stream().anyMatch(p -> p.startsWith("D") || p.startsWith("c")
+                    || p.startsWith("vCont")), "no detach, no continue: " + qemu.gdbStubs.get(0).packets);
+            assertFalse(qemu.log.contains("cont"), "a paused guest stays paused");
+        }
+    }
+
+    @Test
+    void anActiveGdbserverIsLeftAloneAndTheRegistersStayAbsent() throws IOException {
+        qemu.status = "paused";
+        qemu.chardevs = List.of(Map.of("label", "gdb", "filename", "disconnected:tcp:127.0.0.1:1234,server=on",
+                "frontend-open", true));
+        try (LoadedGuest g = open(VIA_GDB)) {
+            assertFalse(g.state().cpus().get(0).has("sctlr"));
+            assertFalse(qemu.log.stream().anyMatch(l -> l.startsWith("hmp gdbserver")), qemu.log.toString());
+        }
+    }
+
+    @Test
+    void archesWithoutGdbstubRegistersNeverStartIt() throws IOException {
+        qemu.status = "paused";
+        try (LoadedGuest g = open(Map.of())) {
+            assertFalse(qemu.log.contains("query-chardev"), qemu.log.toString());
+            assertFalse(qemu.log.stream().anyMatch(l -> l.startsWith("hmp gdbserver")), qemu.log.toString());
+        }
     }
 }
