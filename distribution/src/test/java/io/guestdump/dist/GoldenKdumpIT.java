@@ -16,8 +16,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * python3-libkdumpfile with the dump's byte order, the guest's page size and the guest's release, and its physical
  * reads equal QEMU's ELF bytes at a few hundred sampled pages of every PT_LOAD (plus each PT_LOAD's first and last
  * page). Every arch is tried with zlib and zstd, seekable; lzo and snappy seekable on two arches each; and each arch
- * once in the flattened form, rebuilt by {@code makedumpfile -R}, alternating lzo and snappy. So each codec meets
- * both byte orders, both ELF classes and both page sizes (ppc64le's is 64 KiB) while the suite stays near a minute.
+ * once in the flattened form, rebuilt by {@code makedumpfile -R}, alternating lzo and snappy; and two with zero pages
+ * excluded ({@code guestdump.kdump.zero-pages = exclude}, read back with libkdumpfile's {@code file.zero_excluded}).
+ * So each codec meets both byte orders, both ELF classes and both page sizes (ppc64le's is 64 KiB) while the suite
+ * stays near a minute.
  */
 class GoldenKdumpIT {
     /** Pages sampled per PT_LOAD of QEMU's file, besides its first and last page. */
@@ -49,7 +51,9 @@ class GoldenKdumpIT {
         "aarch64, snappy, flattened, LE, 4096, 6.1.0-56-cloud-arm64",
         "arm,     lzo,    flattened, LE, 4096, 6.1.0-50-armmp-lpae",
         "ppc64le, snappy, flattened, LE, 65536, 6.1.0-50-powerpc64le",
-        "s390x,   lzo,    flattened, BE, 4096, 6.1.0-50-s390x"})
+        "s390x,   lzo,    flattened, BE, 4096, 6.1.0-50-s390x",
+        "arm,     zstd,   excluded, LE, 4096, 6.1.0-50-armmp-lpae",
+        "s390x,   zlib,   excluded, BE, 4096, 6.1.0-50-s390x"})
     void libkdumpfileReadsQemusBytesFromTheKdumpOfEveryGoldenGuest(String arch, String codec, String form,
             String byteOrder, int pageSize, String release) throws Exception {
         Tools.require("python3-libkdumpfile");
@@ -59,6 +63,9 @@ class GoldenKdumpIT {
         if (form.equals("seekable")) {
             dump = Dist.guestdump(work, "dump", "elf:" + qemu, "--format", "kdump-" + codec, "-o", kdump.toString())
                     .expect(0);
+        } else if (form.equals("excluded")) {
+            dump = Dist.guestdump(work, "dump", "elf:" + qemu, "--format", "kdump-" + codec, "-D",
+                    "guestdump.kdump.zero-pages=exclude", "-o", kdump.toString()).expect(0);
         } else {
             Tools.require("makedumpfile");
             Path flat = work.resolve(arch + "-" + codec + ".flat");
@@ -71,7 +78,7 @@ class GoldenKdumpIT {
 
         Dist.Run r = Dist.run(work, Map.of(), List.of("/usr/bin/python3", script().toString(), kdump.toString(),
                 qemu.toString(), byteOrder.equals("LE") ? "1" : "0", Integer.toString(pageSize),
-                Integer.toString(SAMPLES))).expect(0);
+                Integer.toString(SAMPLES), form)).expect(0);
         assertTrue(r.out().startsWith("equal "), r.out() + r.err());
         assertTrue(r.out().trim().endsWith(" " + release), "libkdumpfile reads the guest's release " + release
                 + ": " + r.out());
@@ -79,7 +86,8 @@ class GoldenKdumpIT {
     }
 
     /**
-     * argv: kdump, QEMU's ELF, expected {@code arch.byte_order} (libkdumpfile: 0 big, 1 little), page size, samples.
+     * argv: kdump, QEMU's ELF, expected {@code arch.byte_order} (libkdumpfile: 0 big, 1 little), page size, samples,
+     * form ({@code excluded}: zero pages were left out, so libkdumpfile is told to read them as zeros).
      * Prints {@code equal <pages> <non-zero pages> <release>}.
      */
     private Path script() throws Exception {
@@ -87,6 +95,7 @@ class GoldenKdumpIT {
                 "import kdumpfile, struct, sys, random",
                 "k = kdumpfile.kdumpfile(sys.argv[1])",
                 "order, page, samples = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])",
+                "if sys.argv[6] == 'excluded': k.attr['file.zero_excluded'] = 1",
                 "assert k.attr['file.format'] == 'diskdump', k.attr['file.format']",
                 "assert k.attr['arch.byte_order'] == order, k.attr['arch.byte_order']",
                 "assert k.attr['arch.page_size'] == page, k.attr['arch.page_size']",
