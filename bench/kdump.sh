@@ -76,6 +76,10 @@ if [ -f "$GOLDEN_XZ" ] && command -v makedumpfile >/dev/null; then
   run "golden 528 MiB: guestdump ELF" "$W/golden.elf2" "$G" dump "$CONF" -o "$W/golden.elf2" \
       -D guestdump.output.fsync=false
   rm -f "$W/golden.elf2"
+  run "golden 528 MiB: guestdump ELF, guestdump.elf.sparse=true" "$W/golden.sparse" "$G" dump "$CONF" \
+      -o "$W/golden.sparse" -D guestdump.output.fsync=false -D guestdump.elf.sparse=true
+  echo "| golden: disk use of that sparse ELF (du) | | $(du -m "$W/golden.sparse" | cut -f1) | |"
+  rm -f "$W/golden.sparse"
   for pair in zlib:-c lzo:-l snappy:-p zstd:-z; do
     c=${pair%%:*}; opt=${pair#*:}
     note=""

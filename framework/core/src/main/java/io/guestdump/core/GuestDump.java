@@ -54,7 +54,7 @@ public final class GuestDump {
     public GuestDump(DumpSettings settings, ArchitectureRegistry registry) {
         this.settings = settings;
         this.registry = registry;
-        register(new ElfFormat());
+        register(ElfFormat.from(settings.config()));
         KdumpFormat.all(KdumpSettings.from(settings.config())).forEach(this::register);
     }
 

@@ -1,11 +1,25 @@
 package io.guestdump.core.vmcore;
 
+import com.typesafe.config.Config;
 import io.guestdump.core.PreparedDump;
 import java.io.IOException;
 import java.nio.channels.WritableByteChannel;
 
 /** The ELF vmcore: planned by {@link VmcoreLayout}, streamed by {@link VmcoreWriter}. */
 public final class ElfFormat implements DumpFormat {
+    private final boolean sparse;
+
+    /**
+     * @param sparse leave all-zero pieces of guest memory as holes when writing a file
+     */
+    public ElfFormat(boolean sparse) {
+        this.sparse = sparse;
+    }
+
+    /** Reads {@code guestdump.elf} from the resolved configuration. */
+    public static ElfFormat from(Config config) {
+        return new ElfFormat(config.getBoolean("guestdump.elf.sparse"));
+    }
 
     @Override
     public String name() {
@@ -21,7 +35,7 @@ public final class ElfFormat implements DumpFormat {
     public long write(PreparedDump dump, WritableByteChannel out, boolean seekable, ProgressListener progress)
             throws IOException {
         VmcoreLayout layout = plan(dump);
-        VmcoreWriter.write(layout, dump.noteBytes(), out, progress);
+        VmcoreWriter.write(layout, dump.noteBytes(), out, sparse && seekable, progress);
         return layout.fileSize();
     }
 

@@ -6,23 +6,41 @@ import io.guestdump.elf.ProgramHeader;
 import io.guestdump.memory.GuestBlock;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * Streams a planned vmcore: headers and notes from small buffers, memory block by block in large transfers
  * ({@code FileChannel.transferTo} for file-backed blocks). It discovers no offsets: the layout has them all, and
- * the writer checks that it lands on each.
+ * the writer checks that it lands on each. Sparse output ({@code guestdump.elf.sparse}, files only) leaves every
+ * all-zero {@value #HOLE_GRAIN}-byte piece of guest memory unwritten, so the file system can keep it as a hole; the
+ * file's bytes are the same.
  */
 public final class VmcoreWriter {
     /** Memory is copied in pieces of this size so that progress can be reported; no page-per-write. */
     static final long CHUNK = 64L << 20;
+    /** Sparse output: memory is read in pieces of this size and checked for zeros... */
+    static final int SPARSE_CHUNK = 1 << 20;
+    /** ...in pieces of this size (a file-system block): each all-zero piece is skipped, not written. */
+    static final int HOLE_GRAIN = 4096;
 
     private VmcoreWriter() {}
 
-    /** Writes the whole file to {@code out}. */
+    /** Writes the whole file to {@code out}, every byte. */
     public static void write(VmcoreLayout layout, byte[] notes, WritableByteChannel out, ProgressListener progress)
             throws IOException {
+        write(layout, notes, out, false, progress);
+    }
+
+    /**
+     * Writes the whole file to {@code out}.
+     *
+     * @param sparse skip all-zero pieces of memory when {@code out} is a {@link FileChannel} (ignored otherwise)
+     */
+    public static void write(VmcoreLayout layout, byte[] notes, WritableByteChannel out, boolean sparse,
+            ProgressListener progress) throws IOException {
         if (notes.length != layout.noteSize()) {
             throw new IllegalStateException("notes are " + notes.length + " bytes, layout says " + layout.noteSize());
         }
@@ -30,6 +48,10 @@ public final class VmcoreWriter {
         pos += writeFully(out, ByteBuffer.wrap(notes));
         expect(pos, layout.memoryOffset(), "memory");
         progress.progress(pos, layout.fileSize());
+        if (sparse && out instanceof FileChannel file) {
+            writeSparse(layout, file, pos, progress);
+            return;
+        }
         for (GuestBlock b : layout.blocks()) {
             long len = b.range().length();
             for (long done = 0; done < len; ) {
@@ -41,6 +63,39 @@ public final class VmcoreWriter {
             }
         }
         expect(pos, layout.fileSize(), "end of file");
+    }
+
+    /** The memory part, from {@code pos}, leaving all-zero pieces as holes; the file ends at its planned size. */
+    private static void writeSparse(VmcoreLayout layout, FileChannel out, long pos, ProgressListener progress)
+            throws IOException {
+        byte[] buf = new byte[SPARSE_CHUNK];
+        byte[] zeros = new byte[HOLE_GRAIN];
+        for (GuestBlock b : layout.blocks()) {
+            long len = b.range().length();
+            for (long done = 0; done < len; ) {
+                int n = (int) Math.min(SPARSE_CHUNK, len - done);
+                ByteBuffer in = ByteBuffer.wrap(buf, 0, n);
+                b.data().read(done, in);
+                int run = 0; // start of the pending non-zero run in buf
+                for (int off = 0; off < n; off += HOLE_GRAIN) {
+                    int piece = Math.min(HOLE_GRAIN, n - off);
+                    if (Arrays.mismatch(buf, off, off + piece, zeros, 0, piece) < 0) {
+                        writeFully(out, ByteBuffer.wrap(buf, run, off - run));
+                        out.position(pos + off + piece);
+                        run = off + piece;
+                    }
+                }
+                writeFully(out, ByteBuffer.wrap(buf, run, n - run));
+                done += n;
+                pos += n;
+                expect(out.position(), pos, "memory");
+                progress.progress(pos, layout.fileSize());
+            }
+        }
+        expect(pos, layout.fileSize(), "end of file");
+        if (out.size() < pos) { // the file ends in a hole: give it its length
+            out.write(ByteBuffer.wrap(new byte[1]), pos - 1);
+        }
     }
 
     private static long writeHeaders(VmcoreLayout layout, WritableByteChannel out) throws IOException {
