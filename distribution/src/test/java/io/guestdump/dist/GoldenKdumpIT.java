@@ -15,11 +15,11 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Every golden QEMU 7.2 dump, re-dumped by guestdump ({@code elf:} source) in kdump format, is opened by
  * python3-libkdumpfile with the dump's byte order, the guest's page size and the guest's release, and its physical
  * reads equal QEMU's ELF bytes at a few hundred sampled pages of every PT_LOAD (plus each PT_LOAD's first and last
- * page). Every arch is tried with zlib and zstd, seekable; lzo and snappy seekable on two arches each; and each arch
- * once in the flattened form, rebuilt by {@code makedumpfile -R}, alternating lzo and snappy; and two with zero pages
- * excluded ({@code guestdump.kdump.zero-pages = exclude}, read back with libkdumpfile's {@code file.zero_excluded}).
- * So each codec meets both byte orders, both ELF classes and both page sizes (ppc64le's is 64 KiB) while the suite
- * stays near a minute.
+ * page). Every arch is tried with every codec: zlib and zstd seekable; lzo and snappy seekable or in the flattened
+ * form, rebuilt by {@code makedumpfile -R} (each arch once flattened, alternating lzo and snappy); and two with zero
+ * pages excluded ({@code guestdump.kdump.zero-pages = exclude}, read back with libkdumpfile's
+ * {@code file.zero_excluded}). So each codec meets all six arches, both byte orders, both ELF classes and both page
+ * sizes (ppc64le's is 64 KiB).
  */
 class GoldenKdumpIT {
     /** Pages sampled per PT_LOAD of QEMU's file, besides its first and last page. */
@@ -44,6 +44,8 @@ class GoldenKdumpIT {
         "s390x,   zstd,   seekable, BE, 4096, 6.1.0-50-s390x",
         "x86_64,  lzo,    seekable, LE, 4096, 6.1.0-56-cloud-amd64",
         "ppc64le, lzo,    seekable, LE, 65536, 6.1.0-50-powerpc64le",
+        "aarch64, lzo,    seekable, LE, 4096, 6.1.0-56-cloud-arm64",
+        "i386,    snappy, seekable, LE, 4096, 6.1.0-50-686",
         "arm,     snappy, seekable, LE, 4096, 6.1.0-50-armmp-lpae",
         "s390x,   snappy, seekable, BE, 4096, 6.1.0-50-s390x",
         "x86_64,  snappy, flattened, LE, 4096, 6.1.0-56-cloud-amd64",

@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.core.inspect.VmcoreFile;
+import io.guestdump.core.kdump.KdumpCodec;
 import io.guestdump.core.kdump.KdumpReader;
 import io.guestdump.core.kdump.KdumpReader.PageState;
 import io.guestdump.core.plugins.ArchitectureRegistry;
@@ -247,5 +249,34 @@ class KdumpDumpTest {
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> guestDump(Map.of("guestdump.kdump.zero-pages", "drop")));
         assertTrue(e.getMessage().contains("guestdump.kdump.zero-pages"), e.getMessage());
+        e = assertThrows(InvalidInputException.class, () -> guestDump(Map.of("guestdump.kdump.zstd-level", "22")));
+        assertTrue(e.getMessage().contains("guestdump.kdump.zstd-level = 22"), e.getMessage());
+    }
+
+    @Test
+    void zstdUsesLibzstdWithOneContextPerThreadWhereZstdJniHasANativeLibrary() {
+        String arch = System.getProperty("os.arch");
+        assumeTrue(System.getProperty("os.name").equals("Linux") && (arch.equals("amd64") || arch.equals("aarch64")),
+                "zstd-jni's native library is checked on Linux amd64 and aarch64 only, not " + arch);
+        assertTrue(KdumpCodec.nativeZstd(), "zstd-jni did not load on Linux " + arch);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 19})
+    void everyZstdLevelGivesFramesThatDecodeAloneFromOneReusedContext(int level) throws IOException {
+        byte[] page = new byte[4096];
+        for (int i = 0; i < page.length; i++) {
+            page[i] = (byte) ("guestdump ".charAt(i % 10) + (i / 512));
+        }
+        try (KdumpCodec.PageCompressor c = KdumpCodec.ZSTD.newCompressor(4096, 1, level)) {
+            for (int round = 0; round < 3; round++) {   // the context is reused: every frame stands alone
+                int n = c.compress(page, 0);
+                assertTrue(n > 0 && n < 4096, "level " + level + " gave " + n + " bytes");
+                byte[] back = new byte[4096];
+                int m = new io.airlift.compress.zstd.ZstdDecompressor().decompress(c.output(), 0, n, back, 0, 4096);
+                assertEquals(4096, m);
+                assertArrayEquals(page, back);
+            }
+        }
     }
 }

@@ -5,6 +5,8 @@ import io.airlift.compress.lzo.LzoCompressor;
 import io.airlift.compress.snappy.SnappyCompressor;
 import io.airlift.compress.zstd.ZstdCompressor;
 import java.util.zip.Deflater;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The page codecs of the kdump format and their {@code DUMP_DH_COMPRESSED_*} flags (makedumpfile
@@ -17,7 +19,10 @@ public enum KdumpCodec {
     LZO("lzo", KdumpCodec.DUMP_DH_COMPRESSED_LZO),
     /** Raw snappy (not framed), aircompressor. */
     SNAPPY("snappy", KdumpCodec.DUMP_DH_COMPRESSED_SNAPPY),
-    /** One zstd frame per page, aircompressor. */
+    /**
+     * One zstd frame per page: libzstd through zstd-jni with one context per thread, or aircompressor's pure-Java
+     * zstd where zstd-jni has no native library for the platform.
+     */
     ZSTD("zstd", KdumpCodec.DUMP_DH_COMPRESSED_ZSTD);
 
     /** {@code DUMP_DH_COMPRESSED_ZLIB}. */
@@ -30,6 +35,8 @@ public enum KdumpCodec {
     public static final int DUMP_DH_COMPRESSED_INCOMPLETE = 0x8;
     /** {@code DUMP_DH_COMPRESSED_ZSTD}. */
     public static final int DUMP_DH_COMPRESSED_ZSTD = 0x20;
+
+    private static final Logger LOG = LoggerFactory.getLogger(KdumpCodec.class);
 
     private final String id;
     private final int flag;
@@ -52,15 +59,39 @@ public enum KdumpCodec {
     /**
      * A new compressor for pages of {@code pageSize} bytes: one per thread, reused for every page.
      *
-     * @param zlibLevel the deflate level, 1 to 9 (only zlib has levels here)
+     * @param zlibLevel the deflate level, 1 to 9
+     * @param zstdLevel the zstd level, 1 to 19 (aircompressor's fallback has only its own level 3)
      */
-    public PageCompressor newCompressor(int pageSize, int zlibLevel) {
+    public PageCompressor newCompressor(int pageSize, int zlibLevel, int zstdLevel) {
         return switch (this) {
             case ZLIB -> new DeflatePages(pageSize, zlibLevel);
             case LZO -> new AirPages(new LzoCompressor(), pageSize);
             case SNAPPY -> new AirPages(new SnappyCompressor(), pageSize);
-            case ZSTD -> new AirPages(new ZstdCompressor(), pageSize);
+            case ZSTD -> NativeZstd.AVAILABLE ? new ZstdPages(pageSize, zstdLevel)
+                    : new AirPages(new ZstdCompressor(), pageSize);
         };
+    }
+
+    /** Whether kdump-zstd compresses with libzstd (zstd-jni) rather than aircompressor's pure-Java zstd. */
+    public static boolean nativeZstd() {
+        return NativeZstd.AVAILABLE;
+    }
+
+    /** Loads zstd-jni's native library once; says why when it cannot. */
+    private static final class NativeZstd {
+        static final boolean AVAILABLE = load();
+
+        private static boolean load() {
+            try {
+                com.github.luben.zstd.util.Native.load();
+                return true;
+            } catch (LinkageError | RuntimeException e) {
+                LOG.warn("zstd-jni has no native library for {}/{} ({}); kdump-zstd uses aircompressor's pure-Java "
+                        + "zstd, about 10 times slower", System.getProperty("os.name"), System.getProperty("os.arch"),
+                        e.toString());
+                return false;
+            }
+        }
     }
 
     /** Compresses one page at a time into a reused scratch buffer; not thread-safe. */
@@ -113,6 +144,42 @@ public enum KdumpCodec {
         @Override
         public void close() {
             deflater.end();
+        }
+    }
+
+    /**
+     * libzstd through one reused {@code ZSTD_CCtx} (zstd-jni's {@link com.github.luben.zstd.ZstdCompressCtx}): each
+     * page is one complete frame with its content size and no checksum, as makedumpfile writes them, so a reader
+     * decompresses every page alone.
+     */
+    private static final class ZstdPages implements PageCompressor {
+        private final com.github.luben.zstd.ZstdCompressCtx ctx;
+        private final int pageSize;
+        private final byte[] out;
+
+        ZstdPages(int pageSize, int level) {
+            this.ctx = new com.github.luben.zstd.ZstdCompressCtx();
+            ctx.setLevel(level);
+            ctx.setChecksum(false);
+            ctx.setContentSize(true);
+            this.pageSize = pageSize;
+            this.out = new byte[(int) com.github.luben.zstd.Zstd.compressBound(pageSize)];
+        }
+
+        @Override
+        public int compress(byte[] src, int off) {
+            int n = ctx.compressByteArray(out, 0, out.length, src, off, pageSize);
+            return n < pageSize ? n : -1;
+        }
+
+        @Override
+        public byte[] output() {
+            return out;
+        }
+
+        @Override
+        public void close() {
+            ctx.close();
         }
     }
 

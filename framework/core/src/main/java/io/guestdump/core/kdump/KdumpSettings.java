@@ -9,10 +9,11 @@ import io.guestdump.arch.api.InvalidInputException;
  *
  * @param excludeZeroPages leave all-zero pages out (dump level 1) instead of pointing them at one shared zero page
  * @param zlibLevel        the deflate level of kdump-zlib, 1 to 9
+ * @param zstdLevel        the zstd level of kdump-zstd, 1 to 19
  * @param threads          compression threads; 0 means one per available processor
  * @param batchBytes       guest bytes handed to a compression thread at a time
  */
-public record KdumpSettings(boolean excludeZeroPages, int zlibLevel, int threads, long batchBytes) {
+public record KdumpSettings(boolean excludeZeroPages, int zlibLevel, int zstdLevel, int threads, long batchBytes) {
 
     /** Reads {@code guestdump.kdump} from the resolved configuration. */
     public static KdumpSettings from(Config config) {
@@ -25,6 +26,10 @@ public record KdumpSettings(boolean excludeZeroPages, int zlibLevel, int threads
         if (level < 1 || level > 9) {
             throw new InvalidInputException("guestdump.kdump.zlib-level = " + level + " is not between 1 and 9");
         }
+        int zstdLevel = k.getInt("zstd-level");
+        if (zstdLevel < 1 || zstdLevel > 19) {
+            throw new InvalidInputException("guestdump.kdump.zstd-level = " + zstdLevel + " is not between 1 and 19");
+        }
         int threads = k.getInt("threads");
         if (threads < 0) {
             throw new InvalidInputException("guestdump.kdump.threads = " + threads + " is negative; 0 means all "
@@ -35,7 +40,7 @@ public record KdumpSettings(boolean excludeZeroPages, int zlibLevel, int threads
             throw new InvalidInputException("guestdump.kdump.batch-size = " + batch + " is not between 1 byte and "
                     + "64 MiB");
         }
-        return new KdumpSettings(zero.equals("exclude"), level, threads, batch);
+        return new KdumpSettings(zero.equals("exclude"), level, zstdLevel, threads, batch);
     }
 
     /** The compression threads to start. */

@@ -79,7 +79,7 @@ public final class KdumpWriter {
         int threads = settings.threadCount();
         ConcurrentLinkedQueue<Worker> workers = new ConcurrentLinkedQueue<>();
         ThreadLocal<Worker> local = ThreadLocal.withInitial(() -> {
-            Worker w = new Worker(codec.newCompressor(bs, settings.zlibLevel()), codec.flag(), bs, batchPages(bs));
+            Worker w = new Worker(codec.newCompressor(bs, settings.zlibLevel(), settings.zstdLevel()), codec.flag(), bs, batchPages(bs));
             workers.add(w);
             return w;
         });
