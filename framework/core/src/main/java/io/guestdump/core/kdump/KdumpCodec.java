@@ -1,5 +1,7 @@
 package io.guestdump.core.kdump;
 
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
 import io.airlift.compress.Compressor;
 import io.airlift.compress.lzo.LzoCompressor;
 import io.airlift.compress.snappy.SnappyCompressor;
@@ -112,20 +114,45 @@ public enum KdumpCodec {
         void close();
     }
 
-    /** zlib through one reused {@link Deflater} ({@code reset()} per page, never one per page). */
-    private static final class DeflatePages implements PageCompressor {
-        private final Deflater deflater;
-        private final int pageSize;
-        private final byte[] out;
+    /**
+     * One reused scratch buffer of the codec's worst-case size; a result that is not smaller than the page is
+     * reported as -1 (stored raw).
+     */
+    private abstract static class ScratchPages implements PageCompressor {
+        final int pageSize;
+        final byte[] out;
 
-        DeflatePages(int pageSize, int level) {
-            this.deflater = new Deflater(level);
+        ScratchPages(int pageSize, int scratchSize) {
             this.pageSize = pageSize;
-            this.out = new byte[pageSize];
+            this.out = new byte[scratchSize];
+        }
+
+        /** Compresses {@code src[off, off + pageSize)} into {@link #out}; the length, or -1 when it does not fit. */
+        abstract int compressInto(byte[] src, int off);
+
+        @Override
+        public final int compress(byte[] src, int off) {
+            int n = compressInto(src, off);
+            return n >= 0 && n < pageSize ? n : -1;
         }
 
         @Override
-        public int compress(byte[] src, int off) {
+        public final byte[] output() {
+            return out;
+        }
+    }
+
+    /** zlib through one reused {@link Deflater} ({@code reset()} per page, never one per page). */
+    private static final class DeflatePages extends ScratchPages {
+        private final Deflater deflater;
+
+        DeflatePages(int pageSize, int level) {
+            super(pageSize, pageSize);
+            this.deflater = new Deflater(level);
+        }
+
+        @Override
+        int compressInto(byte[] src, int off) {
             deflater.reset();
             deflater.setInput(src, off, pageSize);
             deflater.finish();
@@ -133,12 +160,7 @@ public enum KdumpCodec {
             while (!deflater.finished() && n < out.length) {
                 n += deflater.deflate(out, n, out.length - n);
             }
-            return deflater.finished() && n < pageSize ? n : -1;
-        }
-
-        @Override
-        public byte[] output() {
-            return out;
+            return deflater.finished() ? n : -1;
         }
 
         @Override
@@ -148,33 +170,24 @@ public enum KdumpCodec {
     }
 
     /**
-     * libzstd through one reused {@code ZSTD_CCtx} (zstd-jni's {@link com.github.luben.zstd.ZstdCompressCtx}): each
-     * page is one complete frame with its content size and no checksum, as makedumpfile writes them, so a reader
-     * decompresses every page alone.
+     * libzstd through one reused {@code ZSTD_CCtx} (zstd-jni's {@link ZstdCompressCtx}): each page is one complete
+     * frame with its content size and no checksum, as makedumpfile writes them, so a reader decompresses every page
+     * alone.
      */
-    private static final class ZstdPages implements PageCompressor {
-        private final com.github.luben.zstd.ZstdCompressCtx ctx;
-        private final int pageSize;
-        private final byte[] out;
+    private static final class ZstdPages extends ScratchPages {
+        private final ZstdCompressCtx ctx;
 
         ZstdPages(int pageSize, int level) {
-            this.ctx = new com.github.luben.zstd.ZstdCompressCtx();
+            super(pageSize, (int) Zstd.compressBound(pageSize));
+            this.ctx = new ZstdCompressCtx();
             ctx.setLevel(level);
             ctx.setChecksum(false);
             ctx.setContentSize(true);
-            this.pageSize = pageSize;
-            this.out = new byte[(int) com.github.luben.zstd.Zstd.compressBound(pageSize)];
         }
 
         @Override
-        public int compress(byte[] src, int off) {
-            int n = ctx.compressByteArray(out, 0, out.length, src, off, pageSize);
-            return n < pageSize ? n : -1;
-        }
-
-        @Override
-        public byte[] output() {
-            return out;
+        int compressInto(byte[] src, int off) {
+            return ctx.compressByteArray(out, 0, out.length, src, off, pageSize);
         }
 
         @Override
@@ -183,27 +196,18 @@ public enum KdumpCodec {
         }
     }
 
-    /** An aircompressor codec with a scratch buffer of its worst-case size. */
-    private static final class AirPages implements PageCompressor {
+    /** An aircompressor codec (pure Java, nothing to free). */
+    private static final class AirPages extends ScratchPages {
         private final Compressor compressor;
-        private final int pageSize;
-        private final byte[] out;
 
         AirPages(Compressor compressor, int pageSize) {
+            super(pageSize, compressor.maxCompressedLength(pageSize));
             this.compressor = compressor;
-            this.pageSize = pageSize;
-            this.out = new byte[compressor.maxCompressedLength(pageSize)];
         }
 
         @Override
-        public int compress(byte[] src, int off) {
-            int n = compressor.compress(src, off, pageSize, out, 0, out.length);
-            return n < pageSize ? n : -1;
-        }
-
-        @Override
-        public byte[] output() {
-            return out;
+        int compressInto(byte[] src, int off) {
+            return compressor.compress(src, off, pageSize, out, 0, out.length);
         }
 
         @Override
