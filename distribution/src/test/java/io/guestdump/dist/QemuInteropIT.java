@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigSyntax;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -25,6 +28,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -45,8 +50,17 @@ class QemuInteropIT {
     @TempDir
     Path dir;
 
-    /** How each Debian arch is booted (lab notes §4). */
-    record Guest(String arch, String qemu, List<String> machine, String console, boolean vmcoreinfo) {}
+    /**
+     * How each Debian arch is booted (lab notes §4). {@code differs}: null where guestdump's PT_NOTE must equal
+     * QEMU's byte for byte; otherwise the notes are compared as registers ({@code guestdump info --json} of both
+     * files), and these are the registers in which QEMU 7.2 is knowingly wrong (docs/arch/*.md).
+     */
+    record Guest(String arch, String qemu, List<String> machine, String console, boolean vmcoreinfo,
+            Set<String> differs) {
+        Guest(String arch, String qemu, List<String> machine, String console, boolean vmcoreinfo) {
+            this(arch, qemu, machine, console, vmcoreinfo, null);
+        }
+    }
 
     static final Map<String, Guest> GUESTS = Map.of(
             "amd64", new Guest("amd64", "qemu-system-x86_64", List.of("-M", "pc", "-cpu", "qemu64"), "ttyS0", true),
@@ -55,10 +69,13 @@ class QemuInteropIT {
                     true),
             "armhf", new Guest("armhf", "qemu-system-arm", List.of("-M", "virt", "-cpu", "cortex-a15"), "ttyAMA0",
                     false),
+            // QEMU 7.2: pr_pid in host order, and under TCG a stale condition code in the note's PSW mask
             "s390x", new Guest("s390x", "qemu-system-s390x", List.of("-M", "s390-ccw-virtio", "-cpu", "max"),
-                    "ttysclp0", false),
+                    "ttysclp0", false, Set.of("psw.mask")),
+            // QEMU 7.2: a big-endian file for the little-endian guest, "CORE" vector notes, dar, dsisr and vrsave as 0
             "ppc64el", new Guest("ppc64el", "qemu-system-ppc64", List.of("-M", "pseries,x-vof=on,cap-cfpc=broken,"
-                    + "cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off", "-cpu", "power9"), "hvc0", false));
+                    + "cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off", "-cpu", "power9"), "hvc0", false,
+                    Set.of("dar", "dsisr", "vrsave")));
 
     @Test
     void guestdumpMatchesQemuAndLeavesTheGuestRunning() throws Exception {
@@ -115,7 +132,10 @@ class QemuInteropIT {
                 Dist.guestdump(run, "dump", "qmp:" + sock, "-o", ours.toString()).expect(0);
                 times.put("guestdump dump (JVM start included)", secs(t0));
                 assertEquals("paused", q.status(), "a paused guest stays paused");
-                compare(qemuElf, ours, times);
+                compare(qemuElf, ours, times, g.differs() == null);
+                if (g.differs() != null) {
+                    compareRegisters(run, qemuElf, ours, g.differs(), times);
+                }
                 Files.delete(qemuElf);
                 Files.delete(ours);
                 paging(g, q, run, sock, times);
@@ -223,7 +243,7 @@ class QemuInteropIT {
      * into one; with {@code qemu}, x86_64 lower-half addresses with QEMU's 0xffff prefix made canonical first.
      */
     private static List<String> normalised(List<long[]> loads, boolean qemu) {
-        Map<Long, List<long[]>> byDelta = new java.util.TreeMap<>();
+        Map<Long, List<long[]>> byDelta = new TreeMap<>();
         for (long[] p : loads) {
             long vaddr = p[4];
             if (qemu && (vaddr >>> 48) == 0xffff && (vaddr & (1L << 47)) == 0) {
@@ -290,15 +310,67 @@ class QemuInteropIT {
         return -1;
     }
 
-    /** Same notes, same bytes at every physical address (PT_LOAD by PT_LOAD: both list QEMU's blocks). */
-    private static void compare(Path qemu, Path ours, Map<String, String> times) throws IOException {
+    /**
+     * Every vCPU's registers as {@code guestdump info --json} decodes them from QEMU's notes and from ours: equal but
+     * for {@code differs}, whose values are only printed.
+     */
+    private static void compareRegisters(Path run, Path qemu, Path ours, Set<String> differs,
+            Map<String, String> times) throws Exception {
+        List<Map<String, String>> a = registers(run, qemu);
+        List<Map<String, String>> b = registers(run, ours);
+        assertEquals(a.size(), b.size(), "vCPU count");
+        int compared = 0;
+        StringBuilder knowingly = new StringBuilder();
+        for (int cpu = 0; cpu < a.size(); cpu++) {
+            assertEquals(a.get(cpu).keySet(), b.get(cpu).keySet(), "register names of vCPU " + cpu);
+            for (String name : a.get(cpu).keySet()) {
+                String x = a.get(cpu).get(name);
+                String y = b.get(cpu).get(name);
+                if (differs.contains(name)) {
+                    if (!x.equals(y)) {
+                        knowingly.append(" cpu").append(cpu).append(' ').append(name).append(" QEMU ").append(x)
+                                .append(" ours ").append(y).append(';');
+                    }
+                } else {
+                    assertEquals(x, y, "vCPU " + cpu + " register " + name);
+                    compared++;
+                }
+            }
+        }
+        times.put("compared registers", compared + " equal;" + (knowingly.length() == 0 ? " no known difference"
+                : knowingly));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, String>> registers(Path run, Path vmcore) throws Exception {
+        String json = Dist.guestdump(run, "info", "--json", vmcore.toString()).expect(0).out();
+        List<Map<String, String>> out = new ArrayList<>();
+        List<Object> cpus = ConfigFactory.parseString(json, ConfigParseOptions.defaults().setSyntax(ConfigSyntax.JSON))
+                .getList("cpus").unwrapped();
+        for (Object cpu : cpus) {
+            Map<String, Object> regs = (Map<String, Object>) ((Map<String, Object>) cpu).get("registers");
+            Map<String, String> text = new TreeMap<>();
+            regs.forEach((k, v) -> text.put(k, String.valueOf(v)));
+            out.add(text);
+        }
+        return out;
+    }
+
+    /**
+     * Same bytes at every physical address (PT_LOAD by PT_LOAD: both list QEMU's blocks) and, for the arches whose
+     * notes guestdump writes as QEMU does, the same PT_NOTE bytes.
+     */
+    private static void compare(Path qemu, Path ours, Map<String, String> times, boolean sameNotes)
+            throws IOException {
         try (FileChannel a = FileChannel.open(qemu, StandardOpenOption.READ);
                 FileChannel b = FileChannel.open(ours, StandardOpenOption.READ)) {
             List<long[]> pa = phdrs(a);
             List<long[]> pb = phdrs(b);
             byte[] notesA = segment(a, pa, 4);
             byte[] notesB = segment(b, pb, 4);
-            assertArrayEquals(notesA, notesB, "PT_NOTE contents differ");
+            if (sameNotes) {
+                assertArrayEquals(notesA, notesB, "PT_NOTE contents differ");
+            }
             List<long[]> la = pa.stream().filter(p -> p[0] == 1).toList();
             List<long[]> lb = pb.stream().filter(p -> p[0] == 1).toList();
             assertEquals(la.size(), lb.size(), "PT_LOAD count");

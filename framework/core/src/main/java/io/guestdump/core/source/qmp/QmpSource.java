@@ -255,7 +255,11 @@ public final class QmpSource implements GuestSource {
                     cpuNotes.add(n);
                 }
             }
-            DumpTarget target = plugin.arch().describe(state);
+            // QEMU's notes are in QEMU's byte order and class, which need not be ours (QEMU 7.2 writes a big-endian
+            // file for a little-endian ppc64 guest): decode them as the probe file says, like any elf: source
+            DumpTarget ours = plugin.arch().describe(state);
+            DumpTarget target = new DumpTarget(f.header().machine(), f.header().elfClass(), f.header().data(),
+                    ours.pageSize());
             List<VcpuState> cpus = plugin.arch().decodeNotes(cpuNotes, target);
             return new Probe(text, cpus);
         } finally {
