@@ -32,6 +32,7 @@ class KdumpConsumersIT {
         }
         Dist.guestdump(work, "dump", "--format", "kdump-zstd", "-D", "guestdump.kdump.zero-pages=exclude", "-o",
                 "excluded.kdump").expect(0);
+        Dist.guestdump(work, "dump", "--paging", "--format", "kdump-lzo", "-o", "paging.kdump").expect(0);
     }
 
     static Dist.Run libkdumpfile(Path file, boolean zeroExcluded) throws Exception {
@@ -73,6 +74,14 @@ class KdumpConsumersIT {
         assertTrue(r.out().contains("pages 928"), r.out() + r.err());
     }
 
+    /** QEMU refuses paging with its kdump formats; here the page-table walk runs and the file holds every page. */
+    @Test
+    void aPagingDumpInKdumpFormHoldsEveryPhysicalPage() throws Exception {
+        Tools.require("python3-libkdumpfile");
+        Dist.Run r = libkdumpfile(work.resolve("paging.kdump"), false).expect(0);
+        assertTrue(r.out().contains("pages 928"), r.out() + r.err());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"zlib", "lzo", "snappy", "zstd"})
     void makedumpfileRearrangesTheFlattenedFormIntoTheSeekableFile(String codec) throws Exception {
@@ -91,7 +100,7 @@ class KdumpConsumersIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"zlib.kdump", "zstd.kdump", "lzo.flat"})
+    @ValueSource(strings = {"zlib.kdump", "zstd.kdump", "lzo.flat", "paging.kdump"})
     void crashReadsTheReleaseOfTheX86_64Kdump(String file) throws Exception {
         Tools.require("crash");
         Dist.Run r = Dist.run(work, Map.of(), List.of("crash", "--osrelease", file)).expect(0);
