@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # guestdump against QEMU's dump-guest-memory and makedumpfile on a multi-GiB guest running a real Debian kernel.
 #
-#   bench/real-guest.sh [WORK_DIR]   (after `mvn package`; SIZE=4GiB by default, THREADS=nproc, GUESTDUMP=launcher)
+#   bench/real-guest.sh [WORK_DIR]   (after `mvn package`; SIZE=4GiB by default, THREADS=nproc, GUESTDUMP=launcher,
+#                                     MD_THREADED=0 skips makedumpfile --num-threads, PMEMSAVE=0 the share=off guest)
 #
 # 1. Kernel and initramfs of bench/qemu-interop/prepare-kernel.sh amd64 (cached), booted under TCG (-M pc, 2 vCPUs,
 #    -device vmcoreinfo) with SIZE of RAM in a memory-backend-file, share=on. Before the boot that file is filled
@@ -31,6 +32,7 @@ G=${GUESTDUMP:-$ROOT/distribution/target/guestdump/bin/guestdump}
 W=${1:-$(mktemp -d /tmp/guestdump-real.XXXXXX)}
 SIZE=${SIZE:-4GiB}
 THREADS=${THREADS:-$(nproc)}
+MD_THREADED=${MD_THREADED:-1}   # 0 skips makedumpfile --num-threads (minutes per codec at 4 GiB on 2 cores)
 ZERO_SHARE=${ZERO_SHARE:-0.35}
 CACHE=${GUESTDUMP_CACHE:-$HOME/.cache/guestdump}/qemu/amd64
 KDUMP_PY=${KDUMP_PY:-/usr/bin/python3}   # a python3 with libkdumpfile's bindings
@@ -333,9 +335,11 @@ for pair in zlib:-c lzo:-l snappy:-p zstd:-z; do
   fi
   run "makedumpfile $opt -d 1$off" "$W/md.kdump" makedumpfile "$opt" -d 1 "$W/live.elf" "$W/md.kdump"
   rm -f "$W/md.kdump"
-  run "makedumpfile $opt -d 1 --num-threads $THREADS$off" "$W/md.kdump" makedumpfile "$opt" -d 1 \
-      --num-threads "$THREADS" "$W/live.elf" "$W/md.kdump"
-  rm -f "$W/md.kdump"
+  if [ "$MD_THREADED" = 1 ]; then
+    run "makedumpfile $opt -d 1 --num-threads $THREADS$off" "$W/md.kdump" makedumpfile "$opt" -d 1 \
+        --num-threads "$THREADS" "$W/live.elf" "$W/md.kdump"
+    rm -f "$W/md.kdump"
+  fi
   run "guestdump dump elf:LIVE.elf, kdump-$c, zero pages excluded" "$W/gd.kdump-$c" "$G" dump "elf:$W/live.elf" \
       --format "kdump-$c" -o "$W/gd.kdump-$c" -D guestdump.output.fsync=false -D guestdump.kdump.zero-pages=exclude \
       -D guestdump.kdump.threads="$THREADS"
