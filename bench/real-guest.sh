@@ -159,7 +159,7 @@ check_kdump() {
   if makedumpfile --dump-dmesg "$f" "$W/dmesg.txt" >"$W/dmesg.out" 2>&1 && grep -q "Linux version" "$W/dmesg.txt"; then
     msg="makedumpfile --dump-dmesg: $(wc -l <"$W/dmesg.txt") lines, $(grep -m1 -o 'Linux version [^ ]*' "$W/dmesg.txt")"
   else
-    msg="makedumpfile --dump-dmesg failed: $(grep -v '^$' "$W/dmesg.out" | tail -1 || true)"
+    msg="makedumpfile --dump-dmesg failed: $(grep -v '^$' "$W/dmesg.out" | head -2 | paste -sd' ' || true)"
   fi
   msg="$msg; libkdumpfile: $("$KDUMP_PY" - "$f" "$W/qemu.elf" "$zero" <<'PY' 2>&1 | tail -1
 import kdumpfile, random, struct, sys
