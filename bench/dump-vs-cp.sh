@@ -25,6 +25,7 @@ cat "$ram" > /dev/null   # warm the page cache for both contenders
 
 measure() { # label, command...
   local label=$1; shift
+  sync   # untimed: every contender starts with no dirty pages left by the one before it
   /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
   read -r secs kib < "$work/time"
   echo "$label $secs $kib"
