@@ -2,7 +2,6 @@ package io.guestdump.dist;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.guestdump.testkit.GoldenFiles;
 import java.nio.file.Files;
@@ -16,8 +15,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * makedumpfile --dump-dmesg prints the kernel log of the golden x86_64 guest from guestdump's kdump and ELF dumps,
- * where it fails on QEMU's own file. The guest is QEMU's full dump read through the {@code elf:} source, and, until
- * that source is merged, the same bytes described as a snapshot ({@code bench/elf-to-snapshot.py}: one block per
+ * where it fails on QEMU's own file. The guest is QEMU's full dump read through the {@code elf:} source, and the
+ * same bytes described as a snapshot ({@code bench/elf-to-snapshot.py}, which bench/kdump.sh uses: one block per
  * PT_LOAD at its file offset, VMCOREINFO from the note, registers from {@code info-registers-a.txt}).
  */
 class GoldenDmesgIT {
@@ -35,10 +34,7 @@ class GoldenDmesgIT {
                     GoldenFiles.require("x86_64", "info-registers-a.txt").toString(), "golden")).expect(0);
             spec = "snapshot:" + s.out().trim();
         }
-        Dist.Run r = Dist.guestdump(work, "dump", spec, "--format", format, "-o", name);
-        assumeTrue(!r.err().contains("unknown source kind 'elf:'"),
-                "skipped: this build has no elf: source yet (branch elfsrc)");
-        r.expect(0);
+        Dist.guestdump(work, "dump", spec, "--format", format, "-o", name).expect(0);
         return work.resolve(name);
     }
 
