@@ -42,4 +42,27 @@ final class Tools {
             return false;
         }
     }
+
+    /**
+     * Python lines defining {@code loads(f)}: the {@code (offset, paddr, filesz)} of every PT_LOAD of the ELF file
+     * open as {@code f}, either class and byte order; for the consumer-tool scripts that compare physical reads
+     * with an ELF's bytes.
+     */
+    static final String PYTHON_ELF_LOADS = String.join("\n",
+            "import struct",
+            "def loads(f):",
+            "    f.seek(0); h = f.read(64)",
+            "    e = '<' if h[5] == 1 else '>'",
+            "    if h[4] == 2:",
+            "        phoff, = struct.unpack(e + 'Q', h[32:40]); ent, num = struct.unpack(e + 'HH', h[54:58])",
+            "    else:",
+            "        phoff, = struct.unpack(e + 'I', h[28:32]); ent, num = struct.unpack(e + 'HH', h[42:46])",
+            "    out = []",
+            "    for i in range(num):",
+            "        f.seek(phoff + i * ent); p = f.read(ent)",
+            "        if h[4] == 2: t, _, off, _, pa, fs, _, _ = struct.unpack(e + 'IIQQQQQQ', p)",
+            "        else: t, off, _, pa, fs, _, _, _ = struct.unpack(e + 'IIIIIIII', p)",
+            "        if t == 1: out.append((off, pa, fs))",
+            "    return out",
+            "");
 }
