@@ -43,11 +43,20 @@ public interface BlockData {
         }
     }
 
+    /**
+     * Checks that {@code [offset, offset + count)} lies within {@code size} bytes, without overflow.
+     *
+     * @throws IndexOutOfBoundsException naming the range and the size otherwise
+     */
+    static void checkRange(long offset, long count, long size) {
+        if (offset < 0 || count < 0 || offset > size || count > size - offset) {
+            throw new IndexOutOfBoundsException("bytes " + offset + "+" + count + " of " + size);
+        }
+    }
+
     /** A view of {@code [offset, offset + length)} of this data. */
     default BlockData slice(long offset, long length) {
-        if (offset < 0 || length < 0 || offset > size() || length > size() - offset) {
-            throw new IndexOutOfBoundsException("slice " + offset + "+" + length + " of " + size() + " bytes");
-        }
+        checkRange(offset, length, size());
         if (offset == 0 && length == size()) {
             return this;
         }
@@ -60,20 +69,14 @@ public interface BlockData {
 
             @Override
             public void read(long off, ByteBuffer dst) throws IOException {
-                check(off, dst.remaining());
+                checkRange(off, dst.remaining(), length);
                 parent.read(offset + off, dst);
             }
 
             @Override
             public void transferTo(long off, long count, WritableByteChannel target) throws IOException {
-                check(off, count);
+                checkRange(off, count, length);
                 parent.transferTo(offset + off, count, target);
-            }
-
-            private void check(long off, long count) {
-                if (off < 0 || count < 0 || off > length || count > length - off) {
-                    throw new IndexOutOfBoundsException("read " + off + "+" + count + " of " + length + " bytes");
-                }
             }
 
             @Override

@@ -18,9 +18,7 @@ public final class ByteArrayData implements BlockData {
 
     @Override
     public void read(long offset, ByteBuffer dst) {
-        if (offset < 0 || offset + dst.remaining() > bytes.length) {
-            throw new IndexOutOfBoundsException("read " + offset + "+" + dst.remaining() + " of " + bytes.length);
-        }
+        BlockData.checkRange(offset, dst.remaining(), bytes.length);
         dst.put(bytes, (int) offset, dst.remaining());
     }
 

@@ -19,6 +19,7 @@ public record FileRegion(FileChannel channel, long fileOffset, long size, String
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
+        BlockData.checkRange(offset, dst.remaining(), size);
         long pos = fileOffset + offset;
         while (dst.hasRemaining()) {
             int n = channel.read(dst, pos);
@@ -31,6 +32,7 @@ public record FileRegion(FileChannel channel, long fileOffset, long size, String
 
     @Override
     public void transferTo(long offset, long count, WritableByteChannel target) throws IOException {
+        BlockData.checkRange(offset, count, size);
         long pos = fileOffset + offset;
         long left = count;
         while (left > 0) {

@@ -39,7 +39,7 @@ public final class ConcatenatedData implements BlockData {
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
-        check(offset, dst.remaining());
+        BlockData.checkRange(offset, dst.remaining(), size);
         long at = offset;
         int i = partAt(at);
         while (dst.hasRemaining()) {
@@ -56,7 +56,7 @@ public final class ConcatenatedData implements BlockData {
 
     @Override
     public void transferTo(long offset, long count, WritableByteChannel target) throws IOException {
-        check(offset, count);
+        BlockData.checkRange(offset, count, size);
         long at = offset;
         long left = count;
         int i = left > 0 ? partAt(at) : 0;
@@ -77,11 +77,6 @@ public final class ConcatenatedData implements BlockData {
         return i >= 0 ? i : -i - 2;
     }
 
-    private void check(long offset, long count) {
-        if (offset < 0 || count < 0 || offset > size || count > size - offset) {
-            throw new IndexOutOfBoundsException("read " + offset + "+" + count + " of " + size + " bytes");
-        }
-    }
 
     @Override
     public String toString() {

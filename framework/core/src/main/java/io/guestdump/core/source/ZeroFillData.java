@@ -23,7 +23,7 @@ public record ZeroFillData(long size) implements BlockData {
 
     @Override
     public void read(long offset, ByteBuffer dst) {
-        check(offset, dst.remaining());
+        BlockData.checkRange(offset, dst.remaining(), size);
         while (dst.hasRemaining()) {
             dst.put((byte) 0);
         }
@@ -31,7 +31,7 @@ public record ZeroFillData(long size) implements BlockData {
 
     @Override
     public void transferTo(long offset, long count, WritableByteChannel target) throws IOException {
-        check(offset, count);
+        BlockData.checkRange(offset, count, size);
         ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(count, ZERO_CHUNK));
         long left = count;
         while (left > 0) {
@@ -44,11 +44,6 @@ public record ZeroFillData(long size) implements BlockData {
         }
     }
 
-    private void check(long offset, long count) {
-        if (offset < 0 || count < 0 || offset > size || count > size - offset) {
-            throw new IndexOutOfBoundsException("read " + offset + "+" + count + " of " + size + " zero bytes");
-        }
-    }
 
     @Override
     public String toString() {

@@ -12,6 +12,8 @@ import io.guestdump.core.inspect.VmcoreFile;
 import io.guestdump.core.source.TestElf.Load;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
+import io.guestdump.memory.ByteArrayData;
+import io.guestdump.memory.FileRegion;
 import io.guestdump.memory.GuestBlock;
 import io.guestdump.memory.GuestMemory;
 import io.guestdump.memory.PhysRange;
@@ -19,6 +21,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -190,5 +193,23 @@ class LoadBlocksTest {
         z.read((1L << 50) - 16, b);
         assertArrayEquals(new byte[16], b.array());
         assertThrows(IndexOutOfBoundsException.class, () -> z.read(1L << 50, ByteBuffer.allocate(1)));
+    }
+
+    /** A file region is one block of a file: a read past its end never reaches the next block's bytes. */
+    @Test
+    void everyBlockDataRefusesReadsPastItsEndWithoutOverflow() throws IOException {
+        Path f = Files.write(dir.resolve("two-blocks.bin"), pattern(0, 8192));
+        try (FileChannel ch = FileChannel.open(f)) {
+            FileRegion first = new FileRegion(ch, 0, 4096, "two-blocks.bin");
+            ByteBuffer b = ByteBuffer.allocate(16);
+            first.read(4080, b);
+            assertArrayEquals(pattern(4080, 16), b.array());
+            assertThrows(IndexOutOfBoundsException.class, () -> first.read(4090, ByteBuffer.allocate(16)));
+            assertThrows(IndexOutOfBoundsException.class,
+                    () -> first.transferTo(4000, 200, Channels.newChannel(new ByteArrayOutputStream())));
+        }
+        ByteArrayData bytes = new ByteArrayData(new byte[16]);
+        assertThrows(IndexOutOfBoundsException.class, () -> bytes.read(Long.MAX_VALUE - 2, ByteBuffer.allocate(8)));
+        assertThrows(IndexOutOfBoundsException.class, () -> bytes.slice(8, Long.MAX_VALUE));
     }
 }

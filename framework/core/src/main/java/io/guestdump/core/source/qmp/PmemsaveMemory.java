@@ -106,27 +106,22 @@ final class PmemsaveMemory {
 
         @Override
         public void read(long offset, ByteBuffer dst) throws IOException {
-            check(offset, dst.remaining());
+            BlockData.checkRange(offset, dst.remaining(), size);
             PmemsaveMemory.this.read(start + offset, dst, start, start + size);
         }
 
         @Override
         public void transferTo(long offset, long count, WritableByteChannel target) throws IOException {
-            check(offset, count);
+            BlockData.checkRange(offset, count, size);
             PmemsaveMemory.this.transfer(start + offset, count, start + size, target);
         }
 
         @Override
         public BlockData slice(long offset, long length) {
-            check(offset, length);
+            BlockData.checkRange(offset, length, size);
             return new Data(start + offset, length, label);
         }
 
-        private void check(long offset, long count) {
-            if (offset < 0 || count < 0 || offset > size || count > size - offset) {
-                throw new IndexOutOfBoundsException("read " + offset + "+" + count + " of " + size + " bytes");
-            }
-        }
 
         @Override
         public String toString() {
