@@ -90,6 +90,7 @@ public final class GuestDump {
             DumpResult result;
             LoadedGuest guest = source.open(registry);
             try {
+                checkClaimedMemory(source, guest);
                 PreparedDump prepared = prepare(guest, window, request.paging());
                 format.check(prepared);
                 LOG.debug("{}: {} vCPUs, {} notes, {} mappings", source.describe(), guest.state().cpus().size(),
@@ -123,6 +124,20 @@ public final class GuestDump {
                         + " bytes), but " + e.getMessage(), result);
             }
             return result;
+        }
+    }
+
+    /** Refuses a source that claims more guest memory than {@code guestdump.source.max-guest-memory}. */
+    private void checkClaimedMemory(GuestSource source, LoadedGuest guest) {
+        long limit = settings.config().getBytes("guestdump.source.max-guest-memory");
+        java.math.BigInteger total = java.math.BigInteger.ZERO;
+        for (GuestBlock b : guest.state().memory().blocks()) {
+            total = total.add(new java.math.BigInteger(Long.toUnsignedString(b.range().length())));
+        }
+        if (total.compareTo(java.math.BigInteger.valueOf(limit)) > 0) {
+            throw new InvalidInputException(source.describe() + " claims " + total + " bytes (0x" + total.toString(16)
+                    + ") of guest memory, more than guestdump.source.max-guest-memory = " + limit + " bytes; if "
+                    + "the guest really is that large, raise the limit (-D guestdump.source.max-guest-memory=...)");
         }
     }
 
