@@ -35,7 +35,7 @@ final class QmpSession implements Closeable, GuestSessionCheck {
     /** Sees every session as it is made (tests drive the shutdown hook with it); does nothing otherwise. */
     static volatile Consumer<QmpSession> observer = s -> {};
 
-    private final QmpClient client;
+    private volatile QmpClient client;
     private final QmpSettings settings;
     private final List<Closeable> files = new ArrayList<>();
     private final Thread hook;
@@ -341,6 +341,9 @@ final class QmpSession implements Closeable, GuestSessionCheck {
         if (pmemsave != null) {
             pmemsave.shutdown();
         }
+        if (client.isLost() && (stopSent || locked)) {
+            reconnect();
+        }
         String problem = null;
         if (stopSent) {
             // resume only what we stopped: a stop whose answer we never saw is checked with query-status first
@@ -388,6 +391,22 @@ final class QmpSession implements Closeable, GuestSessionCheck {
             LOG.warn("could not remove {}", workDir);
         }
         return problem;
+    }
+
+    /**
+     * After a lost or broken connection (QEMU closed it, or it broke the protocol and guestdump closed it), one new
+     * connection to the same socket for the cleanup: QEMU accepts the next client once the last one is gone.
+     */
+    private void reconnect() {
+        QmpClient old = client;
+        old.close();
+        try {
+            client = QmpClient.connect(old.socket(), settings.greetingTimeout(), settings.commandTimeout(),
+                    settings.maxMessage());
+            LOG.info("reconnected to {} to resume the guest and remove the lock", old.socket());
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cannot reconnect to {}: {}", old.socket(), e.getMessage());
+        }
     }
 
     private static String notResumed(Path socket, String why) {

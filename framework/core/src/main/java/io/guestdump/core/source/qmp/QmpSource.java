@@ -95,7 +95,12 @@ public final class QmpSource implements GuestSource {
         }
         QmpSession session = new QmpSession(client, settings);
         try {
-            return load(session, registry);
+            try {
+                return load(session, registry);
+            } catch (ClassCastException | NullPointerException | IndexOutOfBoundsException e) {
+                throw new QmpException("UnexpectedReply", "QEMU at " + socket + " answered a command with a reply "
+                        + "of an unexpected shape (" + e.getMessage() + "); is this QEMU 7.2 or later?");
+            }
         } catch (RuntimeException e) {
             session.closeAfterFailure(e);
             throw e;
