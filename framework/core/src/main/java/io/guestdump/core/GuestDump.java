@@ -88,7 +88,7 @@ public final class GuestDump {
         try (OutputTarget out = OutputTarget.open(request.output(), request.overwrite() || settings.overwrite(),
                 settings.fsync())) {
             DumpResult result;
-            LoadedGuest guest = source.open(registry);
+            LoadedGuest guest = source.open(registry, out.temporaryPath());
             try {
                 checkClaimedMemory(source, guest);
                 PreparedDump prepared = prepare(guest, window, request.paging());
