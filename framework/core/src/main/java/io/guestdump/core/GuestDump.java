@@ -194,6 +194,46 @@ public final class GuestDump {
         }
     }
 
+    /**
+     * Dumps the requested guest to a channel the caller owns and leaves open ({@link GuestDumper}'s channel
+     * output); {@code request.output()} is ignored.
+     *
+     * @param seekable whether {@code out} is a {@code FileChannel} at position 0 that the seekable kdump form may
+     *                 write to out of order
+     */
+    public DumpResult dumpTo(DumpRequest request, java.nio.channels.WritableByteChannel out, boolean seekable,
+            ProgressListener progress) {
+        long t0 = System.nanoTime();
+        DumpFormat format = formats.get(request.format());
+        if (format == null) {
+            throw new InvalidInputException("format " + request.format() + " is not one of " + formatNames());
+        }
+        if (request.flattened() && !format.hasFlattenedForm()) {
+            throw new InvalidInputException("flattened applies to the kdump formats only, not " + format.name());
+        }
+        if (format.hasFlattenedForm() && !seekable && !request.flattened()) {
+            throw new InvalidInputException("format " + format.name() + " to a channel that is not a FileChannel "
+                    + "needs the flattened form: ask for it, or give a file");
+        }
+        Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
+        GuestSource source = request.source().map(spec -> SourceSpec.parse(spec, settings.config()))
+                .orElseGet(() -> new SnapshotSource(settings.defaultSource()));
+        try (LoadedGuest guest = source.open(registry)) {
+            PreparedDump prepared = prepare(guest, window, request.paging());
+            format.check(prepared);
+            long size;
+            try {
+                size = format.write(prepared, out, seekable && !request.flattened(), progress);
+            } catch (IOException e) {
+                throw new VmcoreWriteException("dump: failed to write to " + out, e);
+            }
+            GuestState state = prepared.state();
+            return new DumpResult(null, source.describe(), state.machine(), prepared.target(), state.cpus().size(),
+                    prepared.notes().size(), prepared.mappings().size(), prepared.memoryBytes(), size,
+                    prepared.vmcoreinfo() == null ? null : prepared.vmcoreinfoOrigin(), System.nanoTime() - t0);
+        }
+    }
+
     private static String describe(OutputTarget out) {
         return out.path() == null ? "standard output" : out.path().toString();
     }
