@@ -1,43 +1,55 @@
 #!/usr/bin/env bash
 # Start-up time of the launcher: the commands a user runs most that do almost no work.
 #
-#   bench/startup.sh [DIST_DIR] [RUNS]     DIST_DIR defaults to distribution/target/guestdump, RUNS to 15
+#   bench/startup.sh [RUNS] [DIST_DIR...]    RUNS defaults to 15, DIST_DIR to distribution/target/guestdump
 #
-# Runs each command RUNS times (after one untimed warm-up run that fills the page cache) and prints every
-# wall time and the median in seconds. Give an older distribution directory to compare: the "before" column of
-# bench/README.md is today's build copied aside before a change, measured in the same session as the "after".
+# Each command runs once untimed (page cache), then RUNS times; with several distributions (e.g. today's build
+# copied aside before a change, and the new one) the runs alternate between them, so that a change in the
+# machine's load hits both alike. Prints every wall time and the median per command and distribution, and the
+# load average before and after.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-dist=${1:-$here/distribution/target/guestdump}
-runs=${2:-15}
-gd="$dist/bin/guestdump"
-[ -x "$gd" ] || { echo "no launcher at $gd; build first: ./mvnw -B -ntp -DskipTests package" >&2; exit 2; }
+runs=${1:-15}
+shift || true
+dists=("$@")
+[ ${#dists[@]} -gt 0 ] || dists=("$here/distribution/target/guestdump")
+for d in "${dists[@]}"; do
+  [ -x "$d/bin/guestdump" ] || { echo "no launcher at $d/bin/guestdump; build first: ./mvnw -B -ntp -DskipTests package" >&2; exit 2; }
+done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/guestdump-startup.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-# the bundled sample guest (4 MiB of RAM, two vCPUs) as an explicit snapshot, so the command means the same on
-# every version of the launcher
-sample=$(ls "$dist"/config/guests/sample-x86_64.conf)
 
 now() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-measure() { # label, command...
-  local label=$1; shift
-  "$@" >/dev/null 2>&1 || { echo "$label failed: $*" >&2; "$@"; exit 1; }   # warm-up, untimed
-  local times=()
-  for _ in $(seq 1 "$runs"); do
-    rm -f "$work/vmcore"
-    local t0 t1
-    t0=$(now)
-    "$@" >/dev/null 2>&1
-    t1=$(now)
-    times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)/1e9}')")
-  done
-  printf '%-28s median %ss  runs: %s\n' "$label" "$(printf '%s\n' "${times[@]}" | median)" "${times[*]}"
-}
+# label | arguments (the bundled 4 MiB sample guest as an explicit snapshot: the same on every version)
+commands=("--version|--version" "archs|archs" "dump 4 MiB sample|dump snapshot:@DIST@/config/guests/sample-x86_64.conf -o @WORK@/vmcore --force")
 
-echo "launcher: $gd; $(java -version 2>&1 | head -1); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-measure "guestdump --version" "$gd" --version
-measure "guestdump archs" "$gd" archs
-measure "guestdump dump (4 MiB sample)" "$gd" dump "snapshot:$sample" -o "$work/vmcore" --force
+echo "$(java -version 2>&1 | head -1); $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for c in "${commands[@]}"; do
+  label=${c%%|*}
+  for i in "${!dists[@]}"; do
+    d=${dists[$i]}
+    args=${c#*|}; args=${args//@DIST@/$d}; args=${args//@WORK@/$work}
+    # shellcheck disable=SC2086
+    "$d/bin/guestdump" $args >/dev/null 2>&1 || { echo "failed: $d/bin/guestdump $args" >&2; exit 1; }
+    : > "$work/times.$i"
+  done
+  for _ in $(seq 1 "$runs"); do
+    for i in "${!dists[@]}"; do
+      d=${dists[$i]}
+      args=${c#*|}; args=${args//@DIST@/$d}; args=${args//@WORK@/$work}
+      t0=$(now)
+      # shellcheck disable=SC2086
+      "$d/bin/guestdump" $args >/dev/null 2>&1
+      t1=$(now)
+      awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f\n", (b-a)/1e9}' >> "$work/times.$i"
+    done
+  done
+  for i in "${!dists[@]}"; do
+    printf '%-18s %-45s median %ss  runs: %s\n' "$label" "${dists[$i]}" "$(median < "$work/times.$i")" \
+      "$(tr '\n' ' ' < "$work/times.$i")"
+  done
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
