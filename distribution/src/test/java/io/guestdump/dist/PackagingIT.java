@@ -79,6 +79,26 @@ class PackagingIT {
     }
 
     @Test
+    void libraryModulesComeWithJavadocAndSourcesJars() throws Exception {
+        Path framework = Dist.home().getParent().getParent().getParent().resolve("framework");
+        for (String module : List.of("elf", "memory", "plugin-api", "core", "cli")) {
+            for (String kind : List.of("sources", "javadoc")) {
+                Path jar = framework.resolve(module + "/target/guestdump-" + module + "-" + version() + "-" + kind
+                        + ".jar");
+                assertTrue(Files.isRegularFile(jar), "no " + jar + " (built by mvn package)");
+            }
+        }
+        String jarTool = Path.of(System.getProperty("java.home"), "bin", "jar").toString();
+        Path core = framework.resolve("core/target");
+        String javadoc = Dist.run(work, Map.of(), List.of(jarTool, "tf",
+                core.resolve("guestdump-core-" + version() + "-javadoc.jar").toString())).expect(0).out();
+        assertTrue(javadoc.contains("io/guestdump/core/GuestDumper.Builder.html"), javadoc);
+        String sources = Dist.run(work, Map.of(), List.of(jarTool, "tf",
+                core.resolve("guestdump-core-" + version() + "-sources.jar").toString())).expect(0).out();
+        assertTrue(sources.contains("io/guestdump/core/GuestDumper.java"), sources);
+    }
+
+    @Test
     void bashCompletionCompletesCommandsAndOptions() throws Exception {
         Path script = unpack().resolve("completion/guestdump.bash");
         assertEquals("archs", complete(script, "guestdump ar"));
