@@ -1,6 +1,7 @@
 package io.guestdump.core.kdump;
 
 import io.guestdump.core.PreparedDump;
+import io.guestdump.core.kernel.LevelFilter;
 import io.guestdump.core.vmcore.DumpFormat;
 import io.guestdump.core.vmcore.ProgressListener;
 import java.io.IOException;
@@ -77,6 +78,13 @@ public final class KdumpFormat implements DumpFormat {
         }
         long physBase = KdumpMachine.physBase(dump.target(), vmcoreinfo,
                 dump.guest().state().memory().blocks());
+        if (dump.levelFilter() != null) {
+            LevelFilter f = dump.levelFilter();
+            // zero pages stay in the bitmap and share one page, as makedumpfile writes them at any level
+            return KdumpLayout.plan(dump.target(), dump.notes(), dump.noteBytes(), dump.blocks(), codec,
+                    settings.excludeZeroPages(), physBase, release, dump.guest().state().cpus().size(), f::kept,
+                    f.level().value() | (settings.excludeZeroPages() ? KdumpSubHeader.DL_EXCLUDE_ZERO : 0));
+        }
         return KdumpLayout.plan(dump.target(), dump.notes(), dump.noteBytes(), dump.blocks(), codec,
                 settings.excludeZeroPages(), physBase, release, dump.guest().state().cpus().size());
     }
