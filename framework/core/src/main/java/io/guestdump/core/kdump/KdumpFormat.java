@@ -3,6 +3,7 @@ package io.guestdump.core.kdump;
 import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.core.PreparedDump;
+import io.guestdump.core.kernel.LevelFilter;
 import io.guestdump.core.vmcore.DumpFormat;
 import io.guestdump.core.vmcore.ProgressListener;
 import java.io.IOException;
@@ -79,6 +80,14 @@ public final class KdumpFormat implements DumpFormat {
         }
         ArchitectureSupport arch = dump.guest().arch().arch();
         long physBase = arch.physBase(dump.target(), vmcoreinfo, dump.state().memory().blocks());
+        if (dump.levelFilter() != null) {
+            LevelFilter f = dump.levelFilter();
+            // zero pages stay in the bitmap and share one page, as makedumpfile writes them at any level
+            return KdumpLayout.plan(dump.target(), dump.notes(), dump.noteBytes(), dump.blocks(), codec,
+                    settings.excludeZeroPages(), physBase, release, arch.utsMachine(dump.target()),
+                    dump.state().cpus().size(), f::kept,
+                    f.level().value() | (settings.excludeZeroPages() ? KdumpSubHeader.DL_EXCLUDE_ZERO : 0));
+        }
         return KdumpLayout.plan(dump.target(), dump.notes(), dump.noteBytes(), dump.blocks(), codec,
                 settings.excludeZeroPages(), physBase, release, arch.utsMachine(dump.target()),
                 dump.state().cpus().size());
