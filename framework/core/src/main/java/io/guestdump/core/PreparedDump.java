@@ -2,6 +2,7 @@ package io.guestdump.core;
 
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
+import io.guestdump.core.kernel.Utsname;
 import io.guestdump.core.source.LoadedGuest;
 import io.guestdump.elf.Note;
 import io.guestdump.memory.GuestBlock;
@@ -21,10 +22,11 @@ import java.util.List;
  * @param mappings   the PT_LOADs (simple mode: one per block; paging mode: the page-table walk's)
  * @param vmcoreinfo the VMCOREINFO text written, or null
  * @param vmcoreinfoOrigin where that text came from, or null
+ * @param utsname    the guest's utsname for headers that carry one, no field empty
  */
 public record PreparedDump(LoadedGuest guest, GuestState state, DumpTarget target, List<Note> notes,
         byte[] noteBytes, List<GuestBlock> blocks, List<MemoryMapping> mappings, String vmcoreinfo,
-        String vmcoreinfoOrigin) {
+        String vmcoreinfoOrigin, Utsname utsname) {
 
     /** Guest bytes stored. */
     public long memoryBytes() {

@@ -8,8 +8,6 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.Arrays;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A kdump-compressed vmcore with one codec: {@code kdump-zlib}, {@code kdump-lzo}, {@code kdump-snappy} or
@@ -18,8 +16,6 @@ import java.util.regex.Pattern;
  * the dumped blocks (page tables do not change which physical pages exist).
  */
 public final class KdumpFormat implements DumpFormat {
-    private static final Pattern OSRELEASE = Pattern.compile("(?m)^OSRELEASE=(.{0,64})$");
-
     private final KdumpCodec codec;
     private final KdumpSettings settings;
 
@@ -67,17 +63,11 @@ public final class KdumpFormat implements DumpFormat {
 
     /** The layout of this dump. */
     public KdumpLayout plan(PreparedDump dump) {
-        String vmcoreinfo = dump.guest().state().vmcoreinfo().orElse(null); // header facts, even without the note
-        String release = "";
-        if (vmcoreinfo != null) {
-            Matcher m = OSRELEASE.matcher(vmcoreinfo);
-            if (m.find()) {
-                release = m.group(1).trim();
-            }
-        }
+        // the dumped state: its VMCOREINFO may have been found in guest memory
+        String vmcoreinfo = dump.state().vmcoreinfo().orElse(null); // header facts, even without the note
         long physBase = KdumpMachine.physBase(dump.target(), vmcoreinfo,
                 dump.guest().state().memory().blocks());
         return KdumpLayout.plan(dump.target(), dump.notes(), dump.noteBytes(), dump.blocks(), codec,
-                settings.excludeZeroPages(), physBase, release, dump.guest().state().cpus().size());
+                settings.excludeZeroPages(), physBase, dump.utsname(), dump.guest().state().cpus().size());
     }
 }
