@@ -16,6 +16,10 @@ import io.guestdump.core.kernel.KernelAddressSpace;
 import io.guestdump.core.kernel.KernelMap;
 import io.guestdump.core.kernel.Utsname;
 import io.guestdump.core.kdump.KdumpSettings;
+import io.guestdump.core.kernel.DumpLevel;
+import io.guestdump.core.kernel.DumpLevels;
+import io.guestdump.core.kernel.LevelFilter;
+import io.guestdump.core.kernel.LevelReport;
 import io.guestdump.core.notes.NoteSegmentBuilder;
 import io.guestdump.core.paging.MappingTable;
 import io.guestdump.core.paging.PagingNote;
@@ -92,7 +96,9 @@ public final class GuestDump {
         GuestSource source = request.source().map(spec -> SourceSpec.parse(spec, settings.config()))
                 .orElseGet(() -> new SnapshotSource(settings.defaultSource()));
         try (LoadedGuest guest = source.open(registry)) {
-            PreparedDump prepared = prepare(guest, window, request.paging());
+            Optional<DumpLevel> level = request.dumpLevel().map(DumpLevel::new);
+            PreparedDump prepared = prepare(guest, window, request.paging(), level,
+                    level.isPresent() && format instanceof ElfFormat);
             format.check(prepared);
             LOG.debug("{}: {} vCPUs, {} notes, {} mappings", source.describe(), guest.state().cpus().size(),
                     prepared.notes().size(), prepared.mappings().size());
@@ -115,8 +121,42 @@ public final class GuestDump {
         }
     }
 
-    /** Decides everything about a dump of an opened guest; writes nothing. */
+    /**
+     * {@code --dry-run}: the page classes of the requested guest and what each dump level would keep; opens the
+     * source, reads its memory, writes nothing.
+     */
+    public LevelReport dryRun(DumpRequest request) {
+        DumpLevel level = new DumpLevel(request.dumpLevel().orElseThrow(() -> new InvalidInputException(
+                "--dry-run reports what a --dump-level would keep; give --dump-level N")));
+        Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
+        GuestSource source = request.source().map(spec -> SourceSpec.parse(spec, settings.config()))
+                .orElseGet(() -> new SnapshotSource(settings.defaultSource()));
+        try (LoadedGuest guest = source.open(registry)) {
+            PreparedDump base = prepare(guest, window, request.paging());
+            PreparedDump[] holder = {base};
+            return DumpLevels.report(base.state(), guest.arch().arch(), base.target(), level, window, f -> {
+                PreparedDump p = holder[0];
+                PreparedDump withLevel = new PreparedDump(p.guest(), p.state(), p.target(), p.notes(), p.noteBytes(),
+                        p.blocks(), p.mappings(), p.vmcoreinfo(), p.vmcoreinfoOrigin(), f);
+                return ElfFormat.plan(withLevel).fileSize();
+            });
+        }
+    }
+
+    /** Decides everything about a dump of an opened guest (every page); writes nothing. */
     public PreparedDump prepare(LoadedGuest guest, Optional<PhysRange> window, boolean paging) {
+        return prepare(guest, window, paging, Optional.empty(), false);
+    }
+
+    /**
+     * Decides everything about a dump of an opened guest; writes nothing.
+     *
+     * @param level     the dump level, if any
+     * @param zeroPages whether the level's zero pages are found now (ELF must know them before planning; the kdump
+     *                  writer finds them as it goes)
+     */
+    public PreparedDump prepare(LoadedGuest guest, Optional<PhysRange> window, boolean paging,
+            Optional<DumpLevel> level, boolean zeroPages) {
         GuestState state = guest.state();
         String vmcoreinfoOrigin = guest.vmcoreinfoOrigin();
         Optional<VmcoreinfoScanner.Found> found = scanForVmcoreinfo(state, guest);
@@ -157,8 +197,24 @@ public final class GuestDump {
         }
         List<Note> notes = NoteSegmentBuilder.build(table, state.cpus(), target, vmcoreinfo, extraNotes);
         byte[] noteBytes = NoteEncoder.encode(notes, target.data());
+        LevelFilter levelFilter = null;
+        if (level.isPresent()) {
+            levelFilter = DumpLevels.filter(state, arch, target, level.get(), window,
+                    zeroPages && level.get().has(DumpLevel.DL_EXCLUDE_ZERO));
+            long endPfn = levelFilter.scan().endPfn();
+            if (endPfn >= 0) {
+                // as makedumpfile: nothing above the kernel's struct page arrays (a framebuffer, a ROM)
+                long end = endPfn << levelFilter.classes().pageShift();
+                List<GuestBlock> below = DumpFilter.apply(blocks, Optional.of(new PhysRange(0, end)));
+                if (!paging) {
+                    mappings = kernelAddresses && kernelMap.isPresent() ? kernelMap.get().loads(below, space.get())
+                            : MappingPlanner.simple(below);
+                }
+                blocks = below;
+            }
+        }
         return new PreparedDump(guest, state, target, notes, noteBytes, blocks, mappings, vmcoreinfo,
-                vmcoreinfoOrigin, utsname);
+                vmcoreinfoOrigin, levelFilter, utsname);
     }
 
     /**

@@ -1,6 +1,9 @@
 package io.guestdump.core.kdump;
 
+import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.core.PreparedDump;
+import io.guestdump.core.kernel.Utsname;
+import io.guestdump.core.kernel.LevelFilter;
 import io.guestdump.core.vmcore.DumpFormat;
 import io.guestdump.core.vmcore.ProgressListener;
 import java.io.IOException;
@@ -8,6 +11,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A kdump-compressed vmcore with one codec: {@code kdump-zlib}, {@code kdump-lzo}, {@code kdump-snappy} or
@@ -67,7 +71,20 @@ public final class KdumpFormat implements DumpFormat {
         String vmcoreinfo = dump.state().vmcoreinfo().orElse(null); // header facts, even without the note
         long physBase = KdumpMachine.physBase(dump.target(), vmcoreinfo,
                 dump.guest().state().memory().blocks());
+        if (dump.levelFilter() != null) {
+            LevelFilter f = dump.levelFilter();
+            // zero pages stay in the bitmap and share one page, as makedumpfile writes them at any level
+            return KdumpLayout.plan(dump.target(), dump.notes(), dump.noteBytes(), dump.blocks(), codec,
+                    settings.excludeZeroPages(), physBase, utsname(dump), dump.guest().state().cpus().size(), f::kept,
+                    f.level().value() | (settings.excludeZeroPages() ? KdumpSubHeader.DL_EXCLUDE_ZERO : 0));
+        }
         return KdumpLayout.plan(dump.target(), dump.notes(), dump.noteBytes(), dump.blocks(), codec,
-                settings.excludeZeroPages(), physBase, dump.utsname(), dump.guest().state().cpus().size());
+                settings.excludeZeroPages(), physBase, utsname(dump), dump.guest().state().cpus().size());
+    }
+
+    /** The prepared utsname, or one from VMCOREINFO alone for a dump prepared without it. */
+    private static Utsname utsname(PreparedDump dump) {
+        return dump.utsname() != null ? dump.utsname() : Utsname.complete(Optional.empty(),
+                dump.state().vmcoreinfo().map(GuestVmcoreinfo::parse), KdumpMachine.utsMachine(dump.target()));
     }
 }
