@@ -4,18 +4,23 @@ import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VmcoreWriteException;
 import io.guestdump.core.config.DumpSettings;
 import io.guestdump.core.kdump.KdumpFormat;
+import io.guestdump.core.kernel.KernelAddressSpace;
+import io.guestdump.core.kernel.KernelMap;
+import io.guestdump.core.kernel.Utsname;
 import io.guestdump.core.kdump.KdumpSettings;
 import io.guestdump.core.kernel.DumpLevel;
 import io.guestdump.core.kernel.DumpLevels;
 import io.guestdump.core.kernel.LevelFilter;
 import io.guestdump.core.kernel.LevelReport;
 import io.guestdump.core.notes.NoteSegmentBuilder;
+import io.guestdump.core.paging.MappingTable;
 import io.guestdump.core.paging.PagingNote;
 import io.guestdump.core.paging.PagingPlanner;
 import io.guestdump.core.plugins.ArchitectureRegistry;
@@ -53,11 +58,13 @@ public final class GuestDump {
     private final DumpSettings settings;
     private final ArchitectureRegistry registry;
     private final Map<String, DumpFormat> formats = new LinkedHashMap<>();
+    private final boolean kernelAddresses;
 
     /** Uses an already loaded registry (the caller closes it). */
     public GuestDump(DumpSettings settings, ArchitectureRegistry registry) {
         this.settings = settings;
         this.registry = registry;
+        this.kernelAddresses = settings.config().getBoolean("guestdump.elf.kernel-addresses");
         register(ElfFormat.from(settings.config()));
         KdumpFormat.all(KdumpSettings.from(settings.config())).forEach(this::register);
     }
@@ -162,6 +169,11 @@ public final class GuestDump {
         List<CpuNote> table = arch.cpuNotes(state, target);
         String vmcoreinfo = settings.writeVmcoreinfo() ? state.vmcoreinfo().orElse(null) : null;
         List<GuestBlock> blocks = DumpFilter.apply(state.memory().blocks(), window);
+        Optional<GuestVmcoreinfo> parsed = state.vmcoreinfo().map(GuestVmcoreinfo::parse);
+        Optional<KernelAddressSpace> space = parsed.isPresent() ? kernelSpace(arch, state) : Optional.empty();
+        Optional<KernelMap> kernelMap = space.flatMap(k -> KernelMap.derive(k, parsed.get()));
+        Utsname utsname = Utsname.complete(space.flatMap(k -> Utsname.read(k, parsed.get())), parsed,
+                arch.utsMachine(target));
         List<MemoryMapping> mappings;
         // a GUESTDUMP note of an input vmcore described that dump's walk, not this one
         List<Note> extraNotes = new ArrayList<>(guest.carriedNotes().stream().filter(n -> !PagingNote.is(n)).toList());
@@ -173,7 +185,12 @@ public final class GuestDump {
             PagingPlanner.Plan plan = PagingPlanner.plan(walker, state, window);
             report(plan);
             mappings = plan.mappings();
+            if (kernelMap.isPresent() && plan.walked()) {
+                mappings = MappingTable.of(kernelMap.get().orderForReaders(mappings));
+            }
             extraNotes.add(PagingNote.of(plan));
+        } else if (kernelAddresses && kernelMap.isPresent()) {
+            mappings = kernelMap.get().loads(blocks, space.get());
         } else {
             mappings = MappingPlanner.simple(blocks);
         }
@@ -189,13 +206,33 @@ public final class GuestDump {
                 long end = endPfn << levelFilter.classes().pageShift();
                 List<GuestBlock> below = DumpFilter.apply(blocks, Optional.of(new PhysRange(0, end)));
                 if (!paging) {
-                    mappings = MappingPlanner.simple(below);
+                    mappings = kernelAddresses && kernelMap.isPresent() ? kernelMap.get().loads(below, space.get())
+                            : MappingPlanner.simple(below);
                 }
                 blocks = below;
             }
         }
         return new PreparedDump(guest, state, target, notes, noteBytes, blocks, mappings, vmcoreinfo,
-                vmcoreinfoOrigin, levelFilter);
+                vmcoreinfoOrigin, levelFilter, utsname);
+    }
+
+    /**
+     * The guest kernel's address space from one walk of its page tables, for reading its data (utsname) and for
+     * the kernel's own PT_LOAD addresses; empty when the plugin has no walker, no vCPU has paging on, or the walk
+     * fails (the dump then goes on without what the walk would have given).
+     */
+    private static Optional<KernelAddressSpace> kernelSpace(ArchitectureSupport arch, GuestState state) {
+        Optional<PageTableWalker> walker = arch.pageTableWalker();
+        if (walker.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(KernelAddressSpace.walk(walker.get(), state));
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("{}: kernel address space not read ({}); kernel addresses and utsname from VMCOREINFO only",
+                    state.machine(), e.getMessage());
+            return Optional.empty();
+        }
     }
 
 
