@@ -94,29 +94,63 @@ public final class GuestDump {
         Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
         GuestSource source = request.source().map(spec -> SourceSpec.parse(spec, settings.config()))
                 .orElseGet(() -> new SnapshotSource(settings.defaultSource()));
-        try (LoadedGuest guest = source.open(registry)) {
-            Optional<DumpLevel> level = request.dumpLevel().map(DumpLevel::new);
-            PreparedDump prepared = prepare(guest, window, request.paging(), level,
-                    level.isPresent() && format instanceof ElfFormat);
-            format.check(prepared);
-            LOG.debug("{}: {} vCPUs, {} notes, {} mappings", source.describe(), guest.state().cpus().size(),
-                    prepared.notes().size(), prepared.mappings().size());
-            try (OutputTarget out = OutputTarget.open(request.output(),
-                    request.overwrite() || settings.overwrite(), settings.fsync())) {
+        // the output is checked (and its temporary file made) before the guest is touched: a bad -o never stops,
+        // probes or locks a live guest
+        try (OutputTarget out = OutputTarget.open(request.output(), request.overwrite() || settings.overwrite(),
+                settings.fsync())) {
+            DumpResult result;
+            LoadedGuest guest = source.open(registry);
+            try {
+                checkClaimedMemory(source, guest);
+                Optional<DumpLevel> level = request.dumpLevel().map(DumpLevel::new);
+                PreparedDump prepared = prepare(guest, window, request.paging(), level,
+                        level.isPresent() && format instanceof ElfFormat);
+                format.check(prepared);
+                LOG.debug("{}: {} vCPUs, {} notes, {} mappings", source.describe(), guest.state().cpus().size(),
+                        prepared.notes().size(), prepared.mappings().size());
                 long size;
                 try {
                     size = format.write(prepared, out.channel(), out.path() != null && !request.flattened(),
                             progress);
+                    guest.checkConsistent();
                     out.commit();
                 } catch (IOException e) {
                     throw new VmcoreWriteException("dump: failed to write " + describe(out), e);
                 }
                 GuestState state = prepared.state();
-                return new DumpResult(out.path(), source.describe(), state.machine(), prepared.target(),
+                result = new DumpResult(out.path(), source.describe(), state.machine(), prepared.target(),
                         state.cpus().size(), prepared.notes().size(), prepared.mappings().size(),
                         prepared.memoryBytes(), size,
                         prepared.vmcoreinfo() == null ? null : prepared.vmcoreinfoOrigin(), System.nanoTime() - t0);
+            } catch (RuntimeException e) {
+                try {
+                    guest.close();
+                } catch (RuntimeException c) {
+                    e.addSuppressed(c);
+                }
+                throw e;
             }
+            try {
+                guest.close();
+            } catch (GuestLeftPausedException e) {
+                throw new GuestLeftPausedException("the dump was written to " + describe(out) + " (" + result.fileSize()
+                        + " bytes), but " + e.getMessage(), result);
+            }
+            return result;
+        }
+    }
+
+    /** Refuses a source that claims more guest memory than {@code guestdump.source.max-guest-memory}. */
+    private void checkClaimedMemory(GuestSource source, LoadedGuest guest) {
+        long limit = settings.config().getBytes("guestdump.source.max-guest-memory");
+        java.math.BigInteger total = java.math.BigInteger.ZERO;
+        for (GuestBlock b : guest.state().memory().blocks()) {
+            total = total.add(new java.math.BigInteger(Long.toUnsignedString(b.range().length())));
+        }
+        if (total.compareTo(java.math.BigInteger.valueOf(limit)) > 0) {
+            throw new InvalidInputException(source.describe() + " claims " + total + " bytes (0x" + total.toString(16)
+                    + ") of guest memory, more than guestdump.source.max-guest-memory = " + limit + " bytes; if "
+                    + "the guest really is that large, raise the limit (-D guestdump.source.max-guest-memory=...)");
         }
     }
 
