@@ -333,6 +333,7 @@ public final class GuestDump {
      */
     public DumpResult dumpTo(DumpRequest request, java.nio.channels.WritableByteChannel out, boolean seekable,
             ProgressListener progress) {
+        // the same steps as dump(), with the caller's channel in place of an OutputTarget
         long t0 = System.nanoTime();
         DumpFormat format = formats.get(request.format());
         if (format == null) {
@@ -348,20 +349,35 @@ public final class GuestDump {
         Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
         GuestSource source = request.source().map(spec -> SourceSpec.parse(spec, settings.config()))
                 .orElseGet(() -> new SnapshotSource(settings.defaultSource()));
-        try (LoadedGuest guest = source.open(registry)) {
-            PreparedDump prepared = prepare(guest, window, request.paging());
+        DumpResult result;
+        LoadedGuest guest = source.open(registry);
+        try {
+            checkClaimedMemory(source, guest);
+            Optional<DumpLevel> level = request.dumpLevel().map(DumpLevel::new);
+            PreparedDump prepared = prepare(guest, window, request.paging(), level,
+                    level.isPresent() && format instanceof ElfFormat);
             format.check(prepared);
             long size;
             try {
                 size = format.write(prepared, out, seekable && !request.flattened(), progress);
+                guest.checkConsistent();
             } catch (IOException e) {
                 throw new VmcoreWriteException("dump: failed to write to " + out, e);
             }
             GuestState state = prepared.state();
-            return new DumpResult(null, source.describe(), state.machine(), prepared.target(), state.cpus().size(),
+            result = new DumpResult(null, source.describe(), state.machine(), prepared.target(), state.cpus().size(),
                     prepared.notes().size(), prepared.mappings().size(), prepared.memoryBytes(), size,
                     prepared.vmcoreinfo() == null ? null : prepared.vmcoreinfoOrigin(), System.nanoTime() - t0);
+        } catch (RuntimeException e) {
+            try {
+                guest.close();
+            } catch (RuntimeException c) {
+                e.addSuppressed(c);
+            }
+            throw e;
         }
+        guest.close();
+        return result;
     }
 
     private static String describe(OutputTarget out) {
