@@ -1,0 +1,125 @@
+package io.guestdump.arch.riscv64;
+
+import io.guestdump.arch.api.ArchContext;
+import io.guestdump.arch.api.ArchitectureSupport;
+import io.guestdump.arch.api.CpuNote;
+import io.guestdump.arch.api.DumpTarget;
+import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.NoteGroup;
+import io.guestdump.arch.api.PageTableWalker;
+import io.guestdump.arch.api.UnsupportedGuestException;
+import io.guestdump.arch.api.VcpuState;
+import io.guestdump.elf.ElfClass;
+import io.guestdump.elf.ElfData;
+import io.guestdump.elf.Note;
+import io.guestdump.elf.NoteType;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.pf4j.Extension;
+
+/**
+ * riscv64 guests, as QEMU 7.2's {@code target/riscv/arch_dump.c} dumps them: ELF64, {@code EM_RISCV}, 4 KiB pages,
+ * one CORE {@code NT_PRSTATUS} of 376 bytes per vCPU ({@link Riscv64PrStatus}), no floating-point note and no
+ * "QEMU" note (QEMU writes neither for riscv).
+ *
+ * <p>Byte order: little-endian unless the first vCPU's {@code mstatus.SBE} is set, which makes supervisor accesses,
+ * the kernel's, big-endian. QEMU 7.2 looks at {@code mstatus.UBE} (user mode) instead; no Linux guest sets either.
+ */
+@Extension
+public final class Riscv64Architecture implements ArchitectureSupport {
+    /** The architecture id and guest machine name ({@code query-target}). */
+    public static final String ID = "riscv64";
+    /** {@code e_machine} for RISC-V (elf.h {@code EM_RISCV}). */
+    public static final int EM_RISCV = 243;
+    /** QEMU's {@code TARGET_PAGE_SIZE} for riscv, the kdump block size. */
+    public static final long PAGE_SIZE = 4096;
+
+    /**
+     * Creates the plugin. The {@code guestdump.arch.riscv64} subtree has no settings: everything about a riscv64
+     * dump is fixed by the architecture and the vCPU state.
+     */
+    public Riscv64Architecture(ArchContext ctx) {
+        // nothing to read: see reference.conf
+    }
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    @Override
+    public Set<String> machines() {
+        return Set.of(ID);
+    }
+
+    @Override
+    public Set<Integer> elfMachines() {
+        return Set.of(EM_RISCV);
+    }
+
+    @Override
+    public DumpTarget describe(GuestState guest) {
+        if (!guest.machine().equals(ID)) {
+            throw new UnsupportedGuestException("the riscv64 plugin dumps riscv64 guests, not '" + guest.machine()
+                    + "'");
+        }
+        boolean bigEndian = (guest.firstCpu().u64("mstatus") & Riscv64Registers.MSTATUS_SBE) != 0;
+        return new DumpTarget(EM_RISCV, ElfClass.ELF64, bigEndian ? ElfData.MSB : ElfData.LSB, PAGE_SIZE);
+    }
+
+    @Override
+    public List<CpuNote> cpuNotes(GuestState guest, DumpTarget target) {
+        return List.of(new CpuNote("CORE", NoteType.NT_PRSTATUS, NoteGroup.ARCH, Riscv64PrStatus.SIZE,
+                Riscv64PrStatus::write));
+    }
+
+    @Override
+    public List<VcpuState> parseMonitorRegisters(String text, String sourceName) {
+        return Riscv64MonitorParser.parse(text, sourceName);
+    }
+
+    @Override
+    public Set<String> registerNames(String machine) {
+        return Riscv64Registers.all();
+    }
+
+    /**
+     * One vCPU per CORE {@code NT_PRSTATUS}, in file order (pr_pid is not trusted). A big-endian file says the
+     * guest had {@code mstatus.SBE} set; the decoded state keeps that bit so a re-dump stays big-endian.
+     */
+    @Override
+    public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
+        if (target.machine() != EM_RISCV) {
+            throw new IllegalArgumentException("not a riscv64 vmcore: e_machine " + target.machine());
+        }
+        List<VcpuState> cpus = new ArrayList<>();
+        for (int i = 0; i < notes.size(); i++) {
+            Note note = notes.get(i);
+            if (!note.owner().equals("CORE") || note.type() != NoteType.NT_PRSTATUS) {
+                continue; // VMCOREINFO, carried notes
+            }
+            if (note.descSize() != Riscv64PrStatus.SIZE) {
+                throw new InvalidInputException("note " + i + " (CORE NT_PRSTATUS) has n_descsz=" + note.descSize()
+                        + ", but riscv64's struct elf_prstatus is " + Riscv64PrStatus.SIZE + " bytes; the vmcore is"
+                        + " damaged or not a riscv64 core file");
+            }
+            Map<String, BigInteger> regs = Riscv64PrStatus.read(target.data().wrap(note.desc()));
+            if (target.data() == ElfData.MSB) {
+                regs.put("mstatus", BigInteger.valueOf(Riscv64Registers.MSTATUS_SBE));
+            }
+            cpus.add(new VcpuState(cpus.size(), regs));
+        }
+        return List.copyOf(cpus);
+    }
+
+    /** Sv39, Sv48 and Sv57 from satp, else from VMCOREINFO's swapper_pg_dir. */
+    @Override
+    public Optional<PageTableWalker> pageTableWalker() {
+        return Optional.of(new Riscv64PageTableWalker());
+    }
+}
