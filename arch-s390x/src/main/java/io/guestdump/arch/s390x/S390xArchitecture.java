@@ -10,7 +10,6 @@ import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import java.math.BigInteger;
 import java.util.Collections;
@@ -66,13 +65,24 @@ public final class S390xArchitecture implements ArchitectureSupport {
 
     @Override
     public Set<Integer> elfMachines() {
-        return Set.of(Machine.EM_S390);
+        return Set.of(S390xElf.EM_S390);
     }
 
     /** Always ELF64, MSB, {@code EM_S390}, 4096-byte pages (QEMU {@code cpu_get_dump_info}). */
     @Override
+    public String elfMachineName(int machine) {
+        return machine == S390xElf.EM_S390 ? "EM_S390" : null;
+    }
+
+    /** {@code s390x}, as the kernel's {@code uname -m} says (QEMU writes {@code S390X}, which crash rejects). */
+    @Override
+    public String utsMachine(DumpTarget target) {
+        return ID;
+    }
+
+    @Override
     public DumpTarget describe(GuestState guest) {
-        return new DumpTarget(Machine.EM_S390, ElfClass.ELF64, ElfData.MSB, PAGE_SIZE);
+        return new DumpTarget(S390xElf.EM_S390, ElfClass.ELF64, ElfData.MSB, PAGE_SIZE);
     }
 
     /**

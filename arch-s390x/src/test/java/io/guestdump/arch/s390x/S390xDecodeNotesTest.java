@@ -174,7 +174,7 @@ class S390xDecodeNotesTest {
     @Test
     void wrongDescriptorSizeIsRefusedWithTheNoteNamed() {
         List<Note> notes = new ArrayList<>(S390xFixtures.notes(List.of(generated(0, 3, 0))));
-        notes.set(3, new Note("LINUX", NoteType.NT_S390_CTRS, new byte[64]));
+        notes.set(3, new Note("LINUX", S390xElf.NT_S390_CTRS, new byte[64]));
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> S390xFixtures.arch().decodeNotes(notes, S390xFixtures.target()));
         assertTrue(e.getMessage().contains("note #3 (LINUX NT_S390_CTRS) has n_descsz=64"), e.getMessage());

@@ -4,7 +4,6 @@ import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.NoteGroup;
 import io.guestdump.arch.api.VcpuState;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.NoteType;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +27,7 @@ public final class X86NoteTable {
      */
     public static List<CpuNote> of(DumpTarget target, boolean qemuNote, UnaryOperator<VcpuState> canonical) {
         List<CpuNote> table = new ArrayList<>();
-        if (target.machine() == Machine.EM_X86_64) {
+        if (target.machine() == X86Elf.EM_X86_64) {
             table.add(new CpuNote(X86NoteDecoder.CORE, NoteType.NT_PRSTATUS, NoteGroup.ARCH, X86_64PrStatus.SIZE,
                     (cpu, out) -> X86_64PrStatus.write(canonical.apply(cpu), out)));
         } else {

@@ -144,9 +144,13 @@ public final class GuestDump {
     }
 
 
-    /** The guest kernel's VMCOREINFO found in its memory, when the source has none and the search is on. */
+    /**
+     * The guest kernel's VMCOREINFO found in its memory, when the source has none and the search is on. This is the
+     * only search of a dump: what it finds goes into the state every consumer sees (the note, the kdump header,
+     * the plugin's walker), and plugins never search themselves.
+     */
     private Optional<VmcoreinfoScanner.Found> scanForVmcoreinfo(GuestState state, LoadedGuest guest) {
-        if (state.vmcoreinfo().isPresent() || !settings.writeVmcoreinfo() || !settings.vmcoreinfoScan()) {
+        if (state.vmcoreinfo().isPresent() || !settings.vmcoreinfoScan()) {
             return Optional.empty();
         }
         if (state.memory().blocks().stream().anyMatch(b -> b.data().streamedOnly())) {

@@ -30,7 +30,7 @@ import java.nio.charset.StandardCharsets;
  * </pre>
  *
  * @param release      {@code utsname.release}, from VMCOREINFO {@code OSRELEASE}, or empty
- * @param machine      {@code utsname.machine}, as crash compares it (see {@link KdumpMachine})
+ * @param machine      {@code utsname.machine}, as crash compares it (the plugin's {@code ArchitectureSupport.utsMachine})
  * @param status       {@code DUMP_DH_COMPRESSED_*} flag of the codec
  * @param blockSize    {@code block_size}: the dump page size
  * @param subHdrSize   {@code sub_hdr_size}: blocks of sub-header and notes

@@ -1,5 +1,7 @@
 package io.guestdump.core.kdump;
 
+import io.guestdump.arch.api.ArchitectureSupport;
+import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.core.PreparedDump;
 import io.guestdump.core.vmcore.DumpFormat;
 import io.guestdump.core.vmcore.ProgressListener;
@@ -8,8 +10,6 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.Arrays;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A kdump-compressed vmcore with one codec: {@code kdump-zlib}, {@code kdump-lzo}, {@code kdump-snappy} or
@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * the dumped blocks (page tables do not change which physical pages exist).
  */
 public final class KdumpFormat implements DumpFormat {
-    private static final Pattern OSRELEASE = Pattern.compile("(?m)^OSRELEASE=(.{0,64})$");
+    /** {@code utsname.release} holds 64 characters and a NUL. */
+    private static final int RELEASE_MAX = 64;
 
     private final KdumpCodec codec;
     private final KdumpSettings settings;
@@ -65,19 +66,21 @@ public final class KdumpFormat implements DumpFormat {
         return new KdumpWriter(layout, dump.noteBytes(), dump.blocks(), codec, settings).write(sink, progress);
     }
 
-    /** The layout of this dump. */
+    /**
+     * The layout of this dump. The header's {@code utsname.release} and {@code phys_base} come from the VMCOREINFO
+     * the dump was prepared with (the source's, or the one found in guest memory), even when the VMCOREINFO note
+     * itself is not written; {@code utsname.machine} and the {@code phys_base} rule are the plugin's.
+     */
     public KdumpLayout plan(PreparedDump dump) {
-        String vmcoreinfo = dump.guest().state().vmcoreinfo().orElse(null); // header facts, even without the note
-        String release = "";
-        if (vmcoreinfo != null) {
-            Matcher m = OSRELEASE.matcher(vmcoreinfo);
-            if (m.find()) {
-                release = m.group(1).trim();
-            }
+        GuestVmcoreinfo vmcoreinfo = GuestVmcoreinfo.of(dump.state()).orElse(GuestVmcoreinfo.empty());
+        String release = vmcoreinfo.osRelease().map(String::trim).orElse("");
+        if (release.length() > RELEASE_MAX) {
+            release = release.substring(0, RELEASE_MAX);
         }
-        long physBase = KdumpMachine.physBase(dump.target(), vmcoreinfo,
-                dump.guest().state().memory().blocks());
+        ArchitectureSupport arch = dump.guest().arch().arch();
+        long physBase = arch.physBase(dump.target(), vmcoreinfo, dump.state().memory().blocks());
         return KdumpLayout.plan(dump.target(), dump.notes(), dump.noteBytes(), dump.blocks(), codec,
-                settings.excludeZeroPages(), physBase, release, dump.guest().state().cpus().size());
+                settings.excludeZeroPages(), physBase, release, arch.utsMachine(dump.target()),
+                dump.state().cpus().size());
     }
 }

@@ -59,10 +59,11 @@ public record KdumpLayout(DumpTarget target, DiskDumpHeader header, KdumpSubHead
      * @param excludeZero whether all-zero pages are left out (dump level 1) instead of shared
      * @param physBase    phys_base for the sub-header
      * @param release     utsname.release, or empty
+     * @param machine     utsname.machine, as the plugin names it
      * @param nrCpus      vCPUs
      */
     public static KdumpLayout plan(DumpTarget target, List<Note> notes, byte[] noteBytes, List<GuestBlock> blocks,
-            KdumpCodec codec, boolean excludeZero, long physBase, String release, int nrCpus) {
+            KdumpCodec codec, boolean excludeZero, long physBase, String release, String machine, int nrCpus) {
         long bs = target.pageSize();
         if (bs > (1 << 30)) {
             throw new UnsupportedGuestException("kdump: page size " + bs + " does not fit block_size");
@@ -112,7 +113,7 @@ public record KdumpLayout(DumpTarget target, DiskDumpHeader header, KdumpSubHead
             }
             cursor += n.encodedSize();
         }
-        DiskDumpHeader header = new DiskDumpHeader(release, KdumpMachine.utsMachine(target), codec.flag(), (int) bs,
+        DiskDumpHeader header = new DiskDumpHeader(release, machine, codec.flag(), (int) bs,
                 Math.toIntExact(subHdrSize), Math.toIntExact(2L * lenBitmap / bs), maxMapnr, nrCpus);
         KdumpSubHeader sub = new KdumpSubHeader(physBase, excludeZero ? KdumpSubHeader.DL_EXCLUDE_ZERO : 0,
                 vmcoreinfoOffset, vmcoreinfoSize, noteOffset, noteBytes.length, maxMapnr);

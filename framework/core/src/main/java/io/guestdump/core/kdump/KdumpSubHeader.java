@@ -35,7 +35,7 @@ import java.nio.ByteBuffer;
  * with a heuristic on {@code offset_vmcoreinfo} that reads a padded header without VMCOREINFO as packed; the packed
  * layout is never misread.
  *
- * @param physBase         {@code phys_base}: see {@link KdumpMachine#physBase}
+ * @param physBase         {@code phys_base}: see the plugin's {@code ArchitectureSupport.physBase}
  * @param dumpLevel        {@code dump_level}: 1 when all-zero pages are excluded, else 0
  * @param offsetVmcoreinfo {@code offset_vmcoreinfo}: file offset of the VMCOREINFO note's descriptor, or 0
  * @param sizeVmcoreinfo   {@code size_vmcoreinfo}: its length, or 0

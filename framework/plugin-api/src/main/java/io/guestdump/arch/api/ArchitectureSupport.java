@@ -1,7 +1,9 @@
 package io.guestdump.arch.api;
 
 import io.guestdump.elf.Note;
+import io.guestdump.memory.GuestBlock;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.pf4j.ExtensionPoint;
@@ -16,12 +18,12 @@ import org.pf4j.ExtensionPoint;
  */
 public interface ArchitectureSupport extends ExtensionPoint {
 
-    /** The architecture id, also the name of its config subtree and file, e.g. {@code "x86_64"}. */
+    /** The architecture id, also the name of its config subtree and file, e.g. {@code "mips64"}. */
     String id();
 
     /**
      * The guest architecture names served, as QEMU's {@code query-target} reports them and as a snapshot's
-     * {@code guest.arch} names them, e.g. {@code ["aarch64", "arm"]}.
+     * {@code guest.arch} names them, e.g. {@code ["mips64", "mips64el"]}.
      */
     Set<String> machines();
 
@@ -67,5 +69,47 @@ public interface ArchitectureSupport extends ExtensionPoint {
     /** The page-table walker, where this architecture has one. */
     default Optional<PageTableWalker> pageTableWalker() {
         return Optional.empty();
+    }
+
+    /**
+     * The name of an {@code e_machine} value this plugin declares, as elf.h spells it ({@code "EM_X86_64"}), for
+     * messages and {@code guestdump info}; null for a value it does not name (the default). The framework knows no
+     * architecture's constant: it asks the loaded plugins in turn (a plugin may name values it writes but does not read
+     * back).
+     */
+    default String elfMachineName(int machine) {
+        return null;
+    }
+
+    /**
+     * {@code utsname.machine} of the kdump header: what the guest's {@code uname -m} prints, which is what crash
+     * compares (case-sensitive prefixes in its {@code diskdump.c}) and libkdumpfile maps to an architecture. The
+     * default is {@link #machineFor(DumpTarget)}, right wherever QEMU's target name is the kernel's.
+     */
+    default String utsMachine(DumpTarget target) {
+        return machineFor(target);
+    }
+
+    /**
+     * {@code phys_base} of the kdump sub-header: the physical address the kernel was loaded at relative to where
+     * it was linked, from VMCOREINFO where the kernel publishes it (read it with {@link GuestVmcoreinfo#number},
+     * which keeps the kernel's radix), else a guess from the memory layout. The default is 0.
+     *
+     * @param target     the dump target
+     * @param vmcoreinfo the guest's VMCOREINFO as the framework found it, {@link GuestVmcoreinfo#empty()} when none
+     * @param blocks     all guest memory (not only the dumped part)
+     */
+    default long physBase(DumpTarget target, GuestVmcoreinfo vmcoreinfo, List<GuestBlock> blocks) {
+        return 0L;
+    }
+
+    /**
+     * Registers neither QEMU's {@code info registers -a} nor its CPU notes give, which a live source reads from
+     * QEMU's gdbstub for a guest of {@code machine} (the {@code query-target} arch): gdbstub register name (as in
+     * QEMU's target description XML) to this plugin's register name. Empty (the default): the stub is not used.
+     * A user may override the map under {@code guestdump.source.qmp.gdbstub-registers.<machine>}.
+     */
+    default Map<String, String> gdbstubRegisters(String machine) {
+        return Map.of();
     }
 }

@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  *   <li>architecture: {@code query-target}; machine type: {@code qom-get /machine type};</li>
  *   <li>vCPU registers: HMP {@code info registers -a}, parsed by the plugin; registers the text lacks (x86:
  *       {@code kernel_gs_base}) from QEMU's own CPU notes of a one-page {@code dump-guest-memory} (the probe),
- *       and those still missing that {@code gdbstub-registers} lists (aarch64: SCTLR_EL1, TCR_EL1, TTBR0/1_EL1)
+ *       and those still missing that the plugin's {@code gdbstubRegisters} lists (or {@code gdbstub-registers})
  *       from QEMU's gdbstub, started over HMP on a private unix socket for the moment ({@link GdbStub});</li>
  *   <li>memory layout: HMP {@code info mtree -f}, the flat view of the {@code memory} address space
  *       ({@link FlatView});</li>
@@ -165,7 +165,8 @@ public final class QmpSource implements GuestSource {
                 cpus.set(i, cpus.get(i).with(missing));
             }
         }
-        Map<String, String> viaGdb = settings.gdbstubRegisters().getOrDefault(machine, Map.of());
+        Map<String, String> viaGdb = settings.gdbstubRegisters().getOrDefault(machine,
+                plugin.arch().gdbstubRegisters(machine));
         if (!viaGdb.isEmpty()) {
             gdbstubRegisters(s, viaGdb, cpus);
         }
