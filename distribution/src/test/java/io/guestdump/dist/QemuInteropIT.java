@@ -81,6 +81,9 @@ class QemuInteropIT {
             "riscv64", new Guest("riscv64", "qemu-system-riscv64", List.of("-M", "virt", "-bios", "default"), "ttyS0",
                     false));
 
+    /** The arches whose live kdump-zlib dump is read back with libkdumpfile against QEMU's ELF dump. */
+    static final Set<String> KDUMP_ARCHES = Set.of("riscv64");
+
     /** The arches whose --paging dump gdb-multiarch reads, with gdb's architecture name. */
     static final Map<String, String> GDB_ARCH = Map.of("amd64", "i386:x86-64", "arm64", "aarch64", "riscv64",
             "riscv:rv64");
@@ -143,6 +146,9 @@ class QemuInteropIT {
                 compare(qemuElf, ours, times, g.differs() == null);
                 if (g.differs() != null) {
                     compareRegisters(run, qemuElf, ours, g.differs(), times);
+                }
+                if (KDUMP_ARCHES.contains(g.arch())) {
+                    kdump(g, run, sock, qemuElf, times);
                 }
                 Files.delete(qemuElf);
                 Files.delete(ours);
@@ -247,6 +253,46 @@ class QemuInteropIT {
             times.put("gdb-multiarch x/i $pc per thread", insns + " instructions read");
         }
         Files.delete(ours);
+    }
+
+    /**
+     * The paused guest as kdump-zlib: the header's {@code utsname.machine} is the kernel's {@code uname -m}, and
+     * libkdumpfile reads every physical byte of QEMU's ELF dump of the same paused guest from it.
+     */
+    private static void kdump(Guest g, Path run, Path sock, Path qemuElf, Map<String, String> times) throws Exception {
+        Path kdump = run.resolve("guestdump.kdump");
+        long t0 = System.nanoTime();
+        Dist.guestdump(run, "dump", "qmp:" + sock, "--format", "kdump-zlib", "-o", kdump.toString()).expect(0);
+        times.put("guestdump dump --format kdump-zlib (JVM start included)", secs(t0));
+        ByteBuffer header = ByteBuffer.allocate(512);
+        try (FileChannel f = FileChannel.open(kdump, StandardOpenOption.READ)) {
+            f.read(header, 0);
+        }
+        // struct disk_dump_header: signature[8], header_version, then struct new_utsname (6 x 65 bytes)
+        String machine = new String(header.array(), 12 + 4 * 65, 65, StandardCharsets.US_ASCII).replace("\0", "");
+        assertEquals(g.arch(), machine, "utsname.machine of the kdump header");
+        if (!Tools.available("python3-libkdumpfile")) {
+            times.put("kdump read back by libkdumpfile", "left out: python3-libkdumpfile is not installed");
+            return;
+        }
+        String script = String.join("\n", Tools.PYTHON_ELF_LOADS,
+                "import kdumpfile, sys",
+                "k = kdumpfile.kdumpfile(sys.argv[1])",
+                "assert k.attr['file.format'] == 'diskdump', k.attr['file.format']",
+                "elf = open(sys.argv[2], 'rb')",
+                "n = 0",
+                "for off, paddr, filesz in loads(elf):",
+                "    for a in range(0, filesz, 1 << 20):",
+                "        size = min(1 << 20, filesz - a)",
+                "        elf.seek(off + a)",
+                "        assert k.read(kdumpfile.KDUMP_MACHPHYSADDR, paddr + a, size) == elf.read(size), hex(paddr + a)",
+                "        n += size",
+                "print(n)");
+        Path py = Files.writeString(run.resolve("kdump-check.py"), script);
+        String bytes = Dist.run(run, Map.of(), List.of("/usr/bin/python3", py.toString(), kdump.toString(),
+                qemuElf.toString())).expect(0).out().strip();
+        times.put("kdump read back by libkdumpfile", bytes + " bytes equal to QEMU's ELF, utsname.machine " + machine);
+        Files.delete(kdump);
     }
 
     /**

@@ -5,6 +5,7 @@ import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.NoteGroup;
 import io.guestdump.arch.api.PageTableWalker;
@@ -14,6 +15,7 @@ import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
+import io.guestdump.memory.GuestBlock;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,6 +62,29 @@ public final class Riscv64Architecture implements ArchitectureSupport {
     @Override
     public Set<Integer> elfMachines() {
         return Set.of(EM_RISCV);
+    }
+
+    @Override
+    public String elfMachineName(int machine) {
+        return machine == EM_RISCV ? "EM_RISCV" : null;
+    }
+
+    /** {@code riscv64}, what {@code uname -m} prints (the default, {@link #machineFor}, says so already). */
+    @Override
+    public String utsMachine(DumpTarget target) {
+        return ID;
+    }
+
+    /**
+     * The kernel's {@code NUMBER(phys_ram_base)} (decimal, the start of DRAM), which is what makedumpfile writes as
+     * {@code phys_base} for riscv64; without VMCOREINFO the start of the largest memory block, DRAM on every QEMU
+     * board (the lowest block is a boot ROM on {@code virt}).
+     */
+    @Override
+    public long physBase(DumpTarget target, GuestVmcoreinfo vmcoreinfo, List<GuestBlock> blocks) {
+        return vmcoreinfo.number("phys_ram_base").orElseGet(() -> blocks.stream()
+                .max((a, b) -> Long.compareUnsigned(a.range().length(), b.range().length()))
+                .map(b -> b.range().start()).orElse(0L));
     }
 
     @Override

@@ -42,6 +42,22 @@ class Riscv64ArchitectureTest {
     }
 
     @Test
+    void kdumpHeaderFacts() {
+        DumpTarget t = new DumpTarget(243, ElfClass.ELF64, ElfData.LSB, 4096);
+        assertEquals("riscv64", plugin.utsMachine(t));
+        assertEquals("EM_RISCV", plugin.elfMachineName(243));
+        assertEquals(null, plugin.elfMachineName(62));
+        List<io.guestdump.memory.GuestBlock> blocks = List.of(
+                Riscv64Guests.ram(0x1000, new byte[0xf000]).blocks().get(0),
+                Riscv64Guests.ram(0x8000_0000L, new byte[0x10000]).blocks().get(0));
+        // the kernel prints phys_ram_base in decimal (VMCOREINFO_NUMBER)
+        assertEquals(0x8000_0000L, plugin.physBase(t, io.guestdump.arch.api.GuestVmcoreinfo.parse(
+                "OSRELEASE=6.12\nNUMBER(phys_ram_base)=2147483648\n"), blocks));
+        // without VMCOREINFO: the largest block (DRAM), not virt's boot ROM at 0x1000
+        assertEquals(0x8000_0000L, plugin.physBase(t, io.guestdump.arch.api.GuestVmcoreinfo.empty(), blocks));
+    }
+
+    @Test
     void targetIsElf64LittleEndianEmRiscvWith4KiBPages() {
         DumpTarget t = plugin.describe(guest(VcpuState.builder(0).set("mstatus", 0xa000000a0L).build()));
         assertEquals(new DumpTarget(243, ElfClass.ELF64, ElfData.LSB, 4096), t);
