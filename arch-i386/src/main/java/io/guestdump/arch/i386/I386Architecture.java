@@ -10,11 +10,9 @@ import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.arch.x86_64.X86DumpTargets;
 import io.guestdump.arch.x86_64.X86MonitorParser;
-import io.guestdump.arch.x86_64.X86NoteDecoder;
 import io.guestdump.arch.x86_64.X86NoteTable;
 import io.guestdump.arch.x86_64.X86PageTableWalker;
 import io.guestdump.arch.x86_64.X86Settings;
-import io.guestdump.elf.Note;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -79,8 +77,14 @@ public final class I386Architecture implements ArchitectureSupport {
     }
 
     @Override
-    public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
-        return X86NoteDecoder.decode(notes, target.data()).stream().map(I386Registers::fromCanonical).toList();
+    public List<CpuNote> readTable(DumpTarget target) {
+        return X86NoteTable.readTable();
+    }
+
+    /** The x86 fix-up, then the i386 names. */
+    @Override
+    public VcpuState afterDecode(VcpuState cpu, DumpTarget target) {
+        return I386Registers.fromCanonical(X86NoteTable.afterDecode(cpu, target));
     }
 
     @Override

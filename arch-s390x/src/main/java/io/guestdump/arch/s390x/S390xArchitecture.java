@@ -13,6 +13,7 @@ import io.guestdump.elf.ElfData;
 import io.guestdump.elf.Note;
 import java.math.BigInteger;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -111,12 +112,24 @@ public final class S390xArchitecture implements ArchitectureSupport {
     }
 
     /**
-     * Decodes the notes of an s390x vmcore, QEMU's included. The vCPU index is the position of the vCPU's
-     * {@code NT_PRSTATUS} in the file, not {@code pr_pid} (QEMU 7.2 byte-swapped it, older QEMUs wrote 0).
+     * The table the notes are written with. The vCPU index is the position of the vCPU's {@code NT_PRSTATUS} in
+     * the file, not {@code pr_pid} (QEMU 7.2 byte-swapped it, older QEMUs wrote 0).
      */
     @Override
-    public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
-        return S390xNoteTable.decode(notes, target.data());
+    public List<CpuNote> readTable(DumpTarget target) {
+        return S390xNoteTable.cpuNotes();
+    }
+
+    /** Puts the registers in {@link S390xRegisters#names()} order, the order a snapshot and the monitor give. */
+    @Override
+    public VcpuState afterDecode(VcpuState cpu, DumpTarget target) {
+        LinkedHashMap<String, BigInteger> ordered = new LinkedHashMap<>();
+        for (String name : S390xRegisters.names()) {
+            if (cpu.has(name)) {
+                ordered.put(name, cpu.value(name));
+            }
+        }
+        return new VcpuState(cpu.index(), ordered);
     }
 
     private static void check(VcpuState cpu) {

@@ -8,7 +8,6 @@ import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.VcpuState;
-import io.guestdump.elf.Note;
 import io.guestdump.memory.GuestBlock;
 import java.util.List;
 import java.util.Map;
@@ -78,8 +77,13 @@ public final class X86_64Architecture implements ArchitectureSupport {
     }
 
     @Override
-    public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
-        return X86NoteDecoder.decode(notes, target.data());
+    public List<CpuNote> readTable(DumpTarget target) {
+        return X86NoteTable.readTable();
+    }
+
+    @Override
+    public VcpuState afterDecode(VcpuState cpu, DumpTarget target) {
+        return X86NoteTable.afterDecode(cpu, target);
     }
 
     @Override

@@ -187,11 +187,11 @@ public final class ArchitectureRegistry implements AutoCloseable {
     }
 
     /**
-     * A readable {@code e_machine}, {@code "EM_X86_64 (62)"}, named by the plugin that declares it;
+     * A readable {@code e_machine}, {@code "EM_FOO (62)"}, named by the plugin that declares it;
      * {@code "EM_? (62)"} when no loaded plugin names it.
      */
     public String elfMachineName(int machine) {
-        for (Loaded l : loaded) { // a plugin may write a value it does not read back (x86_64 writes EM_386)
+        for (Loaded l : loaded) { // a plugin may name a value it writes but does not read back
             String name = l.arch().elfMachineName(machine);
             if (name != null) {
                 return Machine.describe(name, machine);

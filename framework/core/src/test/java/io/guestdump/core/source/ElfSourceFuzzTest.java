@@ -137,7 +137,7 @@ class ElfSourceFuzzTest {
         ArchitectureRegistry.Loaded golden = new ArchitectureRegistry.Loaded(new GoldenReader(), "golden", "0", null);
         Optional<Path> root = GoldenFiles.root();
         int goldens = 0;
-        for (String arch : GoldenFiles.ARCHES) {
+        for (String arch : GoldenFiles.guests()) {
             Path p = root.map(r -> r.resolve(arch).resolve("qemu-filter-odd.elf")).orElse(null);
             if (p != null && Files.isRegularFile(p)) {
                 SEEDS.add(new Seed("QEMU golden " + arch, Files.readAllBytes(p), golden));

@@ -58,8 +58,37 @@ public interface ArchitectureSupport extends ExtensionPoint {
     /**
      * Decodes the CPU notes of a vmcore this plugin wrote (or QEMU did) back into vCPU states, in vCPU order.
      * {@code notes} holds every note of the file except the guest's VMCOREINFO, in file order.
+     *
+     * <p>The default walks {@link #readTable(DumpTarget)} with {@link NoteTableReader} (the same rows that write
+     * the notes) and then applies {@link #afterDecode} to each vCPU; plugins normally override only those two.
      */
-    List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target);
+    default List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
+        List<CpuNote> table = readTable(target);
+        if (table.isEmpty()) {
+            throw new UnsupportedGuestException("the " + id() + " plugin cannot read CPU notes back (it declares no "
+                    + "note table to read with); dump from a snapshot or a live guest instead");
+        }
+        return NoteTableReader.read(table, notes, target, id()).stream().map(c -> afterDecode(c, target)).toList();
+    }
+
+    /**
+     * Every note row a vmcore of {@code target} may hold, with readers, in the order one vCPU's notes are written
+     * (its first row, the prstatus, starts each vCPU). Usually {@link #cpuNotes} of any guest of that target, plus
+     * the rows of variants it does not write (another prstatus layout, an optional QEMU note). Empty (the default):
+     * the plugin overrides {@link #decodeNotes} itself.
+     */
+    default List<CpuNote> readTable(DumpTarget target) {
+        return List.of();
+    }
+
+    /**
+     * The per-architecture fix-up after a vCPU's notes are read, for state no note holds but the notes imply (the
+     * byte order the dump was written in says which endianness the vCPU ran in; a prstatus layout says which mode).
+     * The default returns the state unchanged.
+     */
+    default VcpuState afterDecode(VcpuState cpu, DumpTarget target) {
+        return cpu;
+    }
 
     /** The machine name a guest of this target would carry, given its decoded vmcore header. */
     default String machineFor(DumpTarget target) {
@@ -72,7 +101,7 @@ public interface ArchitectureSupport extends ExtensionPoint {
     }
 
     /**
-     * The name of an {@code e_machine} value this plugin declares, as elf.h spells it ({@code "EM_X86_64"}), for
+     * The name of an {@code e_machine} value this plugin declares, as elf.h spells it ({@code "EM_FOO"}), for
      * messages and {@code guestdump info}; null for a value it does not name (the default). The framework knows no
      * architecture's constant: it asks the loaded plugins in turn (a plugin may name values it writes but does not read
      * back).
