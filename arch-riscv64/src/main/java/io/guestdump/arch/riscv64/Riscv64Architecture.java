@@ -6,18 +6,13 @@ import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.GuestVmcoreinfo;
-import io.guestdump.arch.api.InvalidInputException;
-import io.guestdump.arch.api.NoteGroup;
 import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Note;
-import io.guestdump.elf.NoteType;
 import io.guestdump.memory.GuestBlock;
 import java.math.BigInteger;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -99,8 +94,7 @@ public final class Riscv64Architecture implements ArchitectureSupport {
 
     @Override
     public List<CpuNote> cpuNotes(GuestState guest, DumpTarget target) {
-        return List.of(new CpuNote("CORE", NoteType.NT_PRSTATUS, NoteGroup.ARCH, Riscv64PrStatus.SIZE,
-                Riscv64PrStatus::write));
+        return List.of(Riscv64PrStatus.FRAME.row());
     }
 
     @Override
@@ -113,33 +107,19 @@ public final class Riscv64Architecture implements ArchitectureSupport {
         return Riscv64Registers.all();
     }
 
-    /**
-     * One vCPU per CORE {@code NT_PRSTATUS}, in file order (pr_pid is not trusted). A big-endian file says the
-     * guest had {@code mstatus.SBE} set; the decoded state keeps that bit so a re-dump stays big-endian.
-     */
+    /** The one row writes and reads: notes are decoded by walking it ({@code decodeNotes}'s default). */
     @Override
-    public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
-        if (target.machine() != EM_RISCV) {
-            throw new IllegalArgumentException("not a riscv64 vmcore: e_machine " + target.machine());
+    public List<CpuNote> readTable(DumpTarget target) {
+        return List.of(Riscv64PrStatus.FRAME.row());
+    }
+
+    /** A big-endian file says the guest had {@code mstatus.SBE} set: kept, so that a re-dump stays big-endian. */
+    @Override
+    public VcpuState afterDecode(VcpuState cpu, DumpTarget target) {
+        if (target.data() == ElfData.MSB) {
+            return cpu.with(Map.of("mstatus", BigInteger.valueOf(Riscv64Registers.MSTATUS_SBE)));
         }
-        List<VcpuState> cpus = new ArrayList<>();
-        for (int i = 0; i < notes.size(); i++) {
-            Note note = notes.get(i);
-            if (!note.owner().equals("CORE") || note.type() != NoteType.NT_PRSTATUS) {
-                continue; // VMCOREINFO, carried notes
-            }
-            if (note.descSize() != Riscv64PrStatus.SIZE) {
-                throw new InvalidInputException("note " + i + " (CORE NT_PRSTATUS) has n_descsz=" + note.descSize()
-                        + ", but riscv64's struct elf_prstatus is " + Riscv64PrStatus.SIZE + " bytes; the vmcore is"
-                        + " damaged or not a riscv64 core file");
-            }
-            Map<String, BigInteger> regs = Riscv64PrStatus.read(target.data().wrap(note.desc()));
-            if (target.data() == ElfData.MSB) {
-                regs.put("mstatus", BigInteger.valueOf(Riscv64Registers.MSTATUS_SBE));
-            }
-            cpus.add(new VcpuState(cpus.size(), regs));
-        }
-        return List.copyOf(cpus);
+        return cpu;
     }
 
     /** Sv39, Sv48 and Sv57 from satp, else from VMCOREINFO's swapper_pg_dir. */

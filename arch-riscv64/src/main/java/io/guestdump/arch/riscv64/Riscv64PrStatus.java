@@ -1,16 +1,13 @@
 package io.guestdump.arch.riscv64;
 
-import io.guestdump.arch.api.VcpuState;
-import java.math.BigInteger;
-import java.nio.ByteBuffer;
+import io.guestdump.arch.api.PrStatus;
+import io.guestdump.elf.ElfClass;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * {@code struct elf_prstatus} of the riscv64 Linux ABI, as QEMU 7.2's {@code riscv64_elf_prstatus} and the kernel's
- * {@code crash_save_cpu} write it (owner CORE, {@code NT_PRSTATUS}):
+ * {@code crash_save_cpu} write it (owner CORE, {@code NT_PRSTATUS}), on the API's one {@link PrStatus} frame:
  *
  * <pre>
  *   pad 32 · pr_pid u32 · pad 76
@@ -20,17 +17,18 @@ import java.util.Map;
  * </pre>
  */
 final class Riscv64PrStatus {
-    /** {@code pr_pid}: the vCPU index + 1, as QEMU writes it. */
-    static final int PID_OFFSET = 32;
-    /** {@code pr_reg}: {@link #REGISTERS} as u64 each. */
-    static final int REGS_OFFSET = 112;
-    /** {@code pr_fpvalid}: 0; QEMU writes no floating-point note for riscv. */
-    static final int FPVALID_OFFSET = 368;
-    /** {@code sizeof(struct elf_prstatus)} on riscv64. */
-    static final int SIZE = 376;
-
     /** {@code struct user_regs_struct} in order: pc, x1..x31. */
     static final List<String> REGISTERS = registers();
+    /** The frame: 32 eight-byte slots. */
+    static final PrStatus FRAME = PrStatus.uniform(ElfClass.ELF64, 8, REGISTERS);
+    /** {@code pr_pid}: the vCPU index + 1, as QEMU writes it. */
+    static final int PID_OFFSET = FRAME.pidOffset();
+    /** {@code pr_reg}. */
+    static final int REGS_OFFSET = FRAME.regOffset();
+    /** {@code pr_fpvalid}: 0; QEMU writes no floating-point note for riscv. */
+    static final int FPVALID_OFFSET = FRAME.fpvalidOffset();
+    /** {@code sizeof(struct elf_prstatus)} on riscv64. */
+    static final int SIZE = FRAME.size();
 
     private Riscv64PrStatus() {}
 
@@ -40,22 +38,5 @@ final class Riscv64PrStatus {
             names.add(Riscv64Registers.gpr(i));
         }
         return List.copyOf(names);
-    }
-
-    /** Fills the descriptor for one vCPU (the buffer is zero-filled and in the dump's byte order). */
-    static void write(VcpuState cpu, ByteBuffer out) {
-        out.putInt(PID_OFFSET, cpu.index() + 1);
-        for (int i = 0; i < REGISTERS.size(); i++) {
-            out.putLong(REGS_OFFSET + 8 * i, cpu.u64(REGISTERS.get(i)));
-        }
-    }
-
-    /** The registers of a descriptor, by {@link #REGISTERS} name. */
-    static Map<String, BigInteger> read(ByteBuffer in) {
-        Map<String, BigInteger> regs = new LinkedHashMap<>();
-        for (int i = 0; i < REGISTERS.size(); i++) {
-            regs.put(REGISTERS.get(i), new BigInteger(Long.toUnsignedString(in.getLong(REGS_OFFSET + 8 * i))));
-        }
-        return regs;
     }
 }

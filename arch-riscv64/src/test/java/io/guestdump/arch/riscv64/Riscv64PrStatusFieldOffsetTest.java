@@ -25,7 +25,7 @@ class Riscv64PrStatusFieldOffsetTest {
 
     private static ByteBuffer written(ElfData data) {
         ByteBuffer out = data.allocate(Riscv64PrStatus.SIZE);
-        Riscv64PrStatus.write(cpu(), out);
+        Riscv64PrStatus.FRAME.write(cpu(), out);
         return ByteBuffer.wrap(out.array()).order(data.order());
     }
 
@@ -85,6 +85,7 @@ class Riscv64PrStatusFieldOffsetTest {
                 assertEquals(cpu().value(name), back.get(0).value(name), data + " " + name);
             }
             assertEquals(data == ElfData.MSB, back.get(0).has("mstatus"), "a big-endian file keeps mstatus.SBE");
+            assertEquals(4, back.get(0).index(), "the vCPU index comes back from pr_pid");
         }
         assertEquals(ByteOrder.LITTLE_ENDIAN, ElfData.LSB.order());
     }
