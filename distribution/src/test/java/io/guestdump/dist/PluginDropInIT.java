@@ -74,8 +74,18 @@ class PluginDropInIT {
             }
             """;
 
+    /** What to change in the compiled classes before they are packed (to build a broken jar). */
+    interface ClassesEdit {
+        void apply(Path classes) throws IOException;
+    }
+
     /** Compiles the toy plugin against lib/ and packs it as a PF4J plugin jar. */
     Path buildPlugin(String pluginId, String className, String machine) throws IOException {
+        return buildPlugin(pluginId, className, machine, classes -> { });
+    }
+
+    /** As {@link #buildPlugin(String, String, String)}, editing the classes before they are packed. */
+    Path buildPlugin(String pluginId, String className, String machine, ClassesEdit edit) throws IOException {
         Path src = work.resolve("src-" + pluginId + "/com/example/toy/" + className + ".java");
         Files.createDirectories(src.getParent());
         Files.writeString(src, String.format(SOURCE, className, className, machine, machine));
@@ -89,6 +99,7 @@ class PluginDropInIT {
         int rc = javac.run(null, null, null, "--release", "17", "-cp", cp, "-d", classes.toString(), src.toString());
         assertEquals(0, rc, "javac failed");
         assertTrue(Files.exists(classes.resolve("META-INF/extensions.idx")), "PF4J's processor wrote extensions.idx");
+        edit.apply(classes);
         Manifest mf = new Manifest();
         Attributes a = mf.getMainAttributes();
         a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
@@ -161,11 +172,66 @@ class PluginDropInIT {
     void aBrokenJarIsLoggedWithItsPathAndTheOthersStillLoad() throws Exception {
         Path dir = Files.createDirectories(work.resolve("broken-plugins"));
         Files.writeString(dir.resolve("arch-broken-1.0.0.jar"), "this is not a zip file");
-        Dist.Run r = Dist.guestdump(work, "archs", dirs(dir)).expect(0);
+        Dist.Run r = Dist.guestdump(work, "archs", dirs(dir)).expect(1);
         assertTrue(r.out().contains("arch-x86_64") && r.out().contains("arch-arm"), r.out());
         String broken = dir.resolve("arch-broken-1.0.0.jar").toString();
         assertTrue(r.err().contains("plugin jar " + broken + " cannot be loaded"), r.err());
         assertTrue(r.out().contains("problem: plugin jar " + broken), r.out());
         assertTrue(!r.err().contains("\tat "), "one line, no stack trace: " + r.err());
+    }
+
+    @Test
+    void aPluginWhoseConstructorThrowsIsNamedWithItsJarAndTheOthersStillWork() throws Exception {
+        Path jar = buildPlugin("arch-loud", "Loud", "loud"); // not riscv64: arch-riscv64 is bundled
+        String bad = "-Dguestdump.arch.loud.loud=maybe"; // getBoolean throws in the plugin's constructor
+        Dist.Run r = Dist.guestdump(work, "archs", dirs(jar.getParent()), bad).expect(1);
+        assertTrue(r.out().contains("arch-x86_64") && r.out().contains("arch-s390x"), "the others load: " + r.out());
+        assertTrue(r.out().contains("problem: plugin arch-loud at " + jar + " failed to start"), r.out());
+        assertTrue(r.out().contains("loud"), "the message names the bad setting: " + r.out());
+        assertTrue(r.out().contains("guestdump.plugins.disabled = [\"arch-loud\"]"), r.out());
+        assertTrue(!r.err().contains("\tat "), "one line, no stack trace: " + r.err());
+
+        // a dump of another architecture still works (it exited 70 before)
+        Dist.guestdump(work, "sample-guest", "--output-dir", work.resolve("g").toString()).expect(0);
+        Dist.guestdump(work, "dump", "snapshot:" + work.resolve("g/sample-x86_64.conf"), "-o", "x.vmcore",
+                dirs(jar.getParent()), bad).expect(0);
+    }
+
+    @Test
+    void aJarWithoutAnExtensionIndexIsNamedWithTheReason() throws Exception {
+        Path jar = buildPlugin("arch-noindex", "NoIndex", "noindex",
+                classes -> Files.delete(classes.resolve("META-INF/extensions.idx")));
+        Dist.Run r = Dist.guestdump(work, "archs", dirs(jar.getParent())).expect(1);
+        assertTrue(r.out().contains("arch-x86_64"), r.out());
+        assertTrue(r.out().contains("problem: plugin arch-noindex at " + jar + " adds no architecture: the jar has "
+                + "no META-INF/extensions.idx"), r.out());
+        assertTrue(r.out().contains("-proc:full"), "says how to fix it: " + r.out());
+    }
+
+    @Test
+    void aJarThatBundlesThePluginApiIsNamedWithTheReason() throws Exception {
+        Path api;
+        try (Stream<Path> jars = Files.list(Dist.home().resolve("lib"))) {
+            api = jars.filter(p -> p.getFileName().toString().startsWith("guestdump-plugin-api-")).findFirst()
+                    .orElseThrow();
+        }
+        Path jar = buildPlugin("arch-fat", "Fat", "fat", classes -> {
+            try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(api.toFile())) {
+                for (java.util.zip.ZipEntry e : java.util.Collections.list(zip.entries())) {
+                    if (e.getName().endsWith(".class")) {
+                        Path to = classes.resolve(e.getName());
+                        Files.createDirectories(to.getParent());
+                        try (var in = zip.getInputStream(e)) {
+                            Files.copy(in, to);
+                        }
+                    }
+                }
+            }
+        });
+        Dist.Run r = Dist.guestdump(work, "archs", dirs(jar.getParent())).expect(1);
+        assertTrue(r.out().contains("arch-x86_64"), r.out());
+        assertTrue(r.out().contains("problem: plugin arch-fat at " + jar + " adds no architecture: it bundles the "
+                + "plugin API (io/guestdump/arch/api/ArchitectureSupport.class)"), r.out());
+        assertTrue(r.out().contains("provided scope"), "says how to fix it: " + r.out());
     }
 }

@@ -2,11 +2,10 @@ package io.guestdump.core.notes;
 
 import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
-import io.guestdump.arch.api.NoteGroup;
+import io.guestdump.arch.api.NoteTableWriter;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,16 +24,7 @@ public final class NoteSegmentBuilder {
     /** The notes in file order. */
     public static List<Note> build(
             List<CpuNote> table, List<VcpuState> cpus, DumpTarget target, String vmcoreinfo, List<Note> carried) {
-        List<Note> notes = new ArrayList<>();
-        for (NoteGroup group : NoteGroup.values()) {
-            for (VcpuState cpu : cpus) {
-                for (CpuNote row : table) {
-                    if (row.group() == group) {
-                        notes.add(new Note(row.owner(), row.type(), describe(row, cpu, target)));
-                    }
-                }
-            }
-        }
+        List<Note> notes = new ArrayList<>(NoteTableWriter.write(table, cpus, target));
         if (vmcoreinfo != null) {
             notes.add(vmcoreinfoNote(vmcoreinfo));
         }
@@ -45,14 +35,5 @@ public final class NoteSegmentBuilder {
     /** The guest note QEMU copies from the guest: owner VMCOREINFO, type 0, the text as descriptor. */
     public static Note vmcoreinfoNote(String text) {
         return new Note(VMCOREINFO_OWNER, NoteType.NT_VMCOREINFO, text.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static byte[] describe(CpuNote row, VcpuState cpu, DumpTarget target) {
-        ByteBuffer out = target.data().allocate(row.descSize());
-        row.writer().write(cpu, out);
-        if (out.capacity() != row.descSize()) {
-            throw new IllegalStateException("note writer " + row.owner() + "/" + row.type() + " replaced its buffer");
-        }
-        return out.array();
     }
 }
