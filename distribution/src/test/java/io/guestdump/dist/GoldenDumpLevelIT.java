@@ -48,7 +48,7 @@ class GoldenDumpLevelIT {
                 "kdump-zlib", "-o", ours.toString()).expect(0);
         Dist.run(work, Map.of(), List.of("makedumpfile", "-c", "-d", Integer.toString(level), base.toString(),
                 theirs.toString())).expect(0);
-        String r = Dist.run(work, Map.of(), List.of("/usr/bin/python3", compare().toString(), ours.toString(),
+        String r = Dist.run(work, Map.of(), List.of("/usr/bin/python3", compare(work).toString(), ours.toString(),
                 theirs.toString())).expect(0).out();
         assertTrue(r.startsWith("same "), r);
         Matcher m = Pattern.compile("same level=(\\d+) kept=(\\d+) zero=(\\d+) present=(\\d+)").matcher(r);
@@ -176,8 +176,8 @@ class GoldenDumpLevelIT {
      * zero page, whose descriptor points at the start of the page data. Prints
      * {@code same level=N kept=K zero=Z present=P} or what differs.
      */
-    static Path compare() throws Exception {
-        return Files.writeString(work.resolve("compare.py"), String.join("\n",
+    static Path compare(Path dir) throws Exception {
+        return Files.writeString(dir.resolve("compare.py"), String.join("\n",
                 "import struct, sys",
                 "def kdump(path):",
                 "    f = open(path, 'rb'); h = f.read(4096)",
