@@ -107,6 +107,31 @@ class GoldenDumpLevelIT {
         Files.delete(theirs);
     }
 
+    /** With --begin/--length, the kept pages are makedumpfile's kept pages inside the window. */
+    @Test
+    void aWindowKeepsMakedumpfilesPagesInsideIt() throws Exception {
+        Tools.require("makedumpfile");
+        Path ours = work.resolve("window31.kdump");
+        Path theirs = work.resolve("mdf-window31.kdump");
+        Dist.guestdump(work, "dump", "elf:" + base, "--dump-level", "31", "--begin", "0x1000000", "--length",
+                "0x4000000", "--format", "kdump-zlib", "-o", ours.toString()).expect(0);
+        Dist.run(work, Map.of(), List.of("makedumpfile", "-c", "-d", "31", base.toString(), theirs.toString()))
+                .expect(0);
+        Path py = Files.writeString(work.resolve("window.py"), String.join("\n",
+                "import struct, sys",
+                "def kept(p):",
+                "    f = open(p, 'rb'); h = f.read(4096)",
+                "    bs, sub, bb, m = struct.unpack('<iiII', h[428:444])",
+                "    f.seek((1 + sub) * bs); b1 = f.read(bb * bs // 2); b2 = f.read(bb * bs // 2)",
+                "    return {x for x in range(m) if b2[x >> 3] >> (x & 7) & 1}",
+                "w = kept(sys.argv[1]); a = {x for x in kept(sys.argv[2]) if 0x1000 <= x < 0x5000}",
+                "print('same' if w == a else 'differ', len(w), len(a))", ""));
+        String r = Dist.run(work, Map.of(), List.of("/usr/bin/python3", py.toString(), ours.toString(),
+                theirs.toString())).expect(0).out();
+        assertTrue(r.startsWith("same "), r);
+        Files.delete(theirs);
+    }
+
     @Test
     void makedumpfileAndCrashReadTheLevel31Kdump() throws Exception {
         Tools.require("makedumpfile");
