@@ -234,6 +234,12 @@ class GoldenDumpLevelIT {
         Matcher all = Pattern.compile("(?m)^0 +(\\d+) ").matcher(r);
         assertTrue(all.find(), r);
         assertTrue(Long.parseLong(m.group(1)) * 4 < Long.parseLong(all.group(1)), r);
+        Matcher elf = Pattern.compile("the ELF file would be (\\d+) bytes").matcher(r);
+        assertTrue(elf.find(), r);
+        Path written = work.resolve("dry-check.elf");
+        Dist.guestdump(work, "dump", "elf:" + base, "--dump-level", "31", "-o", written.toString()).expect(0);
+        assertEquals(Files.size(written), Long.parseLong(elf.group(1)), "the dry run's ELF size is the file's");
+        Files.delete(written);
     }
 
     /** Missing VMCOREINFO entries: the error names them and the levels still possible. */
