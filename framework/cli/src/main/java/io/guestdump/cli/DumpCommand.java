@@ -7,7 +7,6 @@ import io.guestdump.core.inspect.VmcoreFile;
 import io.guestdump.core.inspect.VmcoreSummary;
 import io.guestdump.core.plugins.ArchitectureRegistry;
 import io.guestdump.core.vmcore.ProgressListener;
-import io.guestdump.elf.Machine;
 import java.io.PrintWriter;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -97,7 +96,7 @@ final class DumpCommand implements Callable<Integer> {
                     + (flattened ? ", flattened" : "") + ")";
             out.printf("wrote %s: %s %s %s, %d vCPU%s, %d notes, %d PT_LOAD%s, %s of guest memory, %s file, "
                             + "%.2f s%n", where, r.target().elfClass(), r.target().data(),
-                    Machine.name(r.target().machine()), r.cpus(), r.cpus() == 1 ? "" : "s", r.notes(), r.loads(),
+                    registry.elfMachineName(r.target().machine()), r.cpus(), r.cpus() == 1 ? "" : "s", r.notes(), r.loads(),
                     r.loads() == 1 ? "" : "s", Sizes.human(r.memoryBytes()), Sizes.human(r.fileSize()),
                     r.nanos() / 1e9);
             out.printf("  source %s (%s)%n", r.source(), r.machine());

@@ -2,6 +2,7 @@ package io.guestdump.core.kdump;
 
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.UnsupportedGuestException;
+import io.guestdump.core.kernel.Utsname;
 import io.guestdump.elf.Alignment;
 import io.guestdump.elf.ElfConstants;
 import io.guestdump.elf.Note;
@@ -53,8 +54,8 @@ public record KdumpLayout(DumpTarget target, DiskDumpHeader header, KdumpSubHead
 
     /** Plans a kdump file of every present page (no dump level). */
     public static KdumpLayout plan(DumpTarget target, List<Note> notes, byte[] noteBytes, List<GuestBlock> blocks,
-            KdumpCodec codec, boolean excludeZero, long physBase, String release, int nrCpus) {
-        return plan(target, notes, noteBytes, blocks, codec, excludeZero, physBase, release, nrCpus, null,
+            KdumpCodec codec, boolean excludeZero, long physBase, Utsname utsname, int nrCpus) {
+        return plan(target, notes, noteBytes, blocks, codec, excludeZero, physBase, utsname, nrCpus, null,
                 excludeZero ? KdumpSubHeader.DL_EXCLUDE_ZERO : 0);
     }
 
@@ -68,13 +69,13 @@ public record KdumpLayout(DumpTarget target, DiskDumpHeader header, KdumpSubHead
      * @param codec       the page codec
      * @param excludeZero whether all-zero pages are left out (dump level 1) instead of shared
      * @param physBase    phys_base for the sub-header
-     * @param release     utsname.release, or empty
+     * @param utsname     the header's utsname
      * @param nrCpus      vCPUs
      * @param dumped      which present pfns to dump, or null for all (a dump level)
      * @param dumpLevel   {@code dump_level} for the sub-header
      */
     public static KdumpLayout plan(DumpTarget target, List<Note> notes, byte[] noteBytes, List<GuestBlock> blocks,
-            KdumpCodec codec, boolean excludeZero, long physBase, String release, int nrCpus, LongPredicate dumped,
+            KdumpCodec codec, boolean excludeZero, long physBase, Utsname utsname, int nrCpus, LongPredicate dumped,
             int dumpLevel) {
         long bs = target.pageSize();
         if (bs > (1 << 30)) {
@@ -136,7 +137,7 @@ public record KdumpLayout(DumpTarget target, DiskDumpHeader header, KdumpSubHead
             }
             cursor += n.encodedSize();
         }
-        DiskDumpHeader header = new DiskDumpHeader(release, KdumpMachine.utsMachine(target), codec.flag(), (int) bs,
+        DiskDumpHeader header = new DiskDumpHeader(utsname, codec.flag(), (int) bs,
                 Math.toIntExact(subHdrSize), Math.toIntExact(2L * lenBitmap / bs), maxMapnr, nrCpus);
         KdumpSubHeader sub = new KdumpSubHeader(physBase, dumpLevel,
                 vmcoreinfoOffset, vmcoreinfoSize, noteOffset, noteBytes.length, maxMapnr);

@@ -45,13 +45,7 @@ public final class DumpLevels {
     /** Classes the pages at {@code level} (no zero pages). */
     public static PageClassifier.Result classify(GuestState state, ArchitectureSupport arch, DumpTarget target,
             DumpLevel level, Optional<PhysRange> window) {
-        GuestVmcoreinfo vi;
-        try {
-            vi = GuestVmcoreinfo.of(state).orElse(null);
-        } catch (IOException e) {
-            throw new InvalidInputException("--dump-level: reading guest memory for VMCOREINFO failed: "
-                    + e.getMessage(), e);
-        }
+        GuestVmcoreinfo vi = GuestVmcoreinfo.of(state).orElse(null);
         if (vi == null) {
             vi = GuestVmcoreinfo.parse("PAGESIZE=" + target.pageSize() + "\n");
             if (PageClassifier.scans(vi, level)) {
@@ -102,13 +96,8 @@ public final class DumpLevels {
      */
     public static LevelReport report(GuestState state, ArchitectureSupport arch, DumpTarget target, DumpLevel level,
             Optional<PhysRange> window, java.util.function.ToLongFunction<LevelFilter> elfBytes) {
-        GuestVmcoreinfo vi;
-        try {
-            vi = GuestVmcoreinfo.of(state).orElse(GuestVmcoreinfo.parse("PAGESIZE=" + target.pageSize() + "\n"));
-        } catch (IOException e) {
-            throw new InvalidInputException("--dump-level: reading guest memory for VMCOREINFO failed: "
-                    + e.getMessage(), e);
-        }
+        GuestVmcoreinfo vi = GuestVmcoreinfo.of(state)
+                .orElse(GuestVmcoreinfo.parse("PAGESIZE=" + target.pageSize() + "\n"));
         java.util.List<Integer> possible = PageClassifier.possibleLevels(vi);
         int widest = possible.contains(DumpLevel.MAX_DUMP_LEVEL) ? DumpLevel.MAX_DUMP_LEVEL : level.value();
         PageClassifier.Result wide = classify(state, arch, target, new DumpLevel(widest), window);

@@ -12,6 +12,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.OptionalLong;
 
 /**
@@ -171,6 +172,21 @@ public final class KernelAddressSpace {
         return 24L * virt.length;
     }
 
+    /** First virtual address of run {@code i} (runs are sorted by it), {@code 0 <= i < runCount()}. */
+    public long runVirt(int i) {
+        return virt[Objects.checkIndex(i, size)];
+    }
+
+    /** First guest-physical address of run {@code i}. */
+    public long runPhys(int i) {
+        return phys[Objects.checkIndex(i, size)];
+    }
+
+    /** Bytes of run {@code i}. */
+    public long runLength(int i) {
+        return length[Objects.checkIndex(i, size)];
+    }
+
     /** The run holding {@code vaddr}, or -1. */
     private int find(long vaddr) {
         int lo = 0;
@@ -243,6 +259,11 @@ public final class KernelAddressSpace {
             p[n] = phys;
             l[n] = length;
             n++;
+        }
+
+        @Override
+        public void deviceMemory(long virt, long phys, long length, long tableEntryAddress) {
+            // the kernel's mappings of device memory: nothing to read there, and nothing wrong
         }
 
         @Override
