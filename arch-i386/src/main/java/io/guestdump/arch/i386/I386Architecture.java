@@ -103,4 +103,10 @@ public final class I386Architecture implements ArchitectureSupport {
     public Optional<PageTableWalker> pageTableWalker() {
         return Optional.of(WALKER);
     }
+
+    /** The i386 kernel's {@code unsigned long} is 4 bytes, also when the dump is ELF64 (RAM above 4 GiB). */
+    @Override
+    public int kernelWordSize(GuestState guest, DumpTarget target) {
+        return 4;
+    }
 }

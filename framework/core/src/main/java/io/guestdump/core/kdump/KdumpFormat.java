@@ -3,6 +3,8 @@ package io.guestdump.core.kdump;
 import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.core.PreparedDump;
+import io.guestdump.core.kernel.Utsname;
+import io.guestdump.core.kernel.LevelFilter;
 import io.guestdump.core.vmcore.DumpFormat;
 import io.guestdump.core.vmcore.ProgressListener;
 import java.io.IOException;
@@ -10,6 +12,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A kdump-compressed vmcore with one codec: {@code kdump-zlib}, {@code kdump-lzo}, {@code kdump-snappy} or
@@ -18,9 +21,6 @@ import java.util.List;
  * the dumped blocks (page tables do not change which physical pages exist).
  */
 public final class KdumpFormat implements DumpFormat {
-    /** {@code utsname.release} holds 64 characters and a NUL. */
-    private static final int RELEASE_MAX = 64;
-
     private final KdumpCodec codec;
     private final KdumpSettings settings;
 
@@ -73,14 +73,22 @@ public final class KdumpFormat implements DumpFormat {
      */
     public KdumpLayout plan(PreparedDump dump) {
         GuestVmcoreinfo vmcoreinfo = GuestVmcoreinfo.of(dump.state()).orElse(GuestVmcoreinfo.empty());
-        String release = vmcoreinfo.osRelease().map(String::trim).orElse("");
-        if (release.length() > RELEASE_MAX) {
-            release = release.substring(0, RELEASE_MAX);
-        }
         ArchitectureSupport arch = dump.guest().arch().arch();
         long physBase = arch.physBase(dump.target(), vmcoreinfo, dump.state().memory().blocks());
+        if (dump.levelFilter() != null) {
+            LevelFilter f = dump.levelFilter();
+            // zero pages stay in the bitmap and share one page, as makedumpfile writes them at any level
+            return KdumpLayout.plan(dump.target(), dump.notes(), dump.noteBytes(), dump.blocks(), codec,
+                    settings.excludeZeroPages(), physBase, utsname(dump, arch), dump.state().cpus().size(), f::kept,
+                    f.level().value() | (settings.excludeZeroPages() ? KdumpSubHeader.DL_EXCLUDE_ZERO : 0));
+        }
         return KdumpLayout.plan(dump.target(), dump.notes(), dump.noteBytes(), dump.blocks(), codec,
-                settings.excludeZeroPages(), physBase, release, arch.utsMachine(dump.target()),
-                dump.state().cpus().size());
+                settings.excludeZeroPages(), physBase, utsname(dump, arch), dump.state().cpus().size());
+    }
+
+    /** The prepared utsname, or one from VMCOREINFO alone for a dump prepared without it. */
+    private static Utsname utsname(PreparedDump dump, ArchitectureSupport arch) {
+        return dump.utsname() != null ? dump.utsname() : Utsname.complete(Optional.empty(),
+                GuestVmcoreinfo.of(dump.state()), arch.utsMachine(dump.target()));
     }
 }

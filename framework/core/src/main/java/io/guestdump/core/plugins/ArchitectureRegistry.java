@@ -22,12 +22,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.jar.JarFile;
-import org.pf4j.DefaultPluginManager;
 import org.pf4j.ExtensionFactory;
 import org.pf4j.PluginRuntimeException;
 import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
-import org.pf4j.RuntimeMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +47,7 @@ public final class ArchitectureRegistry implements AutoCloseable {
     /** A class only the plugin API jar may hold. */
     static final String API_CLASS_ENTRY = ArchitectureSupport.class.getName().replace('.', '/') + ".class";
 
-    private final DefaultPluginManager manager;
+    private final QuietPluginManager manager;
     private final List<Loaded> loaded;
     private final Map<String, Loaded> byMachine;
     private final List<String> problems;
@@ -62,7 +60,7 @@ public final class ArchitectureRegistry implements AutoCloseable {
         }
     }
 
-    private ArchitectureRegistry(DefaultPluginManager manager, List<Loaded> loaded, List<String> problems) {
+    private ArchitectureRegistry(QuietPluginManager manager, List<Loaded> loaded, List<String> problems) {
         this.manager = manager;
         this.loaded = List.copyOf(loaded);
         this.problems = List.copyOf(problems);
@@ -91,7 +89,7 @@ public final class ArchitectureRegistry implements AutoCloseable {
         List<Path> existing = dirs.stream().filter(Files::isDirectory).toList();
         ContextFactory factory = new ContextFactory(userConfig);
         List<String> problems = new ArrayList<>();
-        DefaultPluginManager manager = new DefaultPluginManager(existing) {
+        QuietPluginManager manager = new QuietPluginManager(existing) {
             {
                 setResolveRecoveryStrategy(ResolveRecoveryStrategy.IGNORE_PLUGIN_AND_CONTINUE);
             }
@@ -112,11 +110,6 @@ public final class ArchitectureRegistry implements AutoCloseable {
             @Override
             protected ExtensionFactory createExtensionFactory() {
                 return factory;
-            }
-
-            @Override
-            public RuntimeMode getRuntimeMode() {
-                return RuntimeMode.DEPLOYMENT;
             }
         };
         factory.manager = manager;
@@ -163,7 +156,9 @@ public final class ArchitectureRegistry implements AutoCloseable {
                 continue;
             }
             if (w == null) {
-                loaded.add(new Loaded(arch, "classpath", "-", sourceOf(arch.getClass())));
+                Path jar = sourceOf(arch.getClass());
+                String[] idVersion = classpathPlugin(arch.getClass());
+                loaded.add(new Loaded(arch, idVersion[0], idVersion[1], jar));
             } else {
                 loaded.add(new Loaded(arch, w.getPluginId(), w.getDescriptor().getVersion(), w.getPluginPath()));
             }
@@ -273,7 +268,7 @@ public final class ArchitectureRegistry implements AutoCloseable {
     private static final class ContextFactory implements ExtensionFactory {
         private final Config userConfig;
         private final Map<Class<?>, Object> instances = new LinkedHashMap<>();
-        private DefaultPluginManager manager;
+        private QuietPluginManager manager;
 
         ContextFactory(Config userConfig) {
             this.userConfig = userConfig;
@@ -315,13 +310,52 @@ public final class ArchitectureRegistry implements AutoCloseable {
             PluginWrapper w = manager == null ? null : manager.whichPlugin(type);
             ClassLoader loader = w != null ? w.getPluginClassLoader() : type.getClassLoader();
             Config full = ConfigLoader.withReference(userConfig, loader);
-            String id = w != null ? archIdOf(w.getPluginId()) : null;
+            String id = archIdOf(w != null ? w.getPluginId() : classpathPlugin(type)[0]);
             if (id == null) {
                 return ConfigFactory.empty();
             }
             String path = "guestdump.arch.\"" + id + "\"";
             return full.hasPath(path) ? full.getConfig(path) : ConfigFactory.empty();
         }
+    }
+
+    /**
+     * The {@code Plugin-Id} and {@code Plugin-Version} of an extension found on the class path (a plugin jar used as
+     * an ordinary dependency), from its jar's manifest or {@code plugin.properties}; {@code classpath} and {@code -}
+     * when it has neither.
+     */
+    static String[] classpathPlugin(Class<?> type) {
+        try {
+            // the class's own jar: asking its loader for META-INF/MANIFEST.MF may answer from another jar
+            java.net.URL own = type.getProtectionDomain().getCodeSource().getLocation();
+            java.util.jar.Manifest mf = null;
+            Path p = Path.of(own.toURI());
+            if (Files.isRegularFile(p)) {
+                try (java.util.jar.JarFile jar = new java.util.jar.JarFile(p.toFile())) {
+                    mf = jar.getManifest();
+                    java.util.jar.JarEntry props = jar.getJarEntry("plugin.properties");
+                    if ((mf == null || mf.getMainAttributes().getValue("Plugin-Id") == null) && props != null) {
+                        java.util.Properties pp = new java.util.Properties();
+                        try (java.io.InputStream pin = jar.getInputStream(props)) {
+                            pp.load(pin);
+                        }
+                        return new String[] {pp.getProperty("plugin.id", "classpath"),
+                                pp.getProperty("plugin.version", "-")};
+                    }
+                }
+            } else if (Files.isRegularFile(p.resolve("META-INF/MANIFEST.MF"))) {
+                try (java.io.InputStream min = Files.newInputStream(p.resolve("META-INF/MANIFEST.MF"))) {
+                    mf = new java.util.jar.Manifest(min);
+                }
+            }
+            if (mf != null && mf.getMainAttributes().getValue("Plugin-Id") != null) {
+                String v = mf.getMainAttributes().getValue("Plugin-Version");
+                return new String[] {mf.getMainAttributes().getValue("Plugin-Id"), v == null ? "-" : v};
+            }
+        } catch (Exception e) {
+            LOG.debug("no plugin id for {}", type.getName(), e);
+        }
+        return new String[] {"classpath", "-"};
     }
 
     /** The config subtree name of a plugin: its id without the {@code arch-} prefix. */

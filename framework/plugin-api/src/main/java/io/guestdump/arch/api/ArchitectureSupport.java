@@ -141,4 +141,12 @@ public interface ArchitectureSupport extends ExtensionPoint {
     default Map<String, String> gdbstubRegisters(String machine) {
         return Map.of();
     }
+
+    /**
+     * Bytes of the guest kernel's {@code unsigned long} (and pointers), for reading its data structures: by default
+     * the ELF class's address size. A plugin whose 32-bit guests may be dumped as ELF64 overrides it.
+     */
+    default int kernelWordSize(GuestState guest, DumpTarget target) {
+        return target.elfClass().addressSize();
+    }
 }
