@@ -99,7 +99,7 @@ public final class GuestDump {
         try (OutputTarget out = OutputTarget.open(request.output(), request.overwrite() || settings.overwrite(),
                 settings.fsync())) {
             DumpResult result;
-            LoadedGuest guest = source.open(registry);
+            LoadedGuest guest = source.open(registry, out.temporaryPath());
             try {
                 checkClaimedMemory(source, guest);
                 Optional<DumpLevel> level = request.dumpLevel().map(DumpLevel::new);
