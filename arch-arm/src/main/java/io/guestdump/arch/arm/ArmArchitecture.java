@@ -6,8 +6,10 @@ import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.MigrationDevice;
 import io.guestdump.arch.api.NoteGroup;
 import io.guestdump.arch.api.PageTableWalker;
+import io.guestdump.arch.api.RamBlockMapping;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
@@ -277,5 +279,25 @@ public final class ArmArchitecture implements ArchitectureSupport {
             throw new InvalidInputException(where + " has n_descsz=" + note.descSize() + ", but the layout QEMU and"
                     + " Linux use is " + size + " bytes; the vmcore is damaged or not an ARM core file");
         }
+    }
+
+    @Override
+    public Set<String> migrationCpuSections() {
+        return Set.of(ArmMigration.CPU_SECTION);
+    }
+
+    @Override
+    public Optional<String> migrationMachine(String machineType, List<MigrationDevice> cpus) {
+        return ArmMigration.machine(machineType, cpus);
+    }
+
+    @Override
+    public List<RamBlockMapping> migrationRamLayout(String machineType, String machine, Map<String, Long> blocks) {
+        return ArmMigration.layout(machineType, blocks);
+    }
+
+    @Override
+    public VcpuState decodeMigrationCpu(MigrationDevice cpu, String machine) {
+        return ArmMigration.cpu(cpu, machine);
     }
 }

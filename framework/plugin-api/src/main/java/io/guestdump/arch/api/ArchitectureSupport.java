@@ -2,6 +2,7 @@ package io.guestdump.arch.api;
 
 import io.guestdump.elf.Note;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.pf4j.ExtensionPoint;
@@ -67,5 +68,49 @@ public interface ArchitectureSupport extends ExtensionPoint {
     /** The page-table walker, where this architecture has one. */
     default Optional<PageTableWalker> pageTableWalker() {
         return Optional.empty();
+    }
+
+    /**
+     * The id strings of the migration-stream device sections that hold one vCPU each (QEMU registers a vCPU's
+     * vmstate under one name, with the vCPU index as instance id). Empty: this plugin reads no migration streams.
+     */
+    default Set<String> migrationCpuSections() {
+        return Set.of();
+    }
+
+    /**
+     * The guest machine name ({@link #machines()}) of a QEMU migration stream, when this plugin serves it.
+     *
+     * @param machineType the machine type the stream's configuration section names, e.g. {@code pc-i440fx-7.2}
+     * @param cpus        the stream's vCPU sections (of {@link #migrationCpuSections()}), in vCPU order
+     * @return empty when the stream is not one of this plugin's guests
+     */
+    default Optional<String> migrationMachine(String machineType, List<MigrationDevice> cpus) {
+        return Optional.empty();
+    }
+
+    /**
+     * Where the stream's RAMBlocks lie in guest-physical memory for this machine type (QEMU's board code decides
+     * it, and the stream does not say). Blocks not mapped are left out of the dump.
+     *
+     * @param machineType the stream's machine type
+     * @param machine     the guest machine name {@link #migrationMachine} chose
+     * @param blocks      RAMBlock id string to used length, in stream order
+     * @throws UnsupportedGuestException when the machine type is not known to this plugin
+     */
+    default List<RamBlockMapping> migrationRamLayout(String machineType, String machine,
+            Map<String, Long> blocks) {
+        throw new UnsupportedGuestException("the " + id() + " plugin does not know where machine type "
+                + machineType + " maps its RAM");
+    }
+
+    /**
+     * One vCPU's registers from its migration-stream section, in this plugin's register names.
+     *
+     * @param cpu     the section ({@code instanceId} is the vCPU index)
+     * @param machine the guest machine name
+     */
+    default VcpuState decodeMigrationCpu(MigrationDevice cpu, String machine) {
+        throw new UnsupportedGuestException("the " + id() + " plugin does not decode migration-stream vCPUs");
     }
 }
