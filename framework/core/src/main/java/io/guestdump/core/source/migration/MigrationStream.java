@@ -357,11 +357,20 @@ public final class MigrationStream {
                         + Long.toHexString(block.usedLength()) + " bytes of " + pageSize() + "-byte pages");
             }
             long page = addr >>> pageShift;
+            boolean allocated;
             if (kind == RAM_SAVE_FLAG_PAGE) {
-                block.page(page, in.position());
+                allocated = block.page(page, in.position());
                 in.skip(pageSize(), "a RAM page");
             } else {
-                block.fill(page, in.u8("a fill byte"));
+                allocated = block.fill(page, in.u8("a fill byte"));
+            }
+            if (allocated) {
+                indexAllocated += RamIndex.CHUNK_BYTES;
+                if (indexAllocated > INDEX_PER_STREAM_BYTE * in.position() + INDEX_ALLOWANCE) {
+                    throw new InvalidInputException(label + ": RAM records up to byte " + in.position() + " scatter "
+                            + "non-zero fill pages over " + (indexAllocated >> 10) + " KiB of page index; QEMU "
+                            + "sends zero pages with fill byte 0 and data pages in full, so the stream is corrupt");
+                }
             }
         }
     }
@@ -403,6 +412,14 @@ public final class MigrationStream {
     }
 
     private long pageSizeHint;
+    /** Heap bytes of page index allocated so far. */
+    private long indexAllocated;
+    /**
+     * Page index allowed per stream byte read, plus a fixed allowance: a data page costs 4 KiB of stream per 8 bytes
+     * of index and zero pages cost none, so only a corrupt stream (scattered non-zero fill bytes) comes near.
+     */
+    static final long INDEX_PER_STREAM_BYTE = 16;
+    static final long INDEX_ALLOWANCE = 4L << 20;
 
     /** A device section: its fields by the JSON description, kept or skipped. */
     private void device(StreamInput in, VmDescription desc, String idstr, long instance, long version, boolean keepIt,

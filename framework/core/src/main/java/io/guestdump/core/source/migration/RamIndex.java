@@ -15,8 +15,10 @@ import java.nio.channels.WritableByteChannel;
  */
 final class RamIndex implements BlockData {
     /** Pages per lazily allocated chunk. */
-    private static final int CHUNK_PAGES = 4096;
-    private static final int CHUNK_SHIFT = 12;
+    private static final int CHUNK_SHIFT = 9;
+    private static final int CHUNK_PAGES = 1 << CHUNK_SHIFT;
+    /** Heap bytes of one chunk. */
+    static final long CHUNK_BYTES = (long) CHUNK_PAGES * Long.BYTES;
     /** Bytes gathered per write in {@link #transferTo}. */
     private static final int TRANSFER_BUFFER = 1 << 20;
     /** Zeros for pages never sent or sent as zero pages (target pages are at most 64 KiB). */
@@ -56,30 +58,40 @@ final class RamIndex implements BlockData {
         this.label = label;
     }
 
-    /** Page {@code page}'s bytes are at file position {@code position} (which is never 0: the header is there). */
-    void page(long page, long position) {
-        set(page, position);
+    /**
+     * Page {@code page}'s bytes are at file position {@code position} (which is never 0: the header is there).
+     *
+     * @return whether a chunk of {@link #CHUNK_BYTES} was allocated
+     */
+    boolean page(long page, long position) {
+        return set(page, position);
     }
 
-    /** Page {@code page} reads as {@code fill} everywhere. */
-    void fill(long page, int fill) {
+    /**
+     * Page {@code page} reads as {@code fill} everywhere.
+     *
+     * @return whether a chunk of {@link #CHUNK_BYTES} was allocated
+     */
+    boolean fill(long page, int fill) {
         if ((fill & 0xff) == 0) {
             if (chunks[(int) (page >>> CHUNK_SHIFT)] != null) {
                 set(page, 0); // a zero page replaces an earlier copy; never-sent pages read as zeros too
             }
-            return;
+            return false;
         }
-        set(page, -(fill & 0xff) - 1);
+        return set(page, -(fill & 0xff) - 1);
     }
 
-    private void set(long page, long entry) {
+    private boolean set(long page, long entry) {
         int c = (int) (page >>> CHUNK_SHIFT);
         long[] chunk = chunks[c];
-        if (chunk == null) {
+        boolean fresh = chunk == null;
+        if (fresh) {
             chunk = new long[CHUNK_PAGES];
             chunks[c] = chunk;
         }
         chunk[(int) (page & (CHUNK_PAGES - 1))] = entry;
+        return fresh;
     }
 
     private long entry(long page) {
