@@ -139,6 +139,7 @@ public final class MigrationStream {
                         + "; QEMU's target pages are 1 KiB to 64 KiB");
             }
             s.pageSizeHint = ps;
+            s.hasDescription = true;
         }
         s.parse(in, desc, keep);
         for (RamIndex r : s.blocks.values()) {
@@ -382,7 +383,8 @@ public final class MigrationStream {
         if (pageShift < 0) {
             if (pageSizeHint <= 0) {
                 throw new InvalidInputException(label + ": the stream names no target page size (no "
-                        + "configuration/target-page-bits and no page_size in its JSON description)");
+                        + "configuration/target-page-bits, and " + (hasDescription ? "no page_size in its JSON "
+                        + "description)" : "no JSON description at its end: is the file truncated?)"));
             }
             pageShift = Long.numberOfTrailingZeros(pageSizeHint);
         }
@@ -412,6 +414,7 @@ public final class MigrationStream {
     }
 
     private long pageSizeHint;
+    private boolean hasDescription;
     /** Heap bytes of page index allocated so far. */
     private long indexAllocated;
     /**
