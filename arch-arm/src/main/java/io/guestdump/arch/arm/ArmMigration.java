@@ -100,6 +100,13 @@ final class ArmMigration {
                 b.set("r" + i, cpu.element("env.regs", i, 4));
             }
             b.set("cpsr", pstate);
+            for (int i = 0; i < ArmVfpState.DREG_COUNT / 2; i++) {
+                String f = "env.vfp.zregs[" + i + "].d";
+                if (cpu.has(f)) {
+                    b.set("d" + 2 * i, cpu.element(f, 0, 8));
+                    b.set("d" + (2 * i + 1), cpu.element(f, 1, 8));
+                }
+            }
             if (cpu.has("fpscr")) {
                 b.set("fpscr", cpu.unsigned("fpscr"));
             }
