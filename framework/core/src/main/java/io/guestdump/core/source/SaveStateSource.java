@@ -5,6 +5,7 @@ import io.guestdump.arch.api.GuestDumpException;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.MigrationDevice;
+import io.guestdump.arch.api.MigrationInput;
 import io.guestdump.arch.api.RamBlockMapping;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.core.plugins.ArchitectureRegistry;
@@ -25,12 +26,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * A guest read from saved VM state: a QEMU migration stream in a file ({@code migrate "exec:cat > FILE"}), bare or
@@ -130,7 +133,17 @@ public final class SaveStateSource implements GuestSource {
             keep.addAll(l.arch().migrationCpuSections());
         }
         keep.add("vmcoreinfo");
-        MigrationStream stream = MigrationStream.read(channel, start, size, label, keep);
+        Map<String, BiConsumer<String, MigrationInput>> iterative = new HashMap<>();
+        for (ArchitectureRegistry.Loaded l : plugins) {
+            for (String idstr : l.arch().migrationIterativeSections()) {
+                iterative.putIfAbsent(idstr, (id, in) -> plugin(l, "skipMigrationSection",
+                        () -> {
+                            l.arch().skipMigrationSection(id, in);
+                            return null;
+                        }));
+            }
+        }
+        MigrationStream stream = MigrationStream.read(channel, start, size, label, keep, iterative);
         String machineType = stream.machineType();
         if (machineType == null) {
             throw new InvalidInputException(label + ": the stream has no configuration section naming the machine "

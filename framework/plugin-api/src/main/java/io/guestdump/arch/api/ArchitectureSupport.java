@@ -113,4 +113,22 @@ public interface ArchitectureSupport extends ExtensionPoint {
     default VcpuState decodeMigrationCpu(MigrationDevice cpu, String machine) {
         throw new UnsupportedGuestException("the " + id() + " plugin does not decode migration-stream vCPUs");
     }
+
+    /**
+     * The id strings of this architecture's iterative migration sections (other than QEMU's "ram"), which
+     * {@link #skipMigrationSection} can step over, e.g. a storage-key or hash-table section.
+     */
+    default Set<String> migrationIterativeSections() {
+        return Set.of();
+    }
+
+    /**
+     * Reads past one part (START, PART or END data) of an iterative section of {@link #migrationIterativeSections()},
+     * up to and excluding its section footer.
+     *
+     * @throws InvalidInputException naming the byte when the data is not what QEMU writes
+     */
+    default void skipMigrationSection(String idstr, MigrationInput in) {
+        throw new UnsupportedGuestException("the " + id() + " plugin does not read migration section " + idstr);
+    }
 }

@@ -1,6 +1,7 @@
 package io.guestdump.core.source.migration;
 
 import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.MigrationInput;
 import io.guestdump.arch.api.MigrationDevice;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * One QEMU migration stream ({@code savevm.c}, format version 3) read from {@code [start, end)} of a file: the
@@ -122,8 +124,10 @@ public final class MigrationStream {
      *
      * @param keep the device sections whose fields are kept (by id string); the others are skipped
      */
-    public static MigrationStream read(FileChannel channel, long start, long end, String label, Set<String> keep) {
+    public static MigrationStream read(FileChannel channel, long start, long end, String label, Set<String> keep,
+            Map<String, BiConsumer<String, MigrationInput>> iterative) {
         MigrationStream s = new MigrationStream(label);
+        s.iterative = iterative;
         long descAt = vmdescPosition(channel, start, end, label);
         VmDescription desc = null;
         if (descAt >= 0) {
@@ -220,11 +224,14 @@ public final class MigrationStream {
                     sections.add(idstr + "/" + instance);
                     if (idstr.equals(RAM_SECTION)) {
                         ram(in);
+                    } else if (iterative.containsKey(idstr)) {
+                        iterative.get(idstr).accept(idstr, in);
                     } else if (type == QEMU_VM_SECTION_START) {
                         throw new InvalidInputException(label + ": iterative section " + idstr + " (byte " + at
-                                + ") is not supported; only the \"ram\" section may be iterative");
+                                + ") is not supported; no loaded plugin reads it");
                     } else {
-                        device(in, desc, idstr, instance, sectionVersion, keep.contains(idstr), at);
+                        fullSection(in, desc, id, idstr, instance, sectionVersion, keep.contains(idstr), at);
+                        continue;
                     }
                     footer(in, id);
                 }
@@ -235,11 +242,14 @@ public final class MigrationStream {
                         throw new InvalidInputException(label + ": section type " + type + " at byte " + at
                                 + " continues section id " + id + ", which was never started");
                     }
-                    if (!idstr.equals(RAM_SECTION)) {
+                    if (idstr.equals(RAM_SECTION)) {
+                        ram(in);
+                    } else if (iterative.containsKey(idstr)) {
+                        iterative.get(idstr).accept(idstr, in);
+                    } else {
                         throw new InvalidInputException(label + ": iterative section " + idstr + " (byte " + at
-                                + ") is not supported; only the \"ram\" section may be iterative");
+                                + ") is not supported; no loaded plugin reads it");
                     }
-                    ram(in);
                     footer(in, id);
                 }
                 case QEMU_VM_COMMAND -> throw new InvalidInputException(label + ": a QEMU_VM_COMMAND at byte " + at
@@ -254,7 +264,8 @@ public final class MigrationStream {
     private void finish(StreamInput in, VmDescription desc) {
         if (!in.atEnd()) {
             throw new InvalidInputException(label + ": " + in.remaining() + " bytes after QEMU_VM_EOF at byte "
-                    + in.position() + " that are not the stream's JSON description");
+                    + (in.position() - 1) + " (after section " + (sections.isEmpty() ? "none" : sections.get(
+                    sections.size() - 1)) + ") that are not the stream's JSON description");
         }
         if (pageShift < 0) {
             throw new InvalidInputException(label + ": the stream has no \"ram\" section; it holds no guest memory");
@@ -295,8 +306,62 @@ public final class MigrationStream {
         }
     }
 
+    /**
+     * A device section and its footer. A section the JSON describes wrongly (QEMU 7.2 describes an array of pointers
+     * by its first element only: s390x's {@code s390_css} has null and non-null elements) is stepped over by its
+     * footer, when it is not one whose fields are kept and the stream has footers: the first {@code 0x7e} and section
+     * id followed by a section type or the end.
+     */
+    private void fullSection(StreamInput in, VmDescription desc, long id, String idstr, long instance, long version,
+            boolean keepIt, long at) {
+        long data = in.position();
+        InvalidInputException walk;
+        try {
+            device(in, desc, idstr, instance, version, keepIt, at);
+            if (!footers || in.peek() == QEMU_VM_SECTION_FOOTER) {
+                footer(in, id);
+                return;
+            }
+            walk = new InvalidInputException(label + ": section " + idstr + " at byte " + at + " did not end at its "
+                    + "footer (byte " + in.position() + ")");
+        } catch (InvalidInputException e) {
+            walk = e;
+        }
+        if (keepIt || !footers) {
+            throw walk;
+        }
+        in.seek(data);
+        while (true) {
+            int b = in.u8("the footer of section " + idstr + " (its JSON description did not fit: " + walk.getMessage()
+                    + ")");
+            if (b != QEMU_VM_SECTION_FOOTER || in.remaining() < 4) {
+                continue;
+            }
+            long back = in.position();
+            if (in.u32("a section id") == id) {
+                int next = in.peek();
+                if (next == QEMU_VM_EOF || next == QEMU_VM_SECTION_FULL || next == QEMU_VM_SECTION_START
+                        || next == QEMU_VM_SECTION_PART || next == QEMU_VM_SECTION_END) {
+                    skippedByFooter.add(idstr + "/" + instance);
+                    return;
+                }
+            }
+            in.seek(back);
+        }
+    }
+
+    /** Sections stepped over by their footer because their JSON description did not fit. */
+    public List<String> skippedByFooter() {
+        return skippedByFooter;
+    }
+
+    private final List<String> skippedByFooter = new ArrayList<>();
+    /** Whether a section footer was seen (QEMU writes them for every machine type of the last decade). */
+    private boolean footers;
+
     private void footer(StreamInput in, long id) {
         if (in.peek() == QEMU_VM_SECTION_FOOTER) {
+            footers = true;
             long at = in.position();
             in.u8("a section footer");
             long got = in.u32("the section footer's id");
@@ -414,6 +479,8 @@ public final class MigrationStream {
     }
 
     private long pageSizeHint;
+    /** Skippers of the plugins' iterative sections, by id string. */
+    private Map<String, BiConsumer<String, MigrationInput>> iterative = Map.of();
     private boolean hasDescription;
     /** Heap bytes of page index allocated so far. */
     private long indexAllocated;

@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
  * Sequential big-endian reads from {@code [start, end)} of an open file, through one 1 MiB buffer. Reading past
  * {@code end} is an {@link InvalidInputException} naming the byte and what was being read (a truncated stream).
  */
-final class StreamInput {
+final class StreamInput implements io.guestdump.arch.api.MigrationInput {
     private static final int BUFFER = 1 << 20;
 
     private final FileChannel channel;
@@ -31,7 +31,8 @@ final class StreamInput {
     }
 
     /** The file position of the next byte. */
-    long position() {
+    @Override
+    public long position() {
         return bufStart + buf.position();
     }
 
@@ -45,7 +46,8 @@ final class StreamInput {
         return remaining() <= 0;
     }
 
-    int u8(String what) {
+    @Override
+    public int u8(String what) {
         ensure(1, what);
         return buf.get() & 0xff;
     }
@@ -59,12 +61,14 @@ final class StreamInput {
         return buf.get(buf.position()) & 0xff;
     }
 
-    long u32(String what) {
+    @Override
+    public long u32(String what) {
         ensure(4, what);
         return Integer.toUnsignedLong(buf.getInt());
     }
 
-    long u64(String what) {
+    @Override
+    public long u64(String what) {
         ensure(8, what);
         return buf.getLong();
     }
@@ -95,7 +99,8 @@ final class StreamInput {
         return new String(bytes(len, what), StandardCharsets.ISO_8859_1);
     }
 
-    void skip(long n, String what) {
+    @Override
+    public void skip(long n, String what) {
         if (n < 0 || n > remaining()) {
             throw truncated(n, what);
         }
@@ -104,6 +109,17 @@ final class StreamInput {
         long rest = n - inBuf;
         if (rest > 0) {
             bufStart = position() + rest;
+            buf.limit(0);
+            buf.position(0);
+        }
+    }
+
+    /** Continues reading at file position {@code pos} (within the stream). */
+    void seek(long pos) {
+        if (pos >= bufStart && pos <= bufStart + buf.limit()) {
+            buf.position((int) (pos - bufStart));
+        } else {
+            bufStart = pos;
             buf.limit(0);
             buf.position(0);
         }
