@@ -5,8 +5,11 @@ import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
-import io.guestdump.arch.api.PageTableWalker;
+import io.guestdump.arch.api.MigrationDevice;
+import io.guestdump.arch.api.MigrationInput;
 import io.guestdump.arch.api.NoteGroup;
+import io.guestdump.arch.api.PageTableWalker;
+import io.guestdump.arch.api.RamBlockMapping;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
@@ -14,6 +17,7 @@ import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.pf4j.Extension;
@@ -127,5 +131,35 @@ public final class Ppc64Architecture implements ArchitectureSupport {
     @Override
     public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
         return Ppc64NoteDecoder.decode(notes, target);
+    }
+
+    @Override
+    public Set<String> migrationCpuSections() {
+        return Set.of(Ppc64Migration.CPU_SECTION);
+    }
+
+    @Override
+    public Optional<String> migrationMachine(String machineType, List<MigrationDevice> cpus) {
+        return Ppc64Migration.machine(machineType, cpus);
+    }
+
+    @Override
+    public List<RamBlockMapping> migrationRamLayout(String machineType, String machine, Map<String, Long> blocks) {
+        return Ppc64Migration.layout(machineType, blocks);
+    }
+
+    @Override
+    public VcpuState decodeMigrationCpu(MigrationDevice cpu, String machine) {
+        return Ppc64Migration.cpu(cpu);
+    }
+
+    @Override
+    public Set<String> migrationIterativeSections() {
+        return Set.of(Ppc64Migration.HTAB);
+    }
+
+    @Override
+    public void skipMigrationSection(String idstr, MigrationInput in) {
+        Ppc64Migration.skipHtab(in);
     }
 }

@@ -60,7 +60,7 @@ class SaveStateSourceTest {
             assertEquals(0xffff0000_00001000L, cpus.get(0).u64("pc"));
             assertEquals(0x1003, cpus.get(1).u64("r3"));
             assertEquals(0xb001, cpus.get(1).u64("seg1.base"), "struct array element fields are named a[i].f");
-            assertEquals(0xbeef, cpus.get(0).u64("extra"), "subsection fields are read");
+            assertEquals(0xbeef, cpus.get(0).u64("extra"), "subsection fields are read, also as subsection:field");
             assertEquals("toy-1.0", g.state().properties().get("machine-type"));
         }
     }
@@ -132,8 +132,8 @@ class SaveStateSourceTest {
         assertTrue(refusal(beyond.finish()).contains("offset 0x10000"), refusal(beyond.finish()));
 
         TestMigration iterative = new TestMigration().header("toy-1.0", false).ramSetup(1);
-        iterative.sectionStart(0x01, 2, "spapr/htab", 0, 1);
-        assertTrue(refusal(iterative.finish()).contains("iterative section spapr/htab"),
+        iterative.sectionStart(0x01, 2, "other/keys", 0, 1);
+        assertTrue(refusal(iterative.finish()).contains("iterative section other/keys"),
                 refusal(iterative.finish()));
 
         TestMigration sub = new TestMigration().header("toy-1.0", false);
@@ -153,6 +153,26 @@ class SaveStateSourceTest {
         }
         assertTrue(refusal(Arrays.copyOf(noJson, end - 1)).contains("no JSON description"),
                 refusal(Arrays.copyOf(noJson, end - 1)));
+    }
+
+    @Test
+    void aDeviceTheDescriptionGetsWrongIsSteppedOverByItsFooter() throws IOException {
+        TestMigration m = new TestMigration().header("toy-1.0", true).ramSetup(1);
+        m.u8(0x03).u32(1).page("toy.ram", 0, false, TestMigration.pattern(3)).u64(0x10).footer(1);
+        m.timer(2); // described as 3 bytes
+        m.sectionStart(0x04, 3, "timer", 1, 2).raw(new byte[] {0x7e, 0, 0, 0, 3, 5, 5}).footer(3);
+        m.cpu(4, 0, 0x77);
+        byte[] bytes = m.finish();
+        // the second timer's description says 3 bytes; it holds 7 (with a false footer inside): make its JSON entry
+        String json = new String(bytes, StandardCharsets.ISO_8859_1).replace("\"name\": \"cpu\", \"instance_id\": 0",
+                "\"name\": \"timer\", \"instance_id\": 1, \"vmsd_name\": \"timer\", \"fields\": [{\"name\": \"a\", "
+                + "\"type\": \"uint16\", \"size\": 2}]}, {\"name\": \"cpu\", \"instance_id\": 0");
+        byte[] patched = json.getBytes(StandardCharsets.ISO_8859_1);
+        int desc = json.lastIndexOf('\u0006');
+        ByteBuffer.wrap(patched).order(ByteOrder.BIG_ENDIAN).putInt(desc + 1, patched.length - desc - 5);
+        try (LoadedGuest g = open(patched)) {
+            assertEquals(0x77, g.state().firstCpu().u64("pc"));
+        }
     }
 
     @Test

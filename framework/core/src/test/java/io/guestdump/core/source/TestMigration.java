@@ -5,6 +5,7 @@ import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.MigrationDevice;
+import io.guestdump.arch.api.MigrationInput;
 import io.guestdump.arch.api.NoteGroup;
 import io.guestdump.arch.api.RamBlockMapping;
 import io.guestdump.arch.api.VcpuState;
@@ -183,6 +184,7 @@ final class TestMigration {
     /** A typical stream: setup, two iterations (one page sent twice), the end, a skipped device, two vCPUs. */
     static TestMigration typical() {
         TestMigration m = new TestMigration().header("toy-1.0", false).ramSetup(2);
+        m.sectionStart(0x01, 6, "toy/keys", 0, 1).u32(3).raw(new byte[] {1, 2, 3}).footer(6);
         m.u8(0x02).u32(2);
         m.page("toy.ram", 0, false, pattern(1));
         m.zero("toy.ram", PAGE, true, 0);
@@ -196,6 +198,7 @@ final class TestMigration {
         m.page("toy.ram", 15 * PAGE, true, pattern(5));
         m.page("toy.rom", PAGE, false, pattern(6));
         m.u64(0x10).footer(2);
+        m.u8(0x03).u32(6).u32(0).footer(6);
         m.timer(3).cpu(4, 0, 0xffff0000_00001000L).cpu(5, 1, 0xffff0000_00002000L);
         return m;
     }
@@ -263,6 +266,17 @@ final class TestMigration {
             return out;
         }
 
+        /** {@code toy/keys}: u32 count, then that many bytes. */
+        @Override
+        public Set<String> migrationIterativeSections() {
+            return Set.of("toy/keys");
+        }
+
+        @Override
+        public void skipMigrationSection(String idstr, MigrationInput in) {
+            in.skip(in.u32("a key count"), "keys");
+        }
+
         @Override
         public VcpuState decodeMigrationCpu(MigrationDevice cpu, String machine) {
             VcpuState.Builder b = VcpuState.builder(cpu.instanceId()).set("pc", cpu.unsigned("pc"));
@@ -270,7 +284,7 @@ final class TestMigration {
                 b.set("r" + i, cpu.element("regs", i, 4));
             }
             b.set("seg1.base", cpu.unsigned("segs[1].base"));
-            b.set("extra", cpu.unsigned("extra"));
+            b.set("extra", cpu.unsigned("cpu/extra:extra"));
             return b.build();
         }
     }

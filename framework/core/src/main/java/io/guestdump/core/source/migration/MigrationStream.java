@@ -327,7 +327,7 @@ public final class MigrationStream {
         } catch (InvalidInputException e) {
             walk = e;
         }
-        if (keepIt || !footers) {
+        if (keepIt || !footers || desc == null) {
             throw walk;
         }
         in.seek(data);
@@ -504,21 +504,26 @@ public final class MigrationStream {
                     + " at byte " + at + " is not in the stream's JSON description");
         }
         Map<String, byte[]> fields = keepIt ? new LinkedHashMap<>() : null;
-        vmsd(in, d.vmsd(), "", fields, idstr);
+        vmsd(in, d.vmsd(), "", fields, idstr, null);
         if (keepIt) {
             devices.add(new MigrationDevice(idstr, (int) Math.min(instance, Integer.MAX_VALUE), (int) version,
                     fields));
         }
     }
 
-    private void vmsd(StreamInput in, VmDescription.Vmsd vmsd, String prefix, Map<String, byte[]> out, String where) {
+    /**
+     * Reads the fields of one description. A subsection's fields are kept under their names and also as
+     * {@code <subsection>:<name>} ({@code scope}), as subsections may repeat a field name ({@code env.vsr}).
+     */
+    private void vmsd(StreamInput in, VmDescription.Vmsd vmsd, String prefix, Map<String, byte[]> out, String where,
+            String scope) {
         for (VmDescription.Field f : vmsd.fields()) {
             String base = prefix + f.name() + (f.index() >= 0 ? "[" + f.index() + "]" : "");
             if (f.struct() != null && out != null) {
                 for (long i = 0; i < f.count(); i++) {
                     long start = in.position();
                     String name = base + (f.count() > 1 ? "[" + i + "]" : "") + ".";
-                    vmsd(in, f.struct(), name, out, where);
+                    vmsd(in, f.struct(), name, out, where, scope);
                     if (in.position() - start != f.size()) {
                         throw new InvalidInputException(label + ": field " + base + " of section " + where + " took "
                                 + (in.position() - start) + " bytes at byte " + start + "; the JSON description says "
@@ -539,7 +544,11 @@ public final class MigrationStream {
                     throw new InvalidInputException(label + ": section " + where + " keeps more than "
                             + (MAX_KEPT_BYTES >> 20) + " MiB of fields");
                 }
-                out.put(unique(out, base), in.bytes(total, "field " + base + " of section " + where));
+                byte[] bytes = in.bytes(total, "field " + base + " of section " + where);
+                out.put(unique(out, base), bytes);
+                if (scope != null) {
+                    out.put(unique(out, scope + ":" + base), bytes);
+                }
             } else {
                 in.skip(total, "field " + base + " of section " + where);
             }
@@ -557,7 +566,7 @@ public final class MigrationStream {
                         + "description has " + sub.name());
             }
             in.u32("the version of subsection " + name);
-            vmsd(in, sub, prefix, out, where);
+            vmsd(in, sub, prefix, out, where, sub.name());
         }
     }
 
