@@ -19,7 +19,7 @@ ARCH=${ARCH:-amd64}
 GUESTDUMP=${GUESTDUMP:-$ROOT/distribution/target/guestdump/bin/guestdump}
 mkdir -p "$WORK"
 trap 'rm -f "$WORK"/*.elf "$WORK"/*.mig' EXIT
-exec /usr/bin/python3 - "$WORK" "$SIZE" "$ARCH" "$GUESTDUMP" <<'PY'
+/usr/bin/python3 - "$WORK" "$SIZE" "$ARCH" "$GUESTDUMP" <<'PY'
 import json, os, socket, subprocess, sys, time
 work, size, arch, guestdump = sys.argv[1:5]
 cache = os.path.expanduser("~/.cache/guestdump/qemu/" + arch)
