@@ -81,7 +81,7 @@ public interface ArchitectureSupport extends ExtensionPoint {
     /**
      * The guest machine name ({@link #machines()}) of a QEMU migration stream, when this plugin serves it.
      *
-     * @param machineType the machine type the stream's configuration section names, e.g. {@code pc-i440fx-7.2}
+     * @param machineType the machine type the stream's configuration section names, with its version
      * @param cpus        the stream's vCPU sections (of {@link #migrationCpuSections()}), in vCPU order
      * @return empty when the stream is not one of this plugin's guests
      */

@@ -87,7 +87,7 @@ public final class MigrationStream {
         this.label = label;
     }
 
-    /** The machine type the configuration section names ({@code pc-i440fx-7.2}), or null when absent. */
+    /** The machine type the configuration section names (as {@code -M} names it, with version), or null. */
     public String machineType() {
         return machineType;
     }
@@ -308,7 +308,7 @@ public final class MigrationStream {
 
     /**
      * A device section and its footer. A section the JSON describes wrongly (QEMU 7.2 describes an array of pointers
-     * by its first element only: s390x's {@code s390_css} has null and non-null elements) is stepped over by its
+     * by its first element only, which misdescribes one with null and non-null elements) is stepped over by its
      * footer, when it is not one whose fields are kept and the stream has footers: the first {@code 0x7e} and section
      * id followed by a section type or the end.
      */
