@@ -42,7 +42,7 @@ final class ArchsCommand implements Callable<Integer> {
                 m.put("plugin", l.pluginId());
                 m.put("version", l.version());
                 m.put("machines", List.copyOf(new TreeSet<>(l.arch().machines())));
-                m.put("elf-machines", l.arch().elfMachines().stream().sorted().map(Machine::name).toList());
+                m.put("elf-machines", l.arch().elfMachines().stream().sorted().map(em -> Machine.describe(l.arch().elfMachineName(em), em)).toList());
                 m.put("jar", l.source().toString());
                 list.add(m);
             }

@@ -7,7 +7,6 @@ import io.guestdump.core.inspect.VmcoreFile;
 import io.guestdump.core.inspect.VmcoreSummary;
 import io.guestdump.core.plugins.ArchitectureRegistry;
 import io.guestdump.core.vmcore.ProgressListener;
-import io.guestdump.elf.Machine;
 import java.io.PrintWriter;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -60,14 +59,29 @@ final class DumpCommand implements Callable<Integer> {
             + "for gdb and crash), as QEMU's paging=true; needs an architecture plugin with a page-table walker.")
     boolean paging;
 
+    @Option(names = "--dump-level", paramLabel = "N",
+            description = "Leave out page classes as makedumpfile -d N does (0-31, a sum of 1 zero pages, 2 page "
+                    + "cache, 4 page cache with private data, 8 user pages, 16 free pages), read from the guest "
+                    + "kernel's struct page array; needs its VMCOREINFO for anything but 0 and 1.")
+    Integer dumpLevel;
+
+    @Option(names = "--dry-run", description = "With --dump-level: print the page counts per class and what each "
+            + "level would keep, like makedumpfile --mem-usage; write nothing.")
+    boolean dryRun;
+
     @Override
     public Integer call() throws Exception {
         Environment env = Environment.load(common);
         PrintWriter out = output.equals("-") ? spec.commandLine().getErr() : spec.commandLine().getOut();
         DumpRequest request = new DumpRequest(Optional.ofNullable(source), output, Optional.ofNullable(begin),
-                Optional.ofNullable(length), force, paging, format, flattened);
+                Optional.ofNullable(length), force, paging, format, flattened, Optional.ofNullable(dumpLevel));
         try (ArchitectureRegistry registry = env.registry()) {
             GuestDump dump = new GuestDump(env.settings, registry);
+            if (dryRun) {
+                out.print(dump.dryRun(request).toText());
+                out.flush();
+                return ExitCodes.OK;
+            }
             ProgressBar bar = showProgress(env) ? new ProgressBar(System.err, env.settings.progressMinBytes()) : null;
             DumpResult r;
             try {
@@ -82,7 +96,7 @@ final class DumpCommand implements Callable<Integer> {
                     + (flattened ? ", flattened" : "") + ")";
             out.printf("wrote %s: %s %s %s, %d vCPU%s, %d notes, %d PT_LOAD%s, %s of guest memory, %s file, "
                             + "%.2f s%n", where, r.target().elfClass(), r.target().data(),
-                    Machine.name(r.target().machine()), r.cpus(), r.cpus() == 1 ? "" : "s", r.notes(), r.loads(),
+                    registry.elfMachineName(r.target().machine()), r.cpus(), r.cpus() == 1 ? "" : "s", r.notes(), r.loads(),
                     r.loads() == 1 ? "" : "s", Sizes.human(r.memoryBytes()), Sizes.human(r.fileSize()),
                     r.nanos() / 1e9);
             out.printf("  source %s (%s)%n", r.source(), r.machine());

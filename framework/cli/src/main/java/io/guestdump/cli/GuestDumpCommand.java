@@ -3,6 +3,7 @@ package io.guestdump.cli;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VmcoreWriteException;
+import io.guestdump.core.GuestLeftPausedException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -25,6 +26,12 @@ public final class GuestDumpCommand implements Runnable {
 
     /** Runs the command line and exits. */
     public static void main(String[] args) {
+        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+            // the answer needs no command model: building picocli's (reflection over every command, ~170
+            // classes that the class-data archive cannot hold) is most of this command's start-up time
+            System.out.println(new Version().getVersion()[0]);
+            System.exit(ExitCodes.OK);
+        }
         System.exit(run(args));
     }
 
@@ -45,7 +52,10 @@ public final class GuestDumpCommand implements Runnable {
         boolean verbose = parsed.hasMatchedOption("--verbose") || hasVerbose(parsed);
         PrintWriter err = cl.getErr();
         int code;
-        if (e instanceof InvalidInputException || e instanceof UnsupportedGuestException) {
+        GuestLeftPausedException paused = pausedGuest(e);
+        if (paused != null) {
+            code = ExitCodes.GUEST_PAUSED;
+        } else if (e instanceof InvalidInputException || e instanceof UnsupportedGuestException) {
             code = ExitCodes.USAGE;
         } else if (e instanceof VmcoreWriteException) {
             code = ExitCodes.DUMP_FAILED;
@@ -58,11 +68,27 @@ public final class GuestDumpCommand implements Runnable {
         } else {
             err.println("guestdump: " + msg);
         }
+        if (paused != null && paused != e) {
+            err.println("guestdump: " + paused.getMessage());
+        }
         if (verbose) {
             e.printStackTrace(err);
         }
         err.flush();
         return code;
+    }
+
+    /** The exception, or one suppressed by it, saying that the guest guestdump stopped stays paused. */
+    private static GuestLeftPausedException pausedGuest(Throwable e) {
+        if (e instanceof GuestLeftPausedException p) {
+            return p;
+        }
+        for (Throwable s : e.getSuppressed()) {
+            if (s instanceof GuestLeftPausedException p) {
+                return p;
+            }
+        }
+        return null;
     }
 
     private static boolean hasVerbose(CommandLine.ParseResult parsed) {

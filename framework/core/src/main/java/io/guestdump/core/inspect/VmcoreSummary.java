@@ -9,7 +9,6 @@ import io.guestdump.core.notes.NoteSegmentBuilder;
 import io.guestdump.core.paging.PagingNote;
 import io.guestdump.core.plugins.ArchitectureRegistry;
 import io.guestdump.elf.ElfCodec;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
 import io.guestdump.elf.ProgramHeader;
@@ -43,7 +42,7 @@ public final class VmcoreSummary {
         t.put("size", file.size());
         t.put("class", h.elfClass().name());
         t.put("byte-order", h.data().name());
-        t.put("machine", Machine.name(h.machine()));
+        t.put("machine", registry.elfMachineName(h.machine()));
         t.put("e-phnum", h.phnum());
         t.put("program-headers", file.phnum());
         t.put("warnings", file.warnings());
@@ -94,7 +93,7 @@ public final class VmcoreSummary {
                 cpus.add(c);
             }
         } else {
-            t.put("architecture", "unknown (no plugin reads " + Machine.name(h.machine()) + ")");
+            t.put("architecture", "unknown (no plugin reads " + registry.elfMachineName(h.machine()) + ")");
         }
         t.put("cpus", cpus);
 

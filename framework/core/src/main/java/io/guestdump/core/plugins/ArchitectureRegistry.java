@@ -6,6 +6,7 @@ import io.guestdump.arch.api.ArchContext;
 import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.core.config.ConfigLoader;
+import io.guestdump.elf.Machine;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Files;
@@ -17,12 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import org.pf4j.DefaultPluginManager;
 import org.pf4j.ExtensionFactory;
 import org.pf4j.PluginRuntimeException;
 import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
-import org.pf4j.RuntimeMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,20 +37,20 @@ public final class ArchitectureRegistry implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ArchitectureRegistry.class);
 
-    private final DefaultPluginManager manager;
+    private final QuietPluginManager manager;
     private final List<Loaded> loaded;
     private final Map<String, Loaded> byMachine;
     private final List<String> problems;
 
     /** One loaded extension with where it came from. */
     public record Loaded(ArchitectureSupport arch, String pluginId, String version, Path source) {
-        /** {@code arch-x86_64 0.1.0 at plugins/arch-x86_64-0.1.0.jar}. */
+        /** {@code arch-foo 0.1.0 at plugins/arch-foo-0.1.0.jar}. */
         public String describe() {
             return pluginId + " " + version + " at " + source;
         }
     }
 
-    private ArchitectureRegistry(DefaultPluginManager manager, List<Loaded> loaded, List<String> problems) {
+    private ArchitectureRegistry(QuietPluginManager manager, List<Loaded> loaded, List<String> problems) {
         this.manager = manager;
         this.loaded = List.copyOf(loaded);
         this.problems = List.copyOf(problems);
@@ -80,7 +79,7 @@ public final class ArchitectureRegistry implements AutoCloseable {
         List<Path> existing = dirs.stream().filter(Files::isDirectory).toList();
         ContextFactory factory = new ContextFactory(userConfig);
         List<String> problems = new ArrayList<>();
-        DefaultPluginManager manager = new DefaultPluginManager(existing) {
+        QuietPluginManager manager = new QuietPluginManager(existing) {
             {
                 setResolveRecoveryStrategy(ResolveRecoveryStrategy.IGNORE_PLUGIN_AND_CONTINUE);
             }
@@ -101,11 +100,6 @@ public final class ArchitectureRegistry implements AutoCloseable {
             @Override
             protected ExtensionFactory createExtensionFactory() {
                 return factory;
-            }
-
-            @Override
-            public RuntimeMode getRuntimeMode() {
-                return RuntimeMode.DEPLOYMENT;
             }
         };
         factory.manager = manager;
@@ -133,7 +127,9 @@ public final class ArchitectureRegistry implements AutoCloseable {
         for (ArchitectureSupport arch : manager.getExtensions(ArchitectureSupport.class)) {
             PluginWrapper w = manager.whichPlugin(arch.getClass());
             if (w == null) {
-                loaded.add(new Loaded(arch, "classpath", "-", sourceOf(arch.getClass())));
+                Path jar = sourceOf(arch.getClass());
+                String[] idVersion = classpathPlugin(arch.getClass());
+                loaded.add(new Loaded(arch, idVersion[0], idVersion[1], jar));
             } else {
                 loaded.add(new Loaded(arch, w.getPluginId(), w.getDescriptor().getVersion(), w.getPluginPath()));
             }
@@ -186,6 +182,20 @@ public final class ArchitectureRegistry implements AutoCloseable {
     }
 
     /**
+     * A readable {@code e_machine}, {@code "EM_FOO (62)"}, named by the plugin that declares it;
+     * {@code "EM_? (62)"} when no loaded plugin names it.
+     */
+    public String elfMachineName(int machine) {
+        for (Loaded l : loaded) { // a plugin may name a value it writes but does not read back
+            String name = l.arch().elfMachineName(machine);
+            if (name != null) {
+                return Machine.describe(name, machine);
+            }
+        }
+        return Machine.describe(null, machine);
+    }
+
+    /**
      * Unloads the plugins. Only {@code unloadPlugins()}: PF4J 3.15.0's {@code stopPlugins()} modifies the list it
      * iterates (pf4j#656) and throws with one or three plugins.
      */
@@ -198,7 +208,7 @@ public final class ArchitectureRegistry implements AutoCloseable {
     private static final class ContextFactory implements ExtensionFactory {
         private final Config userConfig;
         private final Map<Class<?>, Object> instances = new LinkedHashMap<>();
-        private DefaultPluginManager manager;
+        private QuietPluginManager manager;
 
         ContextFactory(Config userConfig) {
             this.userConfig = userConfig;
@@ -240,13 +250,52 @@ public final class ArchitectureRegistry implements AutoCloseable {
             PluginWrapper w = manager == null ? null : manager.whichPlugin(type);
             ClassLoader loader = w != null ? w.getPluginClassLoader() : type.getClassLoader();
             Config full = ConfigLoader.withReference(userConfig, loader);
-            String id = w != null ? archIdOf(w.getPluginId()) : null;
+            String id = archIdOf(w != null ? w.getPluginId() : classpathPlugin(type)[0]);
             if (id == null) {
                 return ConfigFactory.empty();
             }
             String path = "guestdump.arch.\"" + id + "\"";
             return full.hasPath(path) ? full.getConfig(path) : ConfigFactory.empty();
         }
+    }
+
+    /**
+     * The {@code Plugin-Id} and {@code Plugin-Version} of an extension found on the class path (a plugin jar used as
+     * an ordinary dependency), from its jar's manifest or {@code plugin.properties}; {@code classpath} and {@code -}
+     * when it has neither.
+     */
+    static String[] classpathPlugin(Class<?> type) {
+        try {
+            // the class's own jar: asking its loader for META-INF/MANIFEST.MF may answer from another jar
+            java.net.URL own = type.getProtectionDomain().getCodeSource().getLocation();
+            java.util.jar.Manifest mf = null;
+            Path p = Path.of(own.toURI());
+            if (Files.isRegularFile(p)) {
+                try (java.util.jar.JarFile jar = new java.util.jar.JarFile(p.toFile())) {
+                    mf = jar.getManifest();
+                    java.util.jar.JarEntry props = jar.getJarEntry("plugin.properties");
+                    if ((mf == null || mf.getMainAttributes().getValue("Plugin-Id") == null) && props != null) {
+                        java.util.Properties pp = new java.util.Properties();
+                        try (java.io.InputStream pin = jar.getInputStream(props)) {
+                            pp.load(pin);
+                        }
+                        return new String[] {pp.getProperty("plugin.id", "classpath"),
+                                pp.getProperty("plugin.version", "-")};
+                    }
+                }
+            } else if (Files.isRegularFile(p.resolve("META-INF/MANIFEST.MF"))) {
+                try (java.io.InputStream min = Files.newInputStream(p.resolve("META-INF/MANIFEST.MF"))) {
+                    mf = new java.util.jar.Manifest(min);
+                }
+            }
+            if (mf != null && mf.getMainAttributes().getValue("Plugin-Id") != null) {
+                String v = mf.getMainAttributes().getValue("Plugin-Version");
+                return new String[] {mf.getMainAttributes().getValue("Plugin-Id"), v == null ? "-" : v};
+            }
+        } catch (Exception e) {
+            LOG.debug("no plugin id for {}", type.getName(), e);
+        }
+        return new String[] {"classpath", "-"};
     }
 
     /** The config subtree name of a plugin: its id without the {@code arch-} prefix. */

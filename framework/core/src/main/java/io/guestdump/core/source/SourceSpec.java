@@ -55,12 +55,14 @@ public final class SourceSpec {
         if (isSocket(p)) {
             return new QmpSource(p, QmpSettings.from(config));
         }
+        SourceFiles.requireRegular(p, "source");
         if (isElf(p)) {
             return new ElfVmcoreSource(p);
         }
         if (isSaveState(p)) {
             return new SaveStateSource(p);
         }
+        SourceFiles.requireText(p, "source");
         return new SnapshotSource(p);
     }
 

@@ -9,10 +9,10 @@ import io.guestdump.arch.api.MigrationInput;
 import io.guestdump.arch.api.NoteGroup;
 import io.guestdump.arch.api.RamBlockMapping;
 import io.guestdump.arch.api.VcpuState;
+import io.guestdump.core.TestMachines;
 import io.guestdump.core.plugins.ArchitectureRegistry;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
 import java.io.ByteArrayOutputStream;
@@ -224,7 +224,7 @@ final class TestMigration {
 
         @Override
         public DumpTarget describe(GuestState guest) {
-            return new DumpTarget(Machine.EM_X86_64, ElfClass.ELF64, ElfData.LSB, PAGE);
+            return new DumpTarget(TestMachines.EM_X86_64, ElfClass.ELF64, ElfData.LSB, PAGE);
         }
 
         @Override
