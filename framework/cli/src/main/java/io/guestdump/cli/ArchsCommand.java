@@ -17,9 +17,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code guestdump archs [--json]}. */
+/** {@code guestdump archs [--json]}: exit 1 when any plugin jar failed (each problem is listed). */
 @Command(name = "archs", mixinStandardHelpOptions = true,
-        description = "List the loaded architecture plugins with id, version, guest architectures and jar.")
+        description = "List the loaded architecture plugins with id, version, guest architectures and jar, and each "
+                + "plugin that failed with the reason; exits 1 when any did.")
 final class ArchsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -42,7 +43,8 @@ final class ArchsCommand implements Callable<Integer> {
                 m.put("plugin", l.pluginId());
                 m.put("version", l.version());
                 m.put("machines", List.copyOf(new TreeSet<>(l.arch().machines())));
-                m.put("elf-machines", l.arch().elfMachines().stream().sorted().map(em -> Machine.describe(l.arch().elfMachineName(em), em)).toList());
+                m.put("elf-machines", l.arch().elfMachines().stream().sorted()
+                        .map(em -> Machine.describe(l.arch().elfMachineName(em), em)).toList());
                 m.put("jar", l.source().toString());
                 list.add(m);
             }
@@ -66,7 +68,7 @@ final class ArchsCommand implements Callable<Integer> {
                 }
             }
             out.flush();
+            return registry.problems().isEmpty() ? ExitCodes.OK : ExitCodes.DUMP_FAILED;
         }
-        return ExitCodes.OK;
     }
 }
