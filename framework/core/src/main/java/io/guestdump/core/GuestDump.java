@@ -165,6 +165,7 @@ public final class GuestDump {
         GuestSource source = request.source().map(spec -> SourceSpec.parse(spec, settings.config()))
                 .orElseGet(() -> new SnapshotSource(settings.defaultSource()));
         try (LoadedGuest guest = source.open(registry)) {
+            checkClaimedMemory(source, guest);
             PreparedDump base = prepare(guest, window, request.paging());
             return DumpLevels.report(base.state(), guest.arch().arch(), base.target(), level, window, f -> {
                 List<GuestBlock> blocks = base.blocks();
@@ -381,7 +382,12 @@ public final class GuestDump {
             }
             throw e;
         }
-        guest.close();
+        try {
+            guest.close();
+        } catch (GuestLeftPausedException e) {
+            throw new GuestLeftPausedException("the dump was written to " + out + " (" + result.fileSize()
+                    + " bytes), but " + e.getMessage(), result);
+        }
         return result;
     }
 
