@@ -64,8 +64,8 @@ Description: writes a virtual-machine guest's memory and CPU state into a vmcore
  guestdump is QEMU's dump-guest-memory rebuilt as a standalone command: it
  writes ELF or kdump-compressed vmcores of paused guests (QEMU over QMP,
  snapshots, existing vmcores) that crash, gdb, drgn, makedumpfile and
- libkdumpfile open. One plugin per guest architecture: x86_64, i386, ppc64,
- s390x, AArch64 and 32-bit ARM.
+ libkdumpfile open. One plugin per guest architecture (the plugins/ jars:
+ x86_64, i386, ppc64, s390x, AArch64, 32-bit ARM, RISC-V 64).
 CONTROL
 cat > "$root/DEBIAN/postinst" <<'POSTINST'
 #!/bin/sh
