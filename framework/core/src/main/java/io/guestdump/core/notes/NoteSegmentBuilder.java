@@ -11,8 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Builds the notes of a vmcore from a plugin's note table: every vCPU's {@link NoteGroup#ARCH} notes (vCPU by
- * vCPU), then every vCPU's {@link NoteGroup#QEMU} note, then the guest's VMCOREINFO, then notes carried over
+ * Builds the notes of a vmcore from a plugin's note table: every vCPU's {@link io.guestdump.arch.api.NoteGroup#ARCH} notes (vCPU by
+ * vCPU), then every vCPU's {@link io.guestdump.arch.api.NoteGroup#QEMU} note, then the guest's VMCOREINFO, then notes carried over
  * from an input vmcore. The same table sizes and fills each note, so they cannot disagree.
  */
 public final class NoteSegmentBuilder {
