@@ -31,7 +31,7 @@ class PluginDropInIT {
     Path work;
 
     static final String SOURCE = """
-            package com.example.riscv;
+            package com.example.toy;
 
             import io.guestdump.arch.api.*;
             import io.guestdump.elf.*;
@@ -39,10 +39,9 @@ class PluginDropInIT {
             import java.util.*;
             import org.pf4j.Extension;
 
-            /** A toy RISC-V plugin: one CORE note per vCPU holding pr_pid and pc. */
+            /** A toy LoongArch plugin (EM_LOONGARCH, 258): one CORE note per vCPU holding pr_pid and pc. */
             @Extension
             public class %s implements ArchitectureSupport {
-                static final int EM_RISCV = 243;
                 private final boolean loud;
 
                 public %s(ArchContext ctx) {
@@ -51,9 +50,9 @@ class PluginDropInIT {
 
                 public String id() { return "%s"; }
                 public Set<String> machines() { return Set.of("%s"); }
-                public Set<Integer> elfMachines() { return Set.of(EM_RISCV); }
+                public Set<Integer> elfMachines() { return Set.of(258); }
                 public DumpTarget describe(GuestState g) {
-                    return new DumpTarget(EM_RISCV, ElfClass.ELF64, ElfData.LSB, 4096);
+                    return new DumpTarget(258, ElfClass.ELF64, ElfData.LSB, 4096);
                 }
                 public List<CpuNote> cpuNotes(GuestState g, DumpTarget t) {
                     return List.of(new CpuNote("CORE", NoteType.NT_PRSTATUS, NoteGroup.ARCH, 16, (cpu, out) -> {
@@ -87,7 +86,7 @@ class PluginDropInIT {
 
     /** As {@link #buildPlugin(String, String, String)}, editing the classes before they are packed. */
     Path buildPlugin(String pluginId, String className, String machine, ClassesEdit edit) throws IOException {
-        Path src = work.resolve("src-" + pluginId + "/com/example/riscv/" + className + ".java");
+        Path src = work.resolve("src-" + pluginId + "/com/example/toy/" + className + ".java");
         Files.createDirectories(src.getParent());
         Files.writeString(src, String.format(SOURCE, className, className, machine, machine));
         Path classes = Files.createDirectories(work.resolve("classes-" + pluginId));
@@ -130,19 +129,19 @@ class PluginDropInIT {
 
     @Test
     void aJarDroppedIntoAPluginsDirectoryAddsAnArchitecture() throws Exception {
-        Path jar = buildPlugin("arch-riscv64", "Riscv64", "riscv64");
+        Path jar = buildPlugin("arch-loongarch64", "Loongarch64", "loongarch64");
         Dist.Run archs = Dist.guestdump(work, "archs", dirs(jar.getParent())).expect(0);
-        assertTrue(archs.out().contains("arch-riscv64") && archs.out().contains("[riscv64]"), archs.out());
+        assertTrue(archs.out().contains("arch-loongarch64") && archs.out().contains("[loongarch64]"), archs.out());
         assertTrue(archs.out().contains(jar.toString()), archs.out());
 
         Files.write(work.resolve("ram.bin"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
         Files.writeString(work.resolve("regs.txt"), "pc=80001000\npc=80002000\n");
-        Files.writeString(work.resolve("rv.conf"), "guest { arch = riscv64\n memory = [ { start = \"0x80000000\","
+        Files.writeString(work.resolve("rv.conf"), "guest { arch = loongarch64\n memory = [ { start = \"0x80000000\","
                 + " size = 8, file = ram.bin } ]\n cpu-state-from = regs.txt }\n");
         Dist.guestdump(work, "dump", "snapshot:rv.conf", "-o", "rv.vmcore", dirs(jar.getParent())).expect(0);
         byte[] f = Files.readAllBytes(work.resolve("rv.vmcore"));
         ByteBuffer b = ByteBuffer.wrap(f).order(ByteOrder.LITTLE_ENDIAN);
-        assertEquals(243, b.getShort(18), "e_machine EM_RISCV");
+        assertEquals(258, b.getShort(18), "e_machine EM_LOONGARCH");
         assertEquals(2, b.getShort(56), "e_phnum: PT_NOTE and one PT_LOAD");
         // notes start after the 2 program headers; the second CORE note holds pid 2 and pc 0x80002000
         int notes = 64 + 2 * 56;
@@ -151,9 +150,9 @@ class PluginDropInIT {
         assertEquals(0x80002000L, b.getLong(second + 20 + 8));
         assertEquals(8, f[f.length - 1], "the last memory byte ends the file");
 
-        // the plugin's config subtree reaches it: guestdump.arch.riscv64.loud
+        // the plugin's config subtree reaches it: guestdump.arch.loongarch64.loud
         Dist.guestdump(work, "dump", "snapshot:rv.conf", "-o", "loud.vmcore", dirs(jar.getParent()),
-                "-D", "guestdump.arch.riscv64.loud=true").expect(0);
+                "-D", "guestdump.arch.loongarch64.loud=true").expect(0);
         ByteBuffer l = ByteBuffer.wrap(Files.readAllBytes(work.resolve("loud.vmcore"))).order(ByteOrder.LITTLE_ENDIAN);
         assertEquals(0x80002001L, l.getLong(second + 20 + 8));
     }
@@ -183,13 +182,13 @@ class PluginDropInIT {
 
     @Test
     void aPluginWhoseConstructorThrowsIsNamedWithItsJarAndTheOthersStillWork() throws Exception {
-        Path jar = buildPlugin("arch-riscv64", "Riscv64", "riscv64");
-        String bad = "-Dguestdump.arch.riscv64.loud=maybe"; // getBoolean throws in the plugin's constructor
+        Path jar = buildPlugin("arch-loud", "Loud", "loud"); // not riscv64: arch-riscv64 is bundled
+        String bad = "-Dguestdump.arch.loud.loud=maybe"; // getBoolean throws in the plugin's constructor
         Dist.Run r = Dist.guestdump(work, "archs", dirs(jar.getParent()), bad).expect(1);
         assertTrue(r.out().contains("arch-x86_64") && r.out().contains("arch-s390x"), "the others load: " + r.out());
-        assertTrue(r.out().contains("problem: plugin arch-riscv64 at " + jar + " failed to start"), r.out());
+        assertTrue(r.out().contains("problem: plugin arch-loud at " + jar + " failed to start"), r.out());
         assertTrue(r.out().contains("loud"), "the message names the bad setting: " + r.out());
-        assertTrue(r.out().contains("guestdump.plugins.disabled = [\"arch-riscv64\"]"), r.out());
+        assertTrue(r.out().contains("guestdump.plugins.disabled = [\"arch-loud\"]"), r.out());
         assertTrue(!r.err().contains("\tat "), "one line, no stack trace: " + r.err());
 
         // a dump of another architecture still works (it exited 70 before)

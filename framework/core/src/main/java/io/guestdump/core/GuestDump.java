@@ -99,7 +99,7 @@ public final class GuestDump {
         try (OutputTarget out = OutputTarget.open(request.output(), request.overwrite() || settings.overwrite(),
                 settings.fsync())) {
             DumpResult result;
-            LoadedGuest guest = source.open(registry);
+            LoadedGuest guest = source.open(registry, out.temporaryPath());
             try {
                 checkClaimedMemory(source, guest);
                 Optional<DumpLevel> level = request.dumpLevel().map(DumpLevel::new);
@@ -166,12 +166,17 @@ public final class GuestDump {
                 .orElseGet(() -> new SnapshotSource(settings.defaultSource()));
         try (LoadedGuest guest = source.open(registry)) {
             PreparedDump base = prepare(guest, window, request.paging());
-            PreparedDump[] holder = {base};
             return DumpLevels.report(base.state(), guest.arch().arch(), base.target(), level, window, f -> {
-                PreparedDump p = holder[0];
-                PreparedDump withLevel = new PreparedDump(p.guest(), p.state(), p.target(), p.notes(), p.noteBytes(),
-                        p.blocks(), p.mappings(), p.vmcoreinfo(), p.vmcoreinfoOrigin(), f);
-                return ElfFormat.plan(withLevel).fileSize();
+                List<GuestBlock> blocks = base.blocks();
+                List<MemoryMapping> mappings = base.mappings();
+                if (f.scan().endPfn() >= 0) {
+                    blocks = DumpFilter.apply(blocks, Optional.of(new PhysRange(0,
+                            f.scan().endPfn() << f.classes().pageShift())));
+                    mappings = request.paging() ? mappings : MappingPlanner.simple(blocks);
+                }
+                return ElfFormat.plan(new PreparedDump(base.guest(), base.state(), base.target(), base.notes(),
+                        base.noteBytes(), blocks, mappings, base.vmcoreinfo(), base.vmcoreinfoOrigin(), f))
+                        .fileSize();
             });
         }
     }
