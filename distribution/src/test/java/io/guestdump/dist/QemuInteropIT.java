@@ -419,7 +419,7 @@ class QemuInteropIT {
      * Every vCPU's registers as {@code guestdump info --json} decodes them from QEMU's notes and from ours: equal but
      * for {@code differs}, whose values are only printed.
      */
-    private static void compareRegisters(Path run, Path qemu, Path ours, Set<String> differs,
+    static void compareRegisters(Path run, Path qemu, Path ours, Set<String> differs,
             Map<String, String> times) throws Exception {
         List<Map<String, String>> a = registers(run, qemu);
         List<Map<String, String>> b = registers(run, ours);

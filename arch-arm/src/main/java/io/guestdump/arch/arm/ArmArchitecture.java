@@ -7,9 +7,11 @@ import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.MigrationDevice;
 import io.guestdump.arch.api.NoteGroup;
 import io.guestdump.arch.api.NoteTableReader;
 import io.guestdump.arch.api.PageTableWalker;
+import io.guestdump.arch.api.RamBlockMapping;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
@@ -294,5 +296,25 @@ public final class ArmArchitecture implements ArchitectureSupport {
         }
         String sctlr = target.machine() == ArmElf.EM_AARCH64 ? "sctlr_el1" : "sctlr";
         return cpu.with(Map.of(sctlr, BigInteger.ONE.shiftLeft(Registers.SCTLR_EE_BIT)));
+    }
+
+    @Override
+    public Set<String> migrationCpuSections() {
+        return Set.of(ArmMigration.CPU_SECTION);
+    }
+
+    @Override
+    public Optional<String> migrationMachine(String machineType, List<MigrationDevice> cpus) {
+        return ArmMigration.machine(machineType, cpus);
+    }
+
+    @Override
+    public List<RamBlockMapping> migrationRamLayout(String machineType, String machine, Map<String, Long> blocks) {
+        return ArmMigration.layout(machineType, blocks);
+    }
+
+    @Override
+    public VcpuState decodeMigrationCpu(MigrationDevice cpu, String machine) {
+        return ArmMigration.cpu(cpu, machine);
     }
 }
