@@ -50,8 +50,9 @@ class GoldenPagingIT {
     @CsvSource({
         "x86_64,  i386:x86-64,      0,   ret;ret",
         "i386,    i386,             0,   pop %ebp;pop %ebp",
-        "aarch64, aarch64,          362, autiasp;autiasp",
-        "arm,     arm,              616, bx lr;bx lr",
+        // aarch64 and arm: the kernel's mappings of device memory (GIC, UART on virt) are not skipped entries
+        "aarch64, aarch64,          0,   autiasp;autiasp",
+        "arm,     arm,              0,   bx lr;bx lr",
         "ppc64le, powerpc:common64, 2,   'li r4,0;li r4,0'",
         "s390x,   s390:64-bit,      0,   'agr %r1,%r6;br %r14'"})
     void gdbReadsEachPcAndTheReleaseThroughVirtualAddresses(String arch, String gdbArch, int skipped,
