@@ -167,18 +167,11 @@ public final class GuestDump {
         try (LoadedGuest guest = source.open(registry)) {
             checkClaimedMemory(source, guest);
             PreparedDump base = prepare(guest, window, request.paging());
-            return DumpLevels.report(base.state(), guest.arch().arch(), base.target(), level, window, f -> {
-                List<GuestBlock> blocks = base.blocks();
-                List<MemoryMapping> mappings = base.mappings();
-                if (f.scan().endPfn() >= 0) {
-                    blocks = DumpFilter.apply(blocks, Optional.of(new PhysRange(0,
-                            f.scan().endPfn() << f.classes().pageShift())));
-                    mappings = request.paging() ? mappings : MappingPlanner.simple(blocks);
-                }
-                return ElfFormat.plan(new PreparedDump(base.guest(), base.state(), base.target(), base.notes(),
-                        base.noteBytes(), blocks, mappings, base.vmcoreinfo(), base.vmcoreinfoOrigin(), f))
-                        .fileSize();
-            });
+            // the ELF this level writes, planned exactly as a dump plans it (blocks and mappings cut alike)
+            long elfBytes = ElfFormat.plan(prepare(guest, window, request.paging(), Optional.of(level), true))
+                    .fileSize();
+            return DumpLevels.report(base.state(), guest.arch().arch(), base.target(), level, window,
+                    f -> elfBytes);
         }
     }
 

@@ -35,22 +35,38 @@ public record LevelFilter(DumpLevel level, PageClassifier.Result scan, boolean z
     }
 
     /**
-     * The ELF layout of {@code makedumpfile -E -d}: each block (an input PT_LOAD) is cut where 256 or more pages
-     * in a row are left out; shorter runs of left-out pages are written with their data. Each piece is one
-     * PT_LOAD whose {@code p_memsz} runs on over the left-out pages after it (they read as zeros) and whose
-     * {@code p_filesz} stops before them.
+     * The ELF layout of {@code makedumpfile -E -d}: each input PT_LOAD is cut where 256 or more pages in a row are
+     * left out; shorter runs of left-out pages are written with their data. Each piece is one PT_LOAD whose
+     * {@code p_memsz} runs on over the left-out pages after it (they read as zeros) and whose {@code p_filesz}
+     * stops before them; its virtual address moves with its physical one.
      *
+     * @param loads  the PT_LOADs of a full dump, physically ascending and disjoint, each within one block
      * @param blocks the blocks to dump, ascending
-     * @return the blocks to store and one identity mapping per PT_LOAD
+     * @return the blocks to store and the PT_LOADs
      */
-    public ElfPieces elfPieces(List<GuestBlock> blocks) {
+    public ElfPieces elfPieces(List<MemoryMapping> loads, List<GuestBlock> blocks) {
         int shift = scan.classes().pageShift();
         long ps = 1L << shift;
         List<GuestBlock> stored = new ArrayList<>();
-        List<MemoryMapping> loads = new ArrayList<>();
-        for (GuestBlock b : blocks) {
-            long start = b.range().start();
-            long end = b.range().end();
+        List<MemoryMapping> out = new ArrayList<>();
+        int bi = 0;
+        for (MemoryMapping load : loads) {
+            long start = load.phys();
+            long end = load.phys() + load.length();
+            if (bi >= blocks.size() || Long.compareUnsigned(start, blocks.get(bi).range().start()) < 0) {
+                bi = 0; // loads aliasing lower memory come after higher ones (the kernel's own addresses first)
+            }
+            while (bi < blocks.size() && Long.compareUnsigned(blocks.get(bi).range().end(), start) <= 0) {
+                bi++;
+            }
+            GuestBlock b = bi < blocks.size() && blocks.get(bi).range().contains(start) ? blocks.get(bi) : null;
+            if (b == null) {
+                out.add(load); // no memory behind it: kept as it is (p_filesz 0)
+                continue;
+            }
+            if (Long.compareUnsigned(end, b.range().end()) > 0) {
+                end = b.range().end();
+            }
             long pfnStart = start >>> shift;
             long pfnEnd = end >>> shift;
             long fracHead = ps - (start & (ps - 1));
@@ -85,26 +101,91 @@ public record LevelFilter(DumpLevel level, PageClassifier.Result scan, boolean z
                     excluded = 0;
                     continue;
                 }
-                emit(b, seg, memsz, filesz, stored, loads);
+                emit(b, load, seg, memsz, filesz, stored, out);
                 seg += memsz;
                 excluded = 0;
                 memsz = pageLen;
                 filesz = pageLen;
             }
-            emit(b, seg, memsz, filesz, stored, loads);
+            emit(b, load, seg, memsz, filesz, stored, out);
         }
-        return new ElfPieces(stored, loads);
+        return new ElfPieces(union(stored), out);
     }
 
-    private static void emit(GuestBlock b, long seg, long memsz, long filesz, List<GuestBlock> stored,
-            List<MemoryMapping> loads) {
+    /**
+     * The stored pieces made disjoint and ascending: PT_LOADs that alias one physical range (a kernel's text and
+     * its direct map) store its bytes once; the aliases are cut at the same pages, so each keeps its own sizes.
+     */
+    private static List<GuestBlock> union(List<GuestBlock> pieces) {
+        List<GuestBlock> sorted = new ArrayList<>(pieces);
+        sorted.sort((a, b) -> Long.compareUnsigned(a.range().start(), b.range().start()));
+        List<GuestBlock> out = new ArrayList<>();
+        for (GuestBlock p : sorted) {
+            if (!out.isEmpty()) {
+                GuestBlock last = out.get(out.size() - 1);
+                if (Long.compareUnsigned(p.range().start(), last.range().end()) < 0) {
+                    if (Long.compareUnsigned(p.range().end(), last.range().end()) > 0) {
+                        // overlapping pieces of one block: one piece spanning both
+                        out.set(out.size() - 1, new GuestBlock(new PhysRange(last.range().start(), p.range().end()),
+                                joined(last, p), last.name()));
+                    }
+                    continue;
+                }
+            }
+            out.add(p);
+        }
+        return out;
+    }
+
+    private static io.guestdump.memory.BlockData joined(GuestBlock a, GuestBlock b) {
+        long aLen = a.range().length();
+        long skip = a.range().end() - b.range().start();
+        io.guestdump.memory.BlockData bd = b.data().slice(skip, b.range().length() - skip);
+        return new io.guestdump.memory.BlockData() {
+            @Override
+            public long size() {
+                return aLen + bd.size();
+            }
+
+            @Override
+            public boolean streamedOnly() {
+                return a.data().streamedOnly();
+            }
+
+            @Override
+            public void read(long offset, java.nio.ByteBuffer dst) throws java.io.IOException {
+                io.guestdump.memory.BlockData.checkRange(offset, dst.remaining(), size());
+                if (offset < aLen) {
+                    int n = (int) Math.min(dst.remaining(), aLen - offset);
+                    java.nio.ByteBuffer part = dst.slice(dst.position(), n);
+                    a.data().read(offset, part);
+                    dst.position(dst.position() + n);
+                    offset += n;
+                }
+                if (dst.hasRemaining()) {
+                    bd.read(offset - aLen, dst);
+                }
+            }
+        };
+    }
+
+    /**
+     * Whether {@code loads} is a PT_LOAD list makedumpfile would cut one by one: few enough (simple mode, with or
+     * without the kernel's own addresses), not a page-table walk's thousands of mappings.
+     */
+    public static boolean isLoadList(List<MemoryMapping> loads, List<GuestBlock> blocks) {
+        return loads.size() <= 4 * blocks.size() + 16;
+    }
+
+    private static void emit(GuestBlock b, MemoryMapping load, long seg, long memsz, long filesz,
+            List<GuestBlock> stored, List<MemoryMapping> loads) {
         if (memsz == 0) {
             return;
         }
         if (filesz > 0) {
             stored.add(b.clip(PhysRange.ofLength(seg, filesz)));
         }
-        loads.add(new MemoryMapping(seg, seg, memsz));
+        loads.add(new MemoryMapping(seg, load.virt() == 0 ? 0 : load.virt() + (seg - load.phys()), memsz));
     }
 
     /**

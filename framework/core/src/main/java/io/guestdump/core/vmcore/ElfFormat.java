@@ -3,7 +3,6 @@ package io.guestdump.core.vmcore;
 import com.typesafe.config.Config;
 import io.guestdump.core.PreparedDump;
 import io.guestdump.core.kernel.LevelFilter;
-import io.guestdump.memory.GuestBlock;
 import io.guestdump.memory.MemoryMapping;
 import java.io.IOException;
 import java.nio.channels.WritableByteChannel;
@@ -49,24 +48,18 @@ public final class ElfFormat implements DumpFormat {
         if (f == null) {
             return VmcoreLayout.plan(dump.target(), dump.noteBytes().length, dump.mappings(), dump.blocks());
         }
-        LevelFilter.ElfPieces pieces = f.elfPieces(dump.blocks());
-        List<MemoryMapping> mappings = isSimple(dump.mappings(), dump.blocks()) ? pieces.loads()
-                : LevelFilter.clipMappings(dump.mappings(), pieces.stored());
+        List<MemoryMapping> mappings;
+        LevelFilter.ElfPieces pieces;
+        if (LevelFilter.isLoadList(dump.mappings(), dump.blocks())) {
+            // one PT_LOAD per piece of memory (simple mode, with or without kernel addresses): makedumpfile -E
+            pieces = f.elfPieces(dump.mappings(), dump.blocks());
+            mappings = pieces.loads();
+        } else {
+            // a page-table walk's mappings, aliases and all: cut to what is stored
+            pieces = f.elfPieces(MappingPlanner.simple(dump.blocks()), dump.blocks());
+            mappings = LevelFilter.clipMappings(dump.mappings(), pieces.stored());
+        }
         return VmcoreLayout.plan(dump.target(), dump.noteBytes().length, mappings, pieces.stored());
     }
 
-    /** Whether the mappings are simple mode's one identity mapping per block (or paging's identity fallback). */
-    private static boolean isSimple(List<MemoryMapping> mappings, List<GuestBlock> blocks) {
-        if (mappings.size() != blocks.size()) {
-            return false;
-        }
-        for (int i = 0; i < mappings.size(); i++) {
-            MemoryMapping m = mappings.get(i);
-            GuestBlock b = blocks.get(i);
-            if (m.virt() != m.phys() || m.phys() != b.range().start() || m.length() != b.range().length()) {
-                return false;
-            }
-        }
-        return true;
-    }
 }
