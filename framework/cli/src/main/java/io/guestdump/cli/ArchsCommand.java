@@ -32,7 +32,7 @@ final class ArchsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Environment env = Environment.load(common);
+        Environment env = Environment.load(common, spec.commandLine().getErr());
         PrintWriter out = spec.commandLine().getOut();
         try (ArchitectureRegistry registry = env.registry()) {
             List<Object> list = new ArrayList<>();

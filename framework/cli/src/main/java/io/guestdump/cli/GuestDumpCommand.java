@@ -1,9 +1,12 @@
 package io.guestdump.cli;
 
+import com.typesafe.config.ConfigException;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VmcoreWriteException;
+import io.guestdump.core.config.ConfigErrors;
 import java.io.PrintWriter;
+import java.nio.file.InvalidPathException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,11 +14,21 @@ import picocli.CommandLine.Command;
 @Command(name = "guestdump", mixinStandardHelpOptions = true, versionProvider = GuestDumpCommand.Version.class,
         description = "Writes the memory and CPU state of a virtual-machine guest into a vmcore that crash, gdb, "
                 + "drgn, makedumpfile and libkdumpfile open.",
+        exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
+            "0:success",
+            "1:the dump failed while writing (disk full, I/O error, the output appeared meanwhile)",
+            "2:bad usage or bad input (options, configuration, source, vmcore); nothing was written",
+            "70:a bug in guestdump (please report it, with --verbose output)",
+            "130:interrupted (Ctrl-C, SIGINT); the partial output is removed"},
         subcommands = {DumpCommand.class, InfoCommand.class, ArchsCommand.class, SampleGuestCommand.class,
                 CommandLine.HelpCommand.class})
 public final class GuestDumpCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** Accepted before the command too; {@link Logging} and the error handler look at every argument. */
+    @CommandLine.Option(names = {"-v", "--verbose"}, description = "Log more, and print stack traces of errors.")
+    boolean verbose;
 
     @Override
     public void run() {
@@ -38,21 +51,45 @@ public final class GuestDumpCommand implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new GuestDumpCommand());
         cl.setExecutionExceptionHandler(GuestDumpCommand::handle);
+        cl.setParameterExceptionHandler(GuestDumpCommand::usage);
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            sub.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n")
+                    .exitCodeList(cl.getCommandSpec().usageMessage().exitCodeList());
+        }
         return cl;
+    }
+
+    /** A usage error: the one relevant line and where the help is, not the whole help. */
+    private static int usage(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        PrintWriter err = cl.getErr();
+        err.println("guestdump: " + e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for more information.");
+        err.flush();
+        return ExitCodes.USAGE;
     }
 
     private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         boolean verbose = parsed.hasMatchedOption("--verbose") || hasVerbose(parsed);
         PrintWriter err = cl.getErr();
         int code;
+        String msg = e.getMessage() == null ? e.toString() : e.getMessage();
         if (e instanceof InvalidInputException || e instanceof UnsupportedGuestException) {
             code = ExitCodes.USAGE;
+        } else if (e instanceof ConfigException ce) {
+            code = ExitCodes.USAGE;
+            msg = ConfigErrors.describe(ce, Environment.lastLoaded());
+        } else if (e instanceof InvalidPathException ip) {
+            code = ExitCodes.USAGE;
+            msg = "the path " + ip.getInput() + " cannot be represented in this system's file name encoding ("
+                    + System.getProperty("sun.jnu.encoding") + "); run guestdump in a UTF-8 locale (e.g. "
+                    + "LC_ALL=C.UTF-8) or choose an ASCII name";
         } else if (e instanceof VmcoreWriteException) {
             code = ExitCodes.DUMP_FAILED;
         } else {
             code = ExitCodes.INTERNAL;
         }
-        String msg = e.getMessage() == null ? e.toString() : e.getMessage();
         if (code == ExitCodes.INTERNAL) {
             err.println("guestdump: internal error: " + e + (verbose ? "" : " (run with --verbose for details)"));
         } else {

@@ -31,7 +31,7 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Environment env = Environment.load(common);
+        Environment env = Environment.load(common, spec.commandLine().getErr());
         try (ArchitectureRegistry registry = env.registry(); VmcoreFile f = VmcoreFile.open(file)) {
             VmcoreSummary s = VmcoreSummary.of(f, registry);
             spec.commandLine().getOut().print(json ? s.toJson() : s.toText());

@@ -30,7 +30,9 @@ import io.guestdump.elf.NoteEncoder;
 import io.guestdump.memory.GuestBlock;
 import io.guestdump.memory.MemoryMapping;
 import io.guestdump.memory.PhysRange;
+import io.guestdump.core.inspect.VmcoreFile;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,6 +47,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class GuestDump {
     private static final Logger LOG = LoggerFactory.getLogger(GuestDump.class);
+
+    /** The longest VMCOREINFO text written: the kernel's own fits one page (VMCOREINFO_BYTES). */
+    public static final long MAX_VMCOREINFO_BYTES = 1L << 20;
+
+    /** The source naming the bundled sample guest. */
+    public static final String SAMPLE = "sample:";
 
     private final DumpSettings settings;
     private final ArchitectureRegistry registry;
@@ -81,8 +89,8 @@ public final class GuestDump {
         }
         checkForm(format, request);
         Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
-        GuestSource source = request.source().map(spec -> SourceSpec.parse(spec, settings.config()))
-                .orElseGet(() -> new SnapshotSource(settings.defaultSource()));
+        GuestSource source = source(request.source().orElseThrow(() -> new InvalidInputException("no source given; "
+                + "name the guest: qmp:SOCKET, snapshot:FILE, elf:FILE, or sample: for the bundled sample guest")));
         try (LoadedGuest guest = source.open(registry)) {
             PreparedDump prepared = prepare(guest, window, request.paging());
             format.check(prepared);
@@ -92,8 +100,7 @@ public final class GuestDump {
                     request.overwrite() || settings.overwrite(), settings.fsync())) {
                 long size;
                 try {
-                    size = format.write(prepared, out.channel(), out.path() != null && !request.flattened(),
-                            progress);
+                    size = format.write(prepared, out.channel(), out.seekable() && !request.flattened(), progress);
                     out.commit();
                 } catch (IOException e) {
                     throw new VmcoreWriteException("dump: failed to write " + describe(out), e);
@@ -105,6 +112,14 @@ public final class GuestDump {
                         prepared.vmcoreinfo() == null ? null : prepared.vmcoreinfoOrigin(), System.nanoTime() - t0);
             }
         }
+    }
+
+    /** {@code sample:} is the bundled sample guest ({@code guestdump.sample-source}); anything else a source spec. */
+    private GuestSource source(String spec) {
+        if (spec.equals(SAMPLE)) {
+            return new SnapshotSource(settings.sampleSource());
+        }
+        return SourceSpec.parse(spec, settings.config());
     }
 
     /** Decides everything about a dump of an opened guest; writes nothing. */
@@ -137,12 +152,33 @@ public final class GuestDump {
         } else {
             mappings = MappingPlanner.simple(blocks);
         }
+        checkNoteSize(table, state.cpus().size(), vmcoreinfo, extraNotes);
         List<Note> notes = NoteSegmentBuilder.build(table, state.cpus(), target, vmcoreinfo, extraNotes);
         byte[] noteBytes = NoteEncoder.encode(notes, target.data());
         return new PreparedDump(guest, state, target, notes, noteBytes, blocks, mappings, vmcoreinfo,
                 vmcoreinfoOrigin);
     }
 
+
+    /**
+     * Refuses, before anything is written, notes that vmcore readers (and {@code guestdump info}) would reject: more
+     * than {@link VmcoreFile#MAX_NOTE_BYTES} in all, or a VMCOREINFO text above {@link #MAX_VMCOREINFO_BYTES} (the
+     * kernel's own is at most one page).
+     */
+    private static void checkNoteSize(List<CpuNote> table, int cpus, String vmcoreinfo, List<Note> carried) {
+        long vmcoreinfoBytes = vmcoreinfo == null ? 0 : vmcoreinfo.getBytes(StandardCharsets.UTF_8).length;
+        if (vmcoreinfoBytes > MAX_VMCOREINFO_BYTES) {
+            throw new InvalidInputException("the VMCOREINFO text has " + vmcoreinfoBytes + " bytes, more than the "
+                    + MAX_VMCOREINFO_BYTES + " a guest kernel's can have (its buffer is one page); check the "
+                    + "source's VMCOREINFO (a snapshot's vmcoreinfo-from)");
+        }
+        long bytes = NoteSegmentBuilder.encodedSize(table, cpus, vmcoreinfo, carried);
+        if (bytes > VmcoreFile.MAX_NOTE_BYTES) {
+            throw new InvalidInputException("the notes of " + cpus + " vCPUs would take " + bytes + " bytes, more than "
+                    + "the " + VmcoreFile.MAX_NOTE_BYTES + " bytes a vmcore's readers accept; check the source's vCPU "
+                    + "list");
+        }
+    }
 
     /** The guest kernel's VMCOREINFO found in its memory, when the source has none and the search is on. */
     private Optional<VmcoreinfoScanner.Found> scanForVmcoreinfo(GuestState state, LoadedGuest guest) {
@@ -170,8 +206,9 @@ public final class GuestDump {
             throw new InvalidInputException("--flattened applies to the kdump formats only, not --format "
                     + format.name() + "; drop --flattened");
         }
-        if (request.output().equals("-") && format.hasFlattenedForm() && !request.flattened()) {
-            throw new InvalidInputException("--format " + format.name() + " to standard output needs --flattened: the "
+        if (format.hasFlattenedForm() && !request.flattened() && OutputTarget.streams(request.output())) {
+            String where = request.output().equals("-") ? "standard output" : request.output() + " (a FIFO or device)";
+            throw new InvalidInputException("--format " + format.name() + " to " + where + " needs --flattened: the "
                     + "seekable form cannot be written to a pipe (makedumpfile -R turns a flattened file back into a "
                     + "seekable one); add --flattened, or give a file with -o");
         }
