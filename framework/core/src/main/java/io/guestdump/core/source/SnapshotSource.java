@@ -96,7 +96,7 @@ public final class SnapshotSource implements GuestSource {
 
     private Config parse() {
         if (!Files.isRegularFile(file)) {
-            throw new InvalidInputException("snapshot " + file + " does not exist; give the path of a guest "
+            throw new InvalidInputException("snapshot " + file + notRegular(file) + "; give the path of a guest "
                     + "snapshot (.conf)");
         }
         Config root;
@@ -162,6 +162,10 @@ public final class SnapshotSource implements GuestSource {
             }
             Path p = dir.resolve(b.getString("file")).normalize();
             FileChannel ch = channels.get(p);
+            if (ch == null && Files.exists(p) && !Files.isRegularFile(p)) {
+                throw new InvalidInputException(where + ": file " + p + notRegular(p) + "; the RAM bytes must be a "
+                        + "regular file (relative to the snapshot file)");
+            }
             if (ch == null) {
                 try {
                     ch = FileChannel.open(p, StandardOpenOption.READ);
@@ -181,8 +185,10 @@ public final class SnapshotSource implements GuestSource {
                 throw new InvalidInputException(where + ": cannot read the size of " + p + ": " + e.getMessage());
             }
             if (Long.compareUnsigned(fileOffset, fileSize) > 0 || Long.compareUnsigned(size, fileSize - fileOffset) > 0) {
-                throw new InvalidInputException(where + ": block " + range + " needs bytes " + fileOffset + ".."
-                        + (fileOffset + size) + " of " + p.getFileName() + ", which has only " + fileSize
+                throw new InvalidInputException(where + ": block " + range + " needs bytes " + PhysRange.hex(fileOffset)
+                        + "..0x" + new BigInteger(Long.toUnsignedString(fileOffset))
+                                .add(new BigInteger(Long.toUnsignedString(size))).toString(16)
+                        + " of " + p.getFileName() + ", which has only " + fileSize
                         + " bytes; fix size or file-offset, or supply the whole file");
             }
             String name = b.hasPath("name") ? b.getString("name") : p.getFileName().toString();
@@ -258,9 +264,32 @@ public final class SnapshotSource implements GuestSource {
         Path p = dir.resolve(guest.getString(key)).normalize();
         if (!Files.isRegularFile(p)) {
             throw new InvalidInputException(where(guest.getValue(key)) + ": guest." + key + " = " + p
-                    + " does not exist; fix the path (relative to the snapshot file)");
+                    + notRegular(p) + "; fix the path (relative to the snapshot file)");
         }
         return p;
+    }
+
+    /** " does not exist", or what the path is instead of a regular file. */
+    private static String notRegular(Path p) {
+        if (!Files.exists(p)) {
+            return " does not exist";
+        }
+        if (Files.isDirectory(p)) {
+            return " is a directory, not a file";
+        }
+        int type = 0;
+        try {
+            type = (Integer) Files.getAttribute(p, "unix:mode") & 0170000;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+            // described generically below
+        }
+        return switch (type) {
+            case 0010000 -> " is a FIFO, not a regular file";
+            case 0020000 -> " is a character device, not a regular file";
+            case 0060000 -> " is a block device, not a regular file";
+            case 0140000 -> " is a socket, not a regular file";
+            default -> " is not a regular file";
+        };
     }
 
     private String readText(Path p, String key) {
