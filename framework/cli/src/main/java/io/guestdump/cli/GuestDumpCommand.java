@@ -6,7 +6,10 @@ import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VmcoreWriteException;
 import io.guestdump.core.config.ConfigErrors;
 import java.io.PrintWriter;
+import io.guestdump.core.inspect.Json;
 import java.nio.file.InvalidPathException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -63,6 +66,9 @@ public final class GuestDumpCommand implements Runnable {
     private static int usage(CommandLine.ParameterException e, String[] args) {
         CommandLine cl = e.getCommandLine();
         PrintWriter err = cl.getErr();
+        if (java.util.Arrays.asList(args).contains("--json")) {
+            jsonError(cl.getOut(), ExitCodes.USAGE, e.getMessage());
+        }
         err.println("guestdump: " + e.getMessage());
         CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
         err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for more information.");
@@ -91,15 +97,38 @@ public final class GuestDumpCommand implements Runnable {
             code = ExitCodes.INTERNAL;
         }
         if (code == ExitCodes.INTERNAL) {
-            err.println("guestdump: internal error: " + e + (verbose ? "" : " (run with --verbose for details)"));
-        } else {
-            err.println("guestdump: " + msg);
+            msg = "internal error: " + e + (verbose ? "" : " (run with --verbose for details)");
         }
+        if (wantsJson(parsed)) {
+            jsonError(cl.getOut(), code, msg);
+        }
+        err.println("guestdump: " + msg);
         if (verbose) {
             e.printStackTrace(err);
         }
         err.flush();
         return code;
+    }
+
+    /** With {@code --json}, errors are a JSON object on standard output too (docs/json-schema.md). */
+    private static void jsonError(PrintWriter out, int code, String message) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("exit", code);
+        error.put("message", message);
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("schema", Json.SCHEMA);
+        root.put("error", error);
+        out.println(Json.render(root));
+        out.flush();
+    }
+
+    private static boolean wantsJson(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--json")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean hasVerbose(CommandLine.ParseResult parsed) {

@@ -92,13 +92,14 @@ public final class GuestDump {
         GuestSource source = source(request.source().orElseThrow(() -> new InvalidInputException("no source given; "
                 + "name the guest: qmp:SOCKET, snapshot:FILE, elf:FILE, or sample: for the bundled sample guest")));
         try (LoadedGuest guest = source.open(registry)) {
-            PreparedDump prepared = prepare(guest, window, request.paging());
+            PreparedDump prepared = prepare(guest, window, request.paging(), progress);
             format.check(prepared);
             LOG.debug("{}: {} vCPUs, {} notes, {} mappings", source.describe(), guest.state().cpus().size(),
                     prepared.notes().size(), prepared.mappings().size());
             try (OutputTarget out = OutputTarget.open(request.output(),
                     request.overwrite() || settings.overwrite(), settings.fsync())) {
                 long size;
+                progress.phase("writing");
                 try {
                     size = format.write(prepared, out.channel(), out.seekable() && !request.flattened(), progress);
                     out.commit();
@@ -124,9 +125,15 @@ public final class GuestDump {
 
     /** Decides everything about a dump of an opened guest; writes nothing. */
     public PreparedDump prepare(LoadedGuest guest, Optional<PhysRange> window, boolean paging) {
+        return prepare(guest, window, paging, ProgressListener.NONE);
+    }
+
+    /** Decides everything about a dump of an opened guest; writes nothing; long phases report to {@code progress}. */
+    public PreparedDump prepare(LoadedGuest guest, Optional<PhysRange> window, boolean paging,
+            ProgressListener progress) {
         GuestState state = guest.state();
         String vmcoreinfoOrigin = guest.vmcoreinfoOrigin();
-        Optional<VmcoreinfoScanner.Found> found = scanForVmcoreinfo(state, guest);
+        Optional<VmcoreinfoScanner.Found> found = scanForVmcoreinfo(state, progress);
         if (found.isPresent()) {
             state = new GuestState(state.machine(), state.memory(), state.cpus(), state.properties(),
                     Optional.of(found.get().text()));
@@ -181,7 +188,7 @@ public final class GuestDump {
     }
 
     /** The guest kernel's VMCOREINFO found in its memory, when the source has none and the search is on. */
-    private Optional<VmcoreinfoScanner.Found> scanForVmcoreinfo(GuestState state, LoadedGuest guest) {
+    private Optional<VmcoreinfoScanner.Found> scanForVmcoreinfo(GuestState state, ProgressListener progress) {
         if (state.vmcoreinfo().isPresent() || !settings.writeVmcoreinfo() || !settings.vmcoreinfoScan()) {
             return Optional.empty();
         }
@@ -191,7 +198,10 @@ public final class GuestDump {
             return Optional.empty();
         }
         try {
-            Optional<VmcoreinfoScanner.Found> found = VmcoreinfoScanner.find(state.memory());
+            long total = state.memory().blocks().stream().mapToLong(b -> b.range().length()).sum();
+            progress.phase("searching for VMCOREINFO");
+            Optional<VmcoreinfoScanner.Found> found = VmcoreinfoScanner.find(state.memory(),
+                    done -> progress.progress(done, total));
             found.ifPresent(f -> LOG.debug("{}: VMCOREINFO {}", state.machine(), f.origin()));
             return found;
         } catch (IOException e) {

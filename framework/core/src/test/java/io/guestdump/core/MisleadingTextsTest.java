@@ -73,4 +73,14 @@ class MisleadingTextsTest {
         assertTrue(m.contains("needs bytes 0x0..0x8000000000000000"), m);
         assertFalse(m.contains("-9223372036854775808"), m);
     }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"0x+5", "1e3", "1.5 MiB", "\u0661\u0662\u0663", "+4096",
+        "\uff14\uff10\uff19\uff16"})
+    void snapshotNumbersAreOnlyTheDocumentedForms(String size) throws IOException {
+        Files.write(dir.resolve("ram.bin"), new byte[8192]);
+        String m = error("arch = toy64\nmemory = [ { start = 0, size = \"" + size + "\", file = ram.bin } ]\n"
+                + "cpu-state-from = regs.txt");
+        assertTrue(m.contains("is not a number"), m);
+    }
 }
