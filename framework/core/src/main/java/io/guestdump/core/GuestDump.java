@@ -172,7 +172,7 @@ public final class GuestDump {
      * than {@link VmcoreFile#MAX_NOTE_BYTES} in all, or a VMCOREINFO text above {@link #MAX_VMCOREINFO_BYTES} (the
      * kernel's own is at most one page).
      */
-    private static void checkNoteSize(List<CpuNote> table, int cpus, String vmcoreinfo, List<Note> carried) {
+    static void checkNoteSize(List<CpuNote> table, int cpus, String vmcoreinfo, List<Note> carried) {
         long vmcoreinfoBytes = vmcoreinfo == null ? 0 : vmcoreinfo.getBytes(StandardCharsets.UTF_8).length;
         if (vmcoreinfoBytes > MAX_VMCOREINFO_BYTES) {
             throw new InvalidInputException("the VMCOREINFO text has " + vmcoreinfoBytes + " bytes, more than the "

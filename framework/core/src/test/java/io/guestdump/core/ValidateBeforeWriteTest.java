@@ -71,4 +71,16 @@ class ValidateBeforeWriteTest {
             }
         }
     }
+
+    @Test
+    void notesForTooManyVcpusAreRefusedFromTheTableAlone() {
+        // x86_64-sized notes (PRSTATUS 336 bytes, QEMU 440 bytes): 200,000 vCPUs would need 163 MB of notes
+        List<io.guestdump.arch.api.CpuNote> table = List.of(
+                new io.guestdump.arch.api.CpuNote("CORE", 1, io.guestdump.arch.api.NoteGroup.ARCH, 336, (c, b) -> { }),
+                new io.guestdump.arch.api.CpuNote("QEMU", 0, io.guestdump.arch.api.NoteGroup.QEMU, 440, (c, b) -> { }));
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> GuestDump.checkNoteSize(table, 200_000, null, List.of()));
+        assertTrue(e.getMessage().contains("the notes of 200000 vCPUs would take 163200000 bytes"), e.getMessage());
+        GuestDump.checkNoteSize(table, 4096, "OSRELEASE=6.1\n", List.of());
+    }
 }
