@@ -88,4 +88,15 @@ class OperatorSafetyIT {
         assertTrue(r.exit() == 0 || r.exit() == 2 && r.err().contains("UTF-8 locale"), r.exit() + ": " + r.err());
         assertFalse(r.err().contains("\tat "), r.err());
     }
+
+    @Test
+    void aTypoInAPluginKeyIsAWarningNamingTheClosestKey() throws Exception {
+        Dist.Run r = Dist.guestdump(work, "archs", "-D", "guestdump.arch.x86_64.qemu-cpu-state-notes=false").expect(0);
+        assertTrue(r.err().contains("unknown setting guestdump.arch.x86_64.qemu-cpu-state-notes (set in -D "
+                + "guestdump.arch.x86_64.qemu-cpu-state-notes) is ignored; did you mean "
+                + "guestdump.arch.x86_64.qemu-cpu-state-note?"), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertEquals("", Dist.guestdump(work, "archs", "-D", "guestdump.arch.x86_64.qemu-cpu-state-note=false")
+                .expect(0).err());
+    }
 }

@@ -18,8 +18,11 @@ final class Environment {
     final Path configDir;
     final Config user;
     final DumpSettings settings;
+    private final PrintWriter err;
+    private static final String ARCH_PREFIX = "guestdump.arch.";
 
-    private Environment(Path home, Path configDir, Config user, DumpSettings settings) {
+    private Environment(Path home, Path configDir, Config user, DumpSettings settings, PrintWriter err) {
+        this.err = err;
         this.home = home;
         this.configDir = configDir;
         this.user = user;
@@ -41,15 +44,30 @@ final class Environment {
         Config user = ConfigLoader.userLayers(configDir, common.configFiles, common.overrides);
         Config full = ConfigLoader.withReference(user, Environment.class.getClassLoader());
         lastLoaded = full;
-        for (String w : ConfigErrors.unknownKeys(user,
-                ConfigFactory.parseResourcesAnySyntax(Environment.class.getClassLoader(), "reference.conf"))) {
-            err.println("guestdump: warning: " + w);
-        }
-        err.flush();
-        return new Environment(home, configDir, user, DumpSettings.from(full, home, configDir));
+        // keys under guestdump.arch are judged once the plugins (and their reference.conf) are loaded
+        warnUnknown(user, ConfigFactory.parseResourcesAnySyntax(Environment.class.getClassLoader(), "reference.conf"),
+                false, err);
+        return new Environment(home, configDir, user, DumpSettings.from(full, home, configDir), err);
     }
 
     ArchitectureRegistry registry() {
-        return ArchitectureRegistry.load(settings.pluginDirs(), settings.disabledPlugins(), user);
+        ArchitectureRegistry registry = ArchitectureRegistry.load(settings.pluginDirs(), settings.disabledPlugins(),
+                user);
+        Config reference = ConfigFactory.parseResourcesAnySyntax(Environment.class.getClassLoader(), "reference.conf");
+        for (ArchitectureRegistry.Loaded l : registry.all()) {
+            reference = reference.withFallback(ConfigFactory.parseResourcesAnySyntax(
+                    l.arch().getClass().getClassLoader(), "reference.conf"));
+        }
+        warnUnknown(user, reference, true, err);
+        return registry;
+    }
+
+    private static void warnUnknown(Config user, Config reference, boolean archKeys, PrintWriter err) {
+        for (String w : ConfigErrors.unknownKeys(user, reference)) {
+            if (w.startsWith("unknown setting " + ARCH_PREFIX) == archKeys) {
+                err.println("guestdump: warning: " + w);
+            }
+        }
+        err.flush();
     }
 }
