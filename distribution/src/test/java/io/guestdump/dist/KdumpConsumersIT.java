@@ -1,6 +1,7 @@
 package io.guestdump.dist;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -105,6 +106,45 @@ class KdumpConsumersIT {
         Tools.require("crash");
         Dist.Run r = Dist.run(work, Map.of(), List.of("crash", "--osrelease", file)).expect(0);
         assertTrue(r.out().strip().lines().allMatch("6.1.0-guestdump-sample"::equals), r.out() + r.err());
+    }
+
+    /**
+     * The kdump header's utsname is the guest's own init_uts_ns (read through its page tables), no field empty, so
+     * libkdumpfile finds the architecture and drgn opens the file; drgn reads the kernel's utsname by its virtual
+     * addresses, in the kernel image and in the linear map, from the kdump file and from the default ELF.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"zlib.kdump", "lzo.kdump", "snappy.kdump", "zstd.kdump", "lzo.flat.rearranged", "elf"})
+    void libkdumpfileAndDrgnFindTheArchitectureInTheGuestsUtsname(String file) throws Exception {
+        Tools.require("python3-libkdumpfile");
+        Path f = work.resolve(file);
+        if (file.equals("elf")) {
+            Dist.guestdump(work, "dump", "sample:", "--force", "-o", f.toString()).expect(0);
+        } else if (file.endsWith(".rearranged")) {
+            Tools.require("makedumpfile");
+            Dist.run(work, Map.of(), List.of("sh", "-c", "makedumpfile -R " + f + " < lzo.flat")).expect(0);
+        }
+        String uts = "Linux guestdump-sample 6.1.0-guestdump-sample #1 SMP PREEMPT_DYNAMIC x86_64 (none)";
+        if (!file.equals("elf")) {
+            Dist.Run k = Dist.run(work, Map.of(), List.of("/usr/bin/python3", "-c", String.join("\n",
+                    "import kdumpfile, sys",
+                    "k = kdumpfile.kdumpfile(sys.argv[1])",
+                    "print(k.attr['arch.name'])",
+                    "u = k.attr['linux.uts']",
+                    "print(' '.join(u[n] for n in ('sysname', 'nodename', 'release', 'version', 'machine',"
+                            + " 'domainname')))"), f.toString())).expect(0);
+            assertEquals("x86_64\n" + uts + "\n", k.out(), k.err());
+        }
+        Tools.require("python3-drgn");
+        Dist.Run d = Dist.run(work, Map.of(), List.of("/usr/bin/python3", "-c", String.join("\n",
+                "import drgn, sys",
+                "p = drgn.Program()",
+                "p.set_core_dump(sys.argv[1])",
+                "print(p.platform.arch)",
+                // init_uts_ns.name.sysname: kernel image, linear map, physical
+                "print(p.read(0xffffffff81080000, 6), p.read(0xffff888000280000, 6), p.read(0x280000, 6, True))"),
+                f.toString())).expect(0);
+        assertEquals("Architecture.X86_64\nb'Linux\\x00' b'Linux\\x00' b'Linux\\x00'\n", d.out(), d.err());
     }
 
     @Test

@@ -67,11 +67,24 @@ class PagingIT {
         assertFalse(out.contains("Cannot access memory"), out + r.err());
     }
 
+    /** Without --paging a Linux guest's ELF has the kernel's own addresses, as /proc/vmcore does. */
     @Test
-    void withoutPagingTheSameVirtualAddressesAreNotInTheDump() throws Exception {
+    void withoutPagingTheKernelImageAndLinearMapAreStillReadable() throws Exception {
         Tools.require("gdb-multiarch");
         Dist.guestdump(work, "dump", "sample:", "-o", "simple.vmcore").expect(0);
-        Dist.Run r = gdb(work.resolve("simple.vmcore"), "x/s " + initUtsNs() + " + 130");
+        Dist.Run r = gdb(work.resolve("simple.vmcore"), "x/s " + initUtsNs() + " + 130",
+                "x/s 0xffff888000280000 + 130");
+        assertTrue(r.out().contains("0xffffffff81080082:\t\"6.1.0-guestdump-sample\"\n"), r.out() + r.err());
+        assertTrue(r.out().contains("0xffff888000280082:\t\"6.1.0-guestdump-sample\"\n"), r.out() + r.err());
+    }
+
+    /** With guestdump.elf.kernel-addresses = false, p_vaddr = p_paddr as QEMU's paging=false writes it. */
+    @Test
+    void withoutKernelAddressesTheVirtualAddressesAreNotInTheDump() throws Exception {
+        Tools.require("gdb-multiarch");
+        Dist.guestdump(work, "dump", "sample:", "-D", "guestdump.elf.kernel-addresses=false", "-o", "physical.vmcore")
+                .expect(0);
+        Dist.Run r = gdb(work.resolve("physical.vmcore"), "x/s " + initUtsNs() + " + 130");
         assertTrue((r.out() + r.err()).contains("Cannot access memory at address 0xffffffff81080082"),
                 r.out() + r.err());
     }

@@ -42,6 +42,7 @@ class PluginDropInIT {
             /** A toy RISC-V plugin: one CORE note per vCPU holding pr_pid and pc. */
             @Extension
             public class %s implements ArchitectureSupport {
+                static final int EM_RISCV = 243;
                 private final boolean loud;
 
                 public %s(ArchContext ctx) {
@@ -50,9 +51,9 @@ class PluginDropInIT {
 
                 public String id() { return "%s"; }
                 public Set<String> machines() { return Set.of("%s"); }
-                public Set<Integer> elfMachines() { return Set.of(Machine.EM_RISCV); }
+                public Set<Integer> elfMachines() { return Set.of(EM_RISCV); }
                 public DumpTarget describe(GuestState g) {
-                    return new DumpTarget(Machine.EM_RISCV, ElfClass.ELF64, ElfData.LSB, 4096);
+                    return new DumpTarget(EM_RISCV, ElfClass.ELF64, ElfData.LSB, 4096);
                 }
                 public List<CpuNote> cpuNotes(GuestState g, DumpTarget t) {
                     return List.of(new CpuNote("CORE", NoteType.NT_PRSTATUS, NoteGroup.ARCH, 16, (cpu, out) -> {

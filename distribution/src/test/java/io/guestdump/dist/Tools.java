@@ -17,7 +17,8 @@ final class Tools {
     private Tools() {}
 
     static void require(String tool) {
-        boolean present = tool.equals("python3-libkdumpfile") ? libkdumpfile() : onPath(tool);
+        boolean present = tool.equals("python3-libkdumpfile") ? python("kdumpfile")
+                : tool.equals("python3-drgn") ? python("drgn") : onPath(tool);
         if (!present) {
             if ("1".equals(System.getenv("GUESTDUMP_REQUIRE_TOOLS"))) {
                 fail(tool + " is not installed but GUESTDUMP_REQUIRE_TOOLS=1; .ci/run installs it");
@@ -35,9 +36,9 @@ final class Tools {
         return false;
     }
 
-    private static boolean libkdumpfile() {
+    private static boolean python(String module) {
         try {
-            return Dist.run(Path.of("."), Map.of(), List.of("/usr/bin/python3", "-c", "import kdumpfile")).exit() == 0;
+            return Dist.run(Path.of("."), Map.of(), List.of("/usr/bin/python3", "-c", "import " + module)).exit() == 0;
         } catch (IOException | InterruptedException e) {
             return false;
         }

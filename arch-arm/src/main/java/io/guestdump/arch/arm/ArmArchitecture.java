@@ -5,6 +5,7 @@ import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.NoteGroup;
 import io.guestdump.arch.api.PageTableWalker;
@@ -12,7 +13,6 @@ import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
 import io.guestdump.memory.GuestBlock;
@@ -90,15 +90,51 @@ public final class ArmArchitecture implements ArchitectureSupport {
 
     @Override
     public Set<Integer> elfMachines() {
-        return Set.of(Machine.EM_AARCH64, Machine.EM_ARM);
+        return Set.of(ArmElf.EM_AARCH64, ArmElf.EM_ARM);
+    }
+
+    @Override
+    public String elfMachineName(int machine) {
+        return ArmElf.name(machine);
+    }
+
+    /**
+     * {@code NUMBER(PHYS_OFFSET)} (arm64 prints it {@code 0x%llx}); without it the lowest guest-physical address,
+     * QEMU's guess and crash's.
+     */
+    @Override
+    public long physBase(DumpTarget target, GuestVmcoreinfo vmcoreinfo, List<GuestBlock> blocks) {
+        return vmcoreinfo.number("PHYS_OFFSET").orElseGet(() -> lowest(blocks));
+    }
+
+    private static long lowest(List<GuestBlock> blocks) {
+        long min = -1L;
+        for (GuestBlock b : blocks) {
+            if (Long.compareUnsigned(b.range().start(), min) < 0) {
+                min = b.range().start();
+            }
+        }
+        return blocks.isEmpty() ? 0 : min;
+    }
+
+    /**
+     * AArch64: the page-table walker (--paging) needs SCTLR_EL1 (QEMU 7.2's gdbstub calls it SCTLR), TCR_EL1 and
+     * the TTBRs, which {@code info registers -a} lacks; without them it falls back to VMCOREINFO (the kernel half).
+     */
+    @Override
+    public Map<String, String> gdbstubRegisters(String machine) {
+        return MACHINE_AARCH64.equals(machine)
+                ? Map.of("SCTLR", "sctlr_el1", "TCR_EL1", "tcr_el1", "TTBR0_EL1", "ttbr0_el1",
+                        "TTBR1_EL1", "ttbr1_el1")
+                : Map.of();
     }
 
     @Override
     public String machineFor(DumpTarget target) {
         return switch (target.machine()) {
-            case Machine.EM_AARCH64 -> MACHINE_AARCH64;
-            case Machine.EM_ARM -> MACHINE_ARM;
-            default -> throw new IllegalArgumentException("not an ARM vmcore: " + Machine.name(target.machine()));
+            case ArmElf.EM_AARCH64 -> MACHINE_AARCH64;
+            case ArmElf.EM_ARM -> MACHINE_ARM;
+            default -> throw new IllegalArgumentException("not an ARM vmcore: " + ArmElf.describe(target.machine()));
         };
     }
 
@@ -109,11 +145,11 @@ public final class ArmArchitecture implements ArchitectureSupport {
             case MACHINE_AARCH64 -> {
                 // QEMU: the EL1 endianness; a vCPU in AArch32 state may give its AArch32 name sctlr instead
                 long sctlr = first.has("sctlr_el1") ? first.u64("sctlr_el1") : first.u64("sctlr");
-                yield new DumpTarget(Machine.EM_AARCH64, ElfClass.ELF64, byteOrder(sctlr), aarch64PageSize(guest));
+                yield new DumpTarget(ArmElf.EM_AARCH64, ElfClass.ELF64, byteOrder(sctlr), aarch64PageSize(guest));
             }
             case MACHINE_ARM -> {
                 refuseMemoryAbove4GiB(guest);
-                yield new DumpTarget(Machine.EM_ARM, ElfClass.ELF32, byteOrder(first.u64("sctlr")), ARM_PAGE_SIZE);
+                yield new DumpTarget(ArmElf.EM_ARM, ElfClass.ELF32, byteOrder(first.u64("sctlr")), ARM_PAGE_SIZE);
             }
             default -> throw new UnsupportedGuestException("the arm plugin dumps aarch64 and arm guests, not '"
                     + guest.machine() + "'");
@@ -187,7 +223,7 @@ public final class ArmArchitecture implements ArchitectureSupport {
         table.add(new CpuNote("CORE", NoteType.NT_PRFPREG, NoteGroup.ARCH, Aarch64FpsimdState.SIZE,
                 Aarch64FpsimdState::write));
         Optional<SveConfig> sve = SveConfig.ofGuest(guest.cpus());
-        sve.ifPresent(s -> table.add(new CpuNote("LINUX", NoteType.NT_ARM_SVE, NoteGroup.ARCH,
+        sve.ifPresent(s -> table.add(new CpuNote("LINUX", ArmElf.NT_ARM_SVE, NoteGroup.ARCH,
                 Aarch64SveState.size(s.vq()), (cpu, out) -> Aarch64SveState.write(cpu, s.vq(), s.maxVq(), out))));
         return List.copyOf(table);
     }
@@ -199,7 +235,7 @@ public final class ArmArchitecture implements ArchitectureSupport {
         table.add(new CpuNote("CORE", NoteType.NT_PRSTATUS, NoteGroup.ARCH, ArmPrStatus.SIZE,
                 (cpu, out) -> ArmPrStatus.write(cpu, vfp, out)));
         if (vfp) {
-            table.add(new CpuNote("LINUX", NoteType.NT_ARM_VFP, NoteGroup.ARCH, ArmVfpState.SIZE,
+            table.add(new CpuNote("LINUX", ArmElf.NT_ARM_VFP, NoteGroup.ARCH, ArmVfpState.SIZE,
                     ArmVfpState::write));
         }
         return List.copyOf(table);
@@ -225,9 +261,9 @@ public final class ArmArchitecture implements ArchitectureSupport {
     @Override
     public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
         return switch (target.machine()) {
-            case Machine.EM_AARCH64 -> decode(notes, target, true);
-            case Machine.EM_ARM -> decode(notes, target, false);
-            default -> throw new IllegalArgumentException("not an ARM vmcore: " + Machine.name(target.machine()));
+            case ArmElf.EM_AARCH64 -> decode(notes, target, true);
+            case ArmElf.EM_ARM -> decode(notes, target, false);
+            default -> throw new IllegalArgumentException("not an ARM vmcore: " + ArmElf.describe(target.machine()));
         };
     }
 
@@ -251,9 +287,9 @@ public final class ArmArchitecture implements ArchitectureSupport {
             } else if (aarch64 && note.owner().equals("CORE") && note.type() == NoteType.NT_PRFPREG) {
                 expectSize(note, Aarch64FpsimdState.SIZE, where);
                 regs = Aarch64FpsimdState.read(desc);
-            } else if (aarch64 && note.owner().equals("LINUX") && note.type() == NoteType.NT_ARM_SVE) {
+            } else if (aarch64 && note.owner().equals("LINUX") && note.type() == ArmElf.NT_ARM_SVE) {
                 regs = Aarch64SveState.read(desc, where);
-            } else if (!aarch64 && note.owner().equals("LINUX") && note.type() == NoteType.NT_ARM_VFP) {
+            } else if (!aarch64 && note.owner().equals("LINUX") && note.type() == ArmElf.NT_ARM_VFP) {
                 expectSize(note, ArmVfpState.SIZE, where);
                 regs = ArmVfpState.read(desc);
             } else {

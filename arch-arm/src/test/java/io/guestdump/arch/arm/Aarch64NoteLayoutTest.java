@@ -193,7 +193,7 @@ class Aarch64NoteLayoutTest {
             assertEquals(size, table.get(2).descSize());
             Note sve = ArmTestGuests.notes(plugin, guest).get(2);
             assertEquals("LINUX", sve.owner());
-            assertEquals(NoteType.NT_ARM_SVE, sve.type());
+            assertEquals(ArmElf.NT_ARM_SVE, sve.type());
             assertEquals(size, sve.descSize());
             ByteBuffer d = desc(sve, data);
             // user_sve_header: size, max_size, vl, max_vl, flags, reserved

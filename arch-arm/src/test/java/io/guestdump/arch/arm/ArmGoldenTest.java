@@ -7,7 +7,6 @@ import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteEncoder;
 import io.guestdump.testkit.Bytes;
@@ -63,7 +62,7 @@ class ArmGoldenTest {
                 ArmTestGuests.readPtNote(GoldenFiles.require("aarch64", "qemu-filter-odd.elf"));
         String vmcoreinfo = vmcoreinfoOf(NoteEncoder.decode(qemu.bytes(), qemu.header().data()));
         DumpTarget target = plugin.describe(golden("aarch64", vmcoreinfo));
-        assertEquals(new DumpTarget(Machine.EM_AARCH64, ElfClass.ELF64, ElfData.LSB, 4096), target);
+        assertEquals(new DumpTarget(ArmElf.EM_AARCH64, ElfClass.ELF64, ElfData.LSB, 4096), target);
         // the class, byte order and machine are QEMU's; the page size is our deliberate difference (QEMU: 65536)
         assertEquals(qemu.header().elfClass(), target.elfClass());
         assertEquals(qemu.header().data(), target.data());
@@ -73,14 +72,14 @@ class ArmGoldenTest {
     @Test
     void describeAarch64GoldenGuestWithoutVmcoreinfoUsesQemuPageSize() throws IOException {
         DumpTarget target = plugin.describe(golden("aarch64", null));
-        assertEquals(new DumpTarget(Machine.EM_AARCH64, ElfClass.ELF64, ElfData.LSB, 65536), target);
+        assertEquals(new DumpTarget(ArmElf.EM_AARCH64, ElfClass.ELF64, ElfData.LSB, 65536), target);
     }
 
     @Test
     void describeArmGoldenGuest() throws IOException {
         ArmTestGuests.NoteSegment qemu = ArmTestGuests.readPtNote(GoldenFiles.require("arm", "qemu-filter-odd.elf"));
         DumpTarget target = plugin.describe(golden("arm", null));
-        assertEquals(new DumpTarget(Machine.EM_ARM, ElfClass.ELF32, ElfData.LSB, 4096), target);
+        assertEquals(new DumpTarget(ArmElf.EM_ARM, ElfClass.ELF32, ElfData.LSB, 4096), target);
         assertEquals(qemu.header().elfClass(), target.elfClass());
         assertEquals(qemu.header().data(), target.data());
         assertEquals(qemu.header().machine(), target.machine());
@@ -93,7 +92,7 @@ class ArmGoldenTest {
         List<Note> notes = NoteEncoder.decode(qemu.bytes(), qemu.header().data());
         GuestState guest = golden("aarch64", null);
         List<VcpuState> decoded = plugin.decodeNotes(notes.subList(0, notes.size() - 1),
-                new DumpTarget(Machine.EM_AARCH64, ElfClass.ELF64, ElfData.LSB, 65536));
+                new DumpTarget(ArmElf.EM_AARCH64, ElfClass.ELF64, ElfData.LSB, 65536));
         assertEquals(guest.cpus(), decoded);
     }
 
@@ -102,7 +101,7 @@ class ArmGoldenTest {
         ArmTestGuests.NoteSegment qemu = ArmTestGuests.readPtNote(GoldenFiles.require("arm", "qemu-filter-odd.elf"));
         List<Note> notes = NoteEncoder.decode(qemu.bytes(), qemu.header().data());
         GuestState guest = golden("arm", null);
-        List<VcpuState> decoded = plugin.decodeNotes(notes, new DumpTarget(Machine.EM_ARM, ElfClass.ELF32,
+        List<VcpuState> decoded = plugin.decodeNotes(notes, new DumpTarget(ArmElf.EM_ARM, ElfClass.ELF32,
                 ElfData.LSB, 4096));
         assertEquals(guest.cpus(), decoded);
     }

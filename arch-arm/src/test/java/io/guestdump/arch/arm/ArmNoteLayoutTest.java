@@ -11,7 +11,6 @@ import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
 import io.guestdump.memory.ByteArrayData;
@@ -36,7 +35,7 @@ class ArmNoteLayoutTest {
             VcpuState cpu1 = ArmCpus.arm(1).set("sctlr", sctlr).build();
             GuestState guest = ArmTestGuests.guest("arm", List.of(cpu0, cpu1));
             DumpTarget target = plugin.describe(guest);
-            assertEquals(new DumpTarget(Machine.EM_ARM, ElfClass.ELF32, data, 4096), target);
+            assertEquals(new DumpTarget(ArmElf.EM_ARM, ElfClass.ELF32, data, 4096), target);
             List<Note> notes = ArmTestGuests.notes(plugin, guest);
             assertEquals(4, notes.size());
             Note prstatus = notes.get(2);
@@ -55,7 +54,7 @@ class ArmNoteLayoutTest {
             assertEquals(1, d.getInt(144));
             Note vfp = notes.get(3);
             assertEquals("LINUX", vfp.owner());
-            assertEquals(NoteType.NT_ARM_VFP, vfp.type());
+            assertEquals(ArmElf.NT_ARM_VFP, vfp.type());
             assertEquals(260, vfp.descSize());
             ByteBuffer v = data.wrap(vfp.desc());
             // fpregs[7] = d7, fpscr
@@ -137,10 +136,10 @@ class ArmNoteLayoutTest {
     void identityAndMachines() {
         assertEquals("arm", plugin.id());
         assertEquals(List.of("aarch64", "arm"), List.copyOf(plugin.machines()));
-        assertEquals(java.util.Set.of(Machine.EM_AARCH64, Machine.EM_ARM), plugin.elfMachines());
-        assertEquals("aarch64", plugin.machineFor(new DumpTarget(Machine.EM_AARCH64, ElfClass.ELF64, ElfData.LSB,
+        assertEquals(java.util.Set.of(ArmElf.EM_AARCH64, ArmElf.EM_ARM), plugin.elfMachines());
+        assertEquals("aarch64", plugin.machineFor(new DumpTarget(ArmElf.EM_AARCH64, ElfClass.ELF64, ElfData.LSB,
                 65536)));
-        assertEquals("arm", plugin.machineFor(new DumpTarget(Machine.EM_ARM, ElfClass.ELF32, ElfData.MSB, 4096)));
+        assertEquals("arm", plugin.machineFor(new DumpTarget(ArmElf.EM_ARM, ElfClass.ELF32, ElfData.MSB, 4096)));
     }
 
     @Test

@@ -66,9 +66,11 @@ class ArmPageTableGoldenTest {
         String text = Files.readString(GoldenFiles.require("arm", "info-registers-a.txt"));
         List<VcpuState> cpus = ArmTestGuests.plugin().parseMonitorRegisters(text, "info-registers-a.txt");
         GuestMemory memory = GoldenGuestMemory.memory("arm");
-        // QEMU's arm dump has no VMCOREINFO: the walker finds the kernel's own note in guest memory
-        GuestState guest = new GuestState("arm", memory, cpus, Map.of(), Optional.empty());
-        GuestVmcoreinfo vi = GuestVmcoreinfo.parse(VmcoreinfoScanner.find(memory).orElseThrow().text());
+        // QEMU's arm dump has no VMCOREINFO: the framework's one search finds the kernel's own note in guest
+        // memory and hands it to the walker in the state
+        String found = VmcoreinfoScanner.find(memory).orElseThrow().text();
+        GuestState guest = new GuestState("arm", memory, cpus, Map.of(), Optional.of(found));
+        GuestVmcoreinfo vi = GuestVmcoreinfo.parse(found);
         assertTrue(vi.config("ARM_LPAE"));
         PageTableWalker walker = ArmTestGuests.plugin().pageTableWalker().orElseThrow();
 

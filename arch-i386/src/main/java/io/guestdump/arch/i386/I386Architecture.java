@@ -1,5 +1,6 @@
 package io.guestdump.arch.i386;
 
+import io.guestdump.arch.x86_64.X86Elf;
 import io.guestdump.arch.api.ArchContext;
 import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.CpuNote;
@@ -9,12 +10,9 @@ import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.arch.x86_64.X86DumpTargets;
 import io.guestdump.arch.x86_64.X86MonitorParser;
-import io.guestdump.arch.x86_64.X86NoteDecoder;
 import io.guestdump.arch.x86_64.X86NoteTable;
 import io.guestdump.arch.x86_64.X86PageTableWalker;
 import io.guestdump.arch.x86_64.X86Settings;
-import io.guestdump.elf.Machine;
-import io.guestdump.elf.Note;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -54,7 +52,7 @@ public final class I386Architecture implements ArchitectureSupport {
 
     @Override
     public Set<Integer> elfMachines() {
-        return Set.of(Machine.EM_386);
+        return Set.of(X86Elf.EM_386);
     }
 
     @Override
@@ -79,13 +77,36 @@ public final class I386Architecture implements ArchitectureSupport {
     }
 
     @Override
-    public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
-        return X86NoteDecoder.decode(notes, target.data()).stream().map(I386Registers::fromCanonical).toList();
+    public List<CpuNote> readTable(DumpTarget target) {
+        return X86NoteTable.readTable();
+    }
+
+    /** The x86 fix-up, then the i386 names. */
+    @Override
+    public VcpuState afterDecode(VcpuState cpu, DumpTarget target) {
+        return I386Registers.fromCanonical(X86NoteTable.afterDecode(cpu, target));
+    }
+
+    @Override
+    public String elfMachineName(int machine) {
+        return X86Elf.name(machine);
+    }
+
+    /** {@code i686}, what an i386 kernel's {@code uname -m} says and crash expects. */
+    @Override
+    public String utsMachine(DumpTarget target) {
+        return "i686";
     }
 
     /** PAE and 32-bit paging (qemu-system-i386 has no long mode); see {@link X86PageTableWalker}. */
     @Override
     public Optional<PageTableWalker> pageTableWalker() {
         return Optional.of(WALKER);
+    }
+
+    /** The i386 kernel's {@code unsigned long} is 4 bytes, also when the dump is ELF64 (RAM above 4 GiB). */
+    @Override
+    public int kernelWordSize(GuestState guest, DumpTarget target) {
+        return 4;
     }
 }

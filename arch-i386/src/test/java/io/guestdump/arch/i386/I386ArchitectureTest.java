@@ -1,5 +1,6 @@
 package io.guestdump.arch.i386;
 
+import io.guestdump.arch.x86_64.X86Elf;
 import io.guestdump.testkit.GoldenVmcore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,7 +22,6 @@ import io.guestdump.arch.x86_64.X86QemuCpuState;
 import io.guestdump.core.notes.NoteSegmentBuilder;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
 import io.guestdump.memory.GuestBlock;
@@ -87,7 +87,7 @@ class I386ArchitectureTest {
     void identity() {
         assertEquals("i386", ARCH.id());
         assertEquals(Set.of("i386"), ARCH.machines());
-        assertEquals(Set.of(Machine.EM_386), ARCH.elfMachines());
+        assertEquals(Set.of(X86Elf.EM_386), ARCH.elfMachines());
     }
 
     @Test
@@ -95,13 +95,13 @@ class I386ArchitectureTest {
         // pc with pc.bios moved below 4 GiB: every exclusive end <= 0xffffffff
         GuestState g = guest(blocks(0, 0xa0000, 0xc0000, 0x2000_0000L, 0xfd00_0000L, 0xfe00_0000L,
                 0xfffb_0000L, 0xffff_f000L), simple(0));
-        assertEquals(new DumpTarget(Machine.EM_386, ElfClass.ELF32, ElfData.LSB, 4096), ARCH.describe(g));
+        assertEquals(new DumpTarget(X86Elf.EM_386, ElfClass.ELF32, ElfData.LSB, 4096), ARCH.describe(g));
     }
 
     @Test
     void aBlockEndingExactlyAt4GiBSelectsElf64() {
         GuestState g = guest(blocks(0, 0x2000_0000L, 0xfffc_0000L, 0x1_0000_0000L), simple(0));
-        assertEquals(new DumpTarget(Machine.EM_386, ElfClass.ELF64, ElfData.LSB, 4096), ARCH.describe(g));
+        assertEquals(new DumpTarget(X86Elf.EM_386, ElfClass.ELF64, ElfData.LSB, 4096), ARCH.describe(g));
     }
 
     @Test

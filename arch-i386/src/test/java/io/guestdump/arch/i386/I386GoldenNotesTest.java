@@ -1,5 +1,6 @@
 package io.guestdump.arch.i386;
 
+import io.guestdump.arch.x86_64.X86Elf;
 import io.guestdump.testkit.GoldenVmcore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,7 +15,6 @@ import io.guestdump.core.notes.NoteSegmentBuilder;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
 import io.guestdump.elf.ElfHeader;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteEncoder;
 import io.guestdump.testkit.Bytes;
@@ -58,7 +58,7 @@ class I386GoldenNotesTest {
 
         DumpTarget target = arch.describe(guest);
         ElfHeader header = GoldenVmcore.header(elf);
-        assertEquals(new DumpTarget(Machine.EM_386, ElfClass.ELF64, ElfData.LSB, 4096), target,
+        assertEquals(new DumpTarget(X86Elf.EM_386, ElfClass.ELF64, ElfData.LSB, 4096), target,
                 "pc.bios ends exactly at 4 GiB, so QEMU upgrades the EM_386 dump to ELF64");
         assertEquals(header.machine(), target.machine());
         assertEquals(header.elfClass(), target.elfClass());
@@ -75,7 +75,7 @@ class I386GoldenNotesTest {
         I386Architecture arch = defaultArch();
         List<VcpuState> expected = goldenCpus(arch, dir);
         List<VcpuState> decoded = arch.decodeNotes(golden.subList(0, golden.size() - 1),
-                new DumpTarget(Machine.EM_386, ElfClass.ELF64, ElfData.LSB, 4096));
+                new DumpTarget(X86Elf.EM_386, ElfClass.ELF64, ElfData.LSB, 4096));
         assertEquals(2, decoded.size());
         for (int i = 0; i < decoded.size(); i++) {
             VcpuState d = decoded.get(i);

@@ -10,7 +10,6 @@ import io.guestdump.arch.api.NoteGroup;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
 import java.util.List;
@@ -74,7 +73,18 @@ public final class Ppc64Architecture implements ArchitectureSupport {
 
     @Override
     public Set<Integer> elfMachines() {
-        return Set.of(Machine.EM_PPC64);
+        return Set.of(Ppc64Elf.EM_PPC64);
+    }
+
+    @Override
+    public String elfMachineName(int machine) {
+        return machine == Ppc64Elf.EM_PPC64 ? "EM_PPC64" : null;
+    }
+
+    /** {@code ppc64le} or {@code ppc64} by the dump's byte order: libkdumpfile treats ppc64le as its own arch. */
+    @Override
+    public String utsMachine(DumpTarget target) {
+        return target.data() == ElfData.LSB ? "ppc64le" : "ppc64";
     }
 
     @Override
@@ -85,7 +95,7 @@ public final class Ppc64Architecture implements ArchitectureSupport {
             case LITTLE -> ElfData.LSB;
             case AUTO -> Ppc64InterruptEndian.littleEndian(guest.firstCpu(), pseries) ? ElfData.LSB : ElfData.MSB;
         };
-        return new DumpTarget(Machine.EM_PPC64, ElfClass.ELF64, data,
+        return new DumpTarget(Ppc64Elf.EM_PPC64, ElfClass.ELF64, data,
                 pseries ? PSERIES_PAGE_SIZE : DEFAULT_PAGE_SIZE);
     }
 
@@ -106,11 +116,11 @@ public final class Ppc64Architecture implements ArchitectureSupport {
         return List.of(
                 new CpuNote(CORE, NoteType.NT_PRSTATUS, NoteGroup.ARCH, Ppc64PrStatus.SIZE, Ppc64PrStatus::write),
                 new CpuNote(CORE, NoteType.NT_PRFPREG, NoteGroup.ARCH, Ppc64FpRegSet.SIZE, Ppc64FpRegSet::write),
-                new CpuNote(vectorOwner, NoteType.NT_PPC_VMX, NoteGroup.ARCH, Ppc64VmxRegSet.SIZE,
+                new CpuNote(vectorOwner, Ppc64Elf.NT_PPC_VMX, NoteGroup.ARCH, Ppc64VmxRegSet.SIZE,
                         Ppc64VmxRegSet::write),
-                new CpuNote(vectorOwner, NoteType.NT_PPC_VSX, NoteGroup.ARCH, Ppc64VsxRegSet.SIZE,
+                new CpuNote(vectorOwner, Ppc64Elf.NT_PPC_VSX, NoteGroup.ARCH, Ppc64VsxRegSet.SIZE,
                         Ppc64VsxRegSet::write),
-                new CpuNote(vectorOwner, NoteType.NT_PPC_SPE, NoteGroup.ARCH, Ppc64SpeRegSet.SIZE,
+                new CpuNote(vectorOwner, Ppc64Elf.NT_PPC_SPE, NoteGroup.ARCH, Ppc64SpeRegSet.SIZE,
                         Ppc64SpeRegSet::write));
     }
 

@@ -21,9 +21,9 @@ final class Ppc64NoteDecoder {
     private static final Map<Integer, Layout> LAYOUTS = Map.of(
             NoteType.NT_PRSTATUS, new Layout("NT_PRSTATUS", Ppc64PrStatus.SIZE, Ppc64PrStatus::read),
             NoteType.NT_PRFPREG, new Layout("NT_PRFPREG", Ppc64FpRegSet.SIZE, Ppc64FpRegSet::read),
-            NoteType.NT_PPC_VMX, new Layout("NT_PPC_VMX", Ppc64VmxRegSet.SIZE, Ppc64VmxRegSet::read),
-            NoteType.NT_PPC_VSX, new Layout("NT_PPC_VSX", Ppc64VsxRegSet.SIZE, Ppc64VsxRegSet::read),
-            NoteType.NT_PPC_SPE, new Layout("NT_PPC_SPE", Ppc64SpeRegSet.SIZE, Ppc64SpeRegSet::read));
+            Ppc64Elf.NT_PPC_VMX, new Layout("NT_PPC_VMX", Ppc64VmxRegSet.SIZE, Ppc64VmxRegSet::read),
+            Ppc64Elf.NT_PPC_VSX, new Layout("NT_PPC_VSX", Ppc64VsxRegSet.SIZE, Ppc64VsxRegSet::read),
+            Ppc64Elf.NT_PPC_SPE, new Layout("NT_PPC_SPE", Ppc64SpeRegSet.SIZE, Ppc64SpeRegSet::read));
 
     private record Layout(String name, int size, Reader reader) {}
 

@@ -18,7 +18,6 @@ import io.guestdump.arch.api.VcpuState;
 import io.guestdump.core.notes.NoteSegmentBuilder;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
 import java.util.List;
@@ -43,8 +42,8 @@ class Ppc64ArchitectureTest {
         Ppc64Architecture arch = Ppc64Fixtures.arch();
         assertEquals("ppc64", arch.id());
         assertEquals(java.util.Set.of("ppc64"), arch.machines());
-        assertEquals(java.util.Set.of(Machine.EM_PPC64), arch.elfMachines());
-        assertEquals("ppc64", arch.machineFor(new DumpTarget(Machine.EM_PPC64, ElfClass.ELF64, ElfData.LSB, 4096)));
+        assertEquals(java.util.Set.of(Ppc64Elf.EM_PPC64), arch.elfMachines());
+        assertEquals("ppc64", arch.machineFor(new DumpTarget(Ppc64Elf.EM_PPC64, ElfClass.ELF64, ElfData.LSB, 4096)));
         assertTrue(arch.registerNames("ppc64").containsAll(List.of("gpr0", "gpr31", "nip", "msr", "lr", "ctr", "xer",
                 "cr", "lpcr", "hid0", "fpr0", "fpscr", "vr31", "vscr", "vrsave", "vsrl0", "softe", "trap", "dar",
                 "dsisr", "orig_gpr3", "result", "spe_acc", "spefscr", "pvr", "srr0", "tb", "decr")));
@@ -97,7 +96,7 @@ class Ppc64ArchitectureTest {
         assertEquals(65536, Ppc64Fixtures.arch("default-machine-type = powernv9")
                 .describe(guest("pseries", cpu)).pageSize());
         DumpTarget target = arch.describe(guest(null, cpu));
-        assertEquals(Machine.EM_PPC64, target.machine());
+        assertEquals(Ppc64Elf.EM_PPC64, target.machine());
         assertEquals(ElfClass.ELF64, target.elfClass());
     }
 
@@ -121,8 +120,8 @@ class Ppc64ArchitectureTest {
         GuestState guest = guest(null, cpu(MSR_PSERIES, LE_LPCR, 0, 0));
         DumpTarget target = Ppc64Fixtures.arch().describe(guest);
         List<CpuNote> linux = Ppc64Fixtures.arch().cpuNotes(guest, target);
-        assertEquals(List.of(NoteType.NT_PRSTATUS, NoteType.NT_PRFPREG, NoteType.NT_PPC_VMX, NoteType.NT_PPC_VSX,
-                NoteType.NT_PPC_SPE), linux.stream().map(CpuNote::type).toList());
+        assertEquals(List.of(NoteType.NT_PRSTATUS, NoteType.NT_PRFPREG, Ppc64Elf.NT_PPC_VMX, Ppc64Elf.NT_PPC_VSX,
+                Ppc64Elf.NT_PPC_SPE), linux.stream().map(CpuNote::type).toList());
         assertEquals(List.of(504, 264, 544, 256, 140), linux.stream().map(CpuNote::descSize).toList());
         assertEquals(List.of("CORE", "CORE", "LINUX", "LINUX", "LINUX"), linux.stream().map(CpuNote::owner).toList());
         assertTrue(linux.stream().allMatch(n -> n.group() == NoteGroup.ARCH));

@@ -10,7 +10,6 @@ import io.guestdump.arch.api.VcpuState;
 import io.guestdump.core.notes.NoteSegmentBuilder;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteEncoder;
 import io.guestdump.elf.NoteHeader;
@@ -37,7 +36,7 @@ class Ppc64GoldenTest {
         List<VcpuState> cpus = Ppc64Fixtures.arch().parseMonitorRegisters(Ppc64Fixtures.goldenRegistersText(), "golden");
         for (Map<String, String> props : List.of(Map.of("machine-type", "pseries-7.2"), Map.<String, String>of())) {
             DumpTarget target = Ppc64Fixtures.arch().describe(Ppc64Fixtures.guest(cpus, props));
-            assertEquals(new DumpTarget(Machine.EM_PPC64, ElfClass.ELF64, ElfData.LSB, 65536), target, props.toString());
+            assertEquals(new DumpTarget(Ppc64Elf.EM_PPC64, ElfClass.ELF64, ElfData.LSB, 65536), target, props.toString());
         }
         // QEMU 7.2 read HID0[HILE] (0 here) instead: that is the big-endian file it wrote
         assertEquals(0, cpus.get(0).u64("hid0"));
@@ -94,7 +93,7 @@ class Ppc64GoldenTest {
     void qemuOwnNotesDecodeAndReencodeIdentically() throws IOException {
         Ppc64Architecture arch = Ppc64Fixtures.qemu72();
         byte[] golden = Ppc64Fixtures.goldenNoteSegment();
-        DumpTarget target = new DumpTarget(Machine.EM_PPC64, ElfClass.ELF64, ElfData.MSB, 65536);
+        DumpTarget target = new DumpTarget(Ppc64Elf.EM_PPC64, ElfClass.ELF64, ElfData.MSB, 65536);
         List<VcpuState> cpus = arch.decodeNotes(NoteEncoder.decode(golden, ElfData.MSB), target);
         assertEquals(2, cpus.size());
         assertEquals(List.of(0, 1), cpus.stream().map(VcpuState::index).toList());
@@ -117,7 +116,7 @@ class Ppc64GoldenTest {
     void monitorTextAgreesWithQemuNotes() throws IOException {
         Ppc64Architecture arch = Ppc64Fixtures.arch();
         List<VcpuState> parsed = arch.parseMonitorRegisters(Ppc64Fixtures.goldenRegistersText(), "golden");
-        DumpTarget target = new DumpTarget(Machine.EM_PPC64, ElfClass.ELF64, ElfData.MSB, 65536);
+        DumpTarget target = new DumpTarget(Ppc64Elf.EM_PPC64, ElfClass.ELF64, ElfData.MSB, 65536);
         List<VcpuState> decoded = arch.decodeNotes(NoteEncoder.decode(Ppc64Fixtures.goldenNoteSegment(), ElfData.MSB),
                 target);
         assertEquals(parsed.size(), decoded.size());

@@ -8,7 +8,6 @@ import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.NoteType;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -41,7 +40,7 @@ class Ppc64LayoutTest {
     }
 
     private static ByteBuffer write(int type, ElfData data) {
-        DumpTarget target = new DumpTarget(Machine.EM_PPC64, ElfClass.ELF64, data, 65536);
+        DumpTarget target = new DumpTarget(Ppc64Elf.EM_PPC64, ElfClass.ELF64, data, 65536);
         CpuNote row = Ppc64Fixtures.arch().cpuNotes(Ppc64Fixtures.guest(List.of(cpu()), Map.of()), target).stream()
                 .filter(r -> r.type() == type).findFirst().orElseThrow();
         ByteBuffer out = data.allocate(row.descSize());
@@ -117,7 +116,7 @@ class Ppc64LayoutTest {
 
     @Test
     void vmxPlacesVr0AsA128BitValueInBigEndianOrder() {
-        ByteBuffer d = write(NoteType.NT_PPC_VMX, ElfData.MSB);
+        ByteBuffer d = write(Ppc64Elf.NT_PPC_VMX, ElfData.MSB);
         assertEquals(544, d.capacity());
         // vr0 @0: most significant byte first
         assertEquals("00112233445566778899aabbccddeeff", HexFormat.of().formatHex(d.array(), 0, 16));
@@ -131,7 +130,7 @@ class Ppc64LayoutTest {
 
     @Test
     void vmxPlacesVr0AsA128BitValueInLittleEndianOrder() {
-        ByteBuffer d = write(NoteType.NT_PPC_VMX, ElfData.LSB);
+        ByteBuffer d = write(Ppc64Elf.NT_PPC_VMX, ElfData.LSB);
         // vr0 @0: least significant byte first (QEMU: low doubleword first, each little-endian)
         assertEquals("ffeeddccbbaa99887766554433221100", HexFormat.of().formatHex(d.array(), 0, 16));
         assertEquals(0x8899aabbccddeeffL, d.getLong(0));
@@ -151,12 +150,12 @@ class Ppc64LayoutTest {
         assertEquals(0x2000_0000_0000_001fL, fp.getLong(248));
         assertEquals(0x2000, fp.getLong(256));
 
-        ByteBuffer vsx = write(NoteType.NT_PPC_VSX, data);
+        ByteBuffer vsx = write(Ppc64Elf.NT_PPC_VSX, data);
         assertEquals(256, vsx.capacity());
         assertEquals(0x3000_0000_0000_0000L, vsx.getLong(0));
         assertEquals(0x3000_0000_0000_001fL, vsx.getLong(248));
 
-        ByteBuffer spe = write(NoteType.NT_PPC_SPE, data);
+        ByteBuffer spe = write(Ppc64Elf.NT_PPC_SPE, data);
         assertEquals(140, spe.capacity());
         for (int off = 0; off < 128; off++) {
             assertEquals(0, spe.get(off), "evr byte " + off);

@@ -9,7 +9,6 @@ import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
 import java.util.List;
@@ -17,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /** How decodeNotes groups notes into vCPUs and what it refuses. */
 class Ppc64NoteDecoderTest {
-    private static final DumpTarget LE = new DumpTarget(Machine.EM_PPC64, ElfClass.ELF64, ElfData.LSB, 65536);
+    private static final DumpTarget LE = new DumpTarget(Ppc64Elf.EM_PPC64, ElfClass.ELF64, ElfData.LSB, 65536);
 
     private static Note prstatus(int pid, long nip) {
         byte[] desc = new byte[Ppc64PrStatus.SIZE];
@@ -29,7 +28,7 @@ class Ppc64NoteDecoderTest {
     void vcpuIndexIsThePositionOfItsPrstatusNotPrPid() {
         List<VcpuState> cpus = Ppc64Fixtures.arch().decodeNotes(List.of(
                 prstatus(0, 0x100),
-                new Note("LINUX", NoteType.NT_PPC_VSX, new byte[Ppc64VsxRegSet.SIZE]),
+                new Note("LINUX", Ppc64Elf.NT_PPC_VSX, new byte[Ppc64VsxRegSet.SIZE]),
                 new Note("QEMU", 0, new byte[8]),
                 prstatus(0, 0x200)), LE);
         assertEquals(List.of(0, 1), cpus.stream().map(VcpuState::index).toList());

@@ -9,7 +9,6 @@ import io.guestdump.arch.api.VcpuState;
 import io.guestdump.core.notes.NoteSegmentBuilder;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteEncoder;
 import java.math.BigInteger;
@@ -59,7 +58,7 @@ class Ppc64RoundTripTest {
 
     private static List<VcpuState> roundTrip(List<VcpuState> cpus, ElfData data, String owner) {
         Ppc64Architecture arch = Ppc64Fixtures.arch("vector-note-owner = " + owner);
-        DumpTarget target = new DumpTarget(Machine.EM_PPC64, ElfClass.ELF64, data, 65536);
+        DumpTarget target = new DumpTarget(Ppc64Elf.EM_PPC64, ElfClass.ELF64, data, 65536);
         GuestState guest = Ppc64Fixtures.guest(cpus, Map.of());
         List<Note> notes = NoteSegmentBuilder.build(arch.cpuNotes(guest, target), cpus, target, null, List.of());
         byte[] segment = NoteEncoder.encode(notes, data);

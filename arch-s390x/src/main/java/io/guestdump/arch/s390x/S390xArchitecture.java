@@ -10,10 +10,10 @@ import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import java.math.BigInteger;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -66,13 +66,24 @@ public final class S390xArchitecture implements ArchitectureSupport {
 
     @Override
     public Set<Integer> elfMachines() {
-        return Set.of(Machine.EM_S390);
+        return Set.of(S390xElf.EM_S390);
     }
 
     /** Always ELF64, MSB, {@code EM_S390}, 4096-byte pages (QEMU {@code cpu_get_dump_info}). */
     @Override
+    public String elfMachineName(int machine) {
+        return machine == S390xElf.EM_S390 ? "EM_S390" : null;
+    }
+
+    /** {@code s390x}, as the kernel's {@code uname -m} says (QEMU writes {@code S390X}, which crash rejects). */
+    @Override
+    public String utsMachine(DumpTarget target) {
+        return ID;
+    }
+
+    @Override
     public DumpTarget describe(GuestState guest) {
-        return new DumpTarget(Machine.EM_S390, ElfClass.ELF64, ElfData.MSB, PAGE_SIZE);
+        return new DumpTarget(S390xElf.EM_S390, ElfClass.ELF64, ElfData.MSB, PAGE_SIZE);
     }
 
     /**
@@ -101,12 +112,24 @@ public final class S390xArchitecture implements ArchitectureSupport {
     }
 
     /**
-     * Decodes the notes of an s390x vmcore, QEMU's included. The vCPU index is the position of the vCPU's
-     * {@code NT_PRSTATUS} in the file, not {@code pr_pid} (QEMU 7.2 byte-swapped it, older QEMUs wrote 0).
+     * The table the notes are written with. The vCPU index is the position of the vCPU's {@code NT_PRSTATUS} in
+     * the file, not {@code pr_pid} (QEMU 7.2 byte-swapped it, older QEMUs wrote 0).
      */
     @Override
-    public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
-        return S390xNoteTable.decode(notes, target.data());
+    public List<CpuNote> readTable(DumpTarget target) {
+        return S390xNoteTable.cpuNotes();
+    }
+
+    /** Puts the registers in {@link S390xRegisters#names()} order, the order a snapshot and the monitor give. */
+    @Override
+    public VcpuState afterDecode(VcpuState cpu, DumpTarget target) {
+        LinkedHashMap<String, BigInteger> ordered = new LinkedHashMap<>();
+        for (String name : S390xRegisters.names()) {
+            if (cpu.has(name)) {
+                ordered.put(name, cpu.value(name));
+            }
+        }
+        return new VcpuState(cpu.index(), ordered);
     }
 
     private static void check(VcpuState cpu) {

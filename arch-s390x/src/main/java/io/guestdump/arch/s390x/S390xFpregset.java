@@ -7,7 +7,6 @@ import static io.guestdump.arch.s390x.S390xRegisters.unsigned;
 import io.guestdump.arch.api.VcpuState;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
-import java.util.Map;
 
 /**
  * The s390x {@code elf_fpregset_t} (QEMU {@code S390xElfFpregset}), descriptor of the CORE {@code NT_FPREGSET}
@@ -39,10 +38,10 @@ public final class S390xFpregset {
     }
 
     /** Reads {@code fpc} and {@code f0}-{@code f15}. */
-    public static void read(ByteBuffer in, Map<String, BigInteger> cpu) {
-        cpu.put(S390xRegisters.FPC, unsigned(Integer.toUnsignedLong(in.getInt(FPC_OFFSET))));
+    public static void read(ByteBuffer in, VcpuState.Builder cpu) {
+        cpu.set(S390xRegisters.FPC, unsigned(Integer.toUnsignedLong(in.getInt(FPC_OFFSET))));
         for (int i = 0; i < COUNT_16; i++) {
-            cpu.put(fpr(i), unsigned(in.getLong(FPRS_OFFSET + 8 * i)));
+            cpu.set(fpr(i), unsigned(in.getLong(FPRS_OFFSET + 8 * i)));
         }
     }
 }

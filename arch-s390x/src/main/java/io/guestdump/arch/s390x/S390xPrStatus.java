@@ -3,36 +3,37 @@ package io.guestdump.arch.s390x;
 import static io.guestdump.arch.s390x.S390xRegisters.COUNT_16;
 import static io.guestdump.arch.s390x.S390xRegisters.acr;
 import static io.guestdump.arch.s390x.S390xRegisters.gpr;
-import static io.guestdump.arch.s390x.S390xRegisters.unsigned;
 
+import io.guestdump.arch.api.PrStatus;
 import io.guestdump.arch.api.VcpuState;
-import java.math.BigInteger;
+import io.guestdump.elf.ElfClass;
 import java.nio.ByteBuffer;
-import java.util.Map;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The s390x {@code elf_prstatus} (QEMU {@code S390xElfPrstatus}), descriptor of the CORE {@code NT_PRSTATUS} note:
+ * the Linux frame ({@link PrStatus}, ELF64) around {@code s390_regs}:
  *
  * <pre>
- *   @0    pad 32           pr_info, pr_cursig, pr_sigpend, pr_sighold: zero
- *   @32   pr_pid   u32     vCPU index + 1
- *   @36   pad 76           pr_ppid … pr_cstime: zero
- *   @112  pr_reg           s390_regs (user_regs_struct without orig_gpr2):
- *   @112    psw.mask u64
- *   @120    psw.addr u64
- *   @128    gprs     16 × u64   r0 … r15
- *   @256    acrs     16 × u32   a0 … a15
- *   @320  pad 16           orig_gpr2, pr_fpvalid, padding: zero
+ *   @112  psw.mask u64
+ *   @120  psw.addr u64
+ *   @128  gprs     16 × u64   r0 … r15
+ *   @256  acrs     16 × u32   a0 … a15
+ *   @320  orig_gpr2 u64      zero
+ *   @328  pr_fpvalid, padding: zero
  *   = 336 bytes, every field big-endian
  * </pre>
  */
 public final class S390xPrStatus {
+    /** The frame. */
+    public static final PrStatus FRAME = PrStatus.of(ElfClass.ELF64, slots());
     /** Descriptor size. */
-    public static final int SIZE = 336;
+    public static final int SIZE = FRAME.size();
     /** {@code pr_pid}: vCPU index + 1. */
-    public static final int PID_OFFSET = 32;
+    public static final int PID_OFFSET = FRAME.pidOffset();
     /** {@code pr_reg}: start of the register block. */
-    public static final int REGS_OFFSET = 112;
+    public static final int REGS_OFFSET = FRAME.regOffset();
     /** {@code psw.mask}. */
     public static final int PSW_MASK_OFFSET = REGS_OFFSET;
     /** {@code psw.addr}. */
@@ -46,28 +47,32 @@ public final class S390xPrStatus {
 
     private S390xPrStatus() {}
 
-    /** Writes the descriptor of one vCPU into a zero-filled big-endian buffer of {@link #SIZE} bytes. */
-    public static void write(VcpuState cpu, ByteBuffer out) {
-        out.putInt(PID_OFFSET, Math.addExact(cpu.index(), 1));
-        out.putLong(PSW_MASK_OFFSET, cpu.u64(S390xRegisters.PSW_MASK));
-        out.putLong(PSW_ADDR_OFFSET, cpu.u64(S390xRegisters.PSW_ADDR));
+    private static List<PrStatus.Slot> slots() {
+        List<PrStatus.Slot> s = new ArrayList<>();
+        s.add(PrStatus.Slot.of(S390xRegisters.PSW_MASK, 8));
+        s.add(PrStatus.Slot.of(S390xRegisters.PSW_ADDR, 8));
         for (int i = 0; i < COUNT_16; i++) {
-            out.putLong(GPRS_OFFSET + 8 * i, cpu.u64(gpr(i)));
+            s.add(PrStatus.Slot.of(gpr(i), 8));
         }
         for (int i = 0; i < COUNT_16; i++) {
-            out.putInt(ACRS_OFFSET + 4 * i, cpu.u32(acr(i)));
+            s.add(PrStatus.Slot.of(acr(i), 4));
         }
+        s.add(PrStatus.Slot.zero(8)); // orig_gpr2
+        return s;
     }
 
-    /** Reads the registers of one descriptor; {@code pr_pid} is not a register and is left out. */
-    public static void read(ByteBuffer in, Map<String, BigInteger> cpu) {
-        cpu.put(S390xRegisters.PSW_MASK, unsigned(in.getLong(PSW_MASK_OFFSET)));
-        cpu.put(S390xRegisters.PSW_ADDR, unsigned(in.getLong(PSW_ADDR_OFFSET)));
-        for (int i = 0; i < COUNT_16; i++) {
-            cpu.put(gpr(i), unsigned(in.getLong(GPRS_OFFSET + 8 * i)));
-        }
-        for (int i = 0; i < COUNT_16; i++) {
-            cpu.put(acr(i), unsigned(Integer.toUnsignedLong(in.getInt(ACRS_OFFSET + 4 * i))));
-        }
+    /** Writes the descriptor of one vCPU into a zero-filled big-endian buffer of {@link #SIZE} bytes. */
+    public static void write(VcpuState cpu, ByteBuffer out) {
+        FRAME.write(cpu, out);
+    }
+
+    /**
+     * Reads the registers of one descriptor. {@code pr_pid} is not reported: QEMU 7.2 byte-swapped it on s390x and
+     * older QEMUs wrote 0, so the vCPU index is the note's position.
+     */
+    public static void read(ByteBuffer in, VcpuState.Builder cpu) {
+        VcpuState.Builder scratch = VcpuState.builder(0);
+        FRAME.read(in, scratch);
+        scratch.registers().forEach(cpu::set);
     }
 }

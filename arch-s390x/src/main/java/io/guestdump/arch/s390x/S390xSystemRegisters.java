@@ -9,7 +9,6 @@ import static io.guestdump.arch.s390x.S390xRegisters.unsigned;
 import io.guestdump.arch.api.VcpuState;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
-import java.util.Map;
 
 /**
  * The LINUX notes holding one system register or a small array of them (QEMU's {@code contents.prefix},
@@ -46,8 +45,8 @@ public final class S390xSystemRegisters {
     }
 
     /** Reads the prefix register. */
-    public static void readPrefix(ByteBuffer in, Map<String, BigInteger> cpu) {
-        cpu.put(S390xRegisters.PREFIX, unsigned(Integer.toUnsignedLong(in.getInt(0))));
+    public static void readPrefix(ByteBuffer in, VcpuState.Builder cpu) {
+        cpu.set(S390xRegisters.PREFIX, unsigned(Integer.toUnsignedLong(in.getInt(0))));
     }
 
     /** Writes c0-c15. */
@@ -58,9 +57,9 @@ public final class S390xSystemRegisters {
     }
 
     /** Reads c0-c15. */
-    public static void readControlRegisters(ByteBuffer in, Map<String, BigInteger> cpu) {
+    public static void readControlRegisters(ByteBuffer in, VcpuState.Builder cpu) {
         for (int i = 0; i < COUNT_16; i++) {
-            cpu.put(cr(i), unsigned(in.getLong(8 * i)));
+            cpu.set(cr(i), unsigned(in.getLong(8 * i)));
         }
     }
 
@@ -70,8 +69,8 @@ public final class S390xSystemRegisters {
     }
 
     /** Reads the CPU timer. */
-    public static void readTimer(ByteBuffer in, Map<String, BigInteger> cpu) {
-        cpu.put(S390xRegisters.CPU_TIMER, unsigned(in.getLong(0)));
+    public static void readTimer(ByteBuffer in, VcpuState.Builder cpu) {
+        cpu.set(S390xRegisters.CPU_TIMER, unsigned(in.getLong(0)));
     }
 
     /** Writes the clock comparator. */
@@ -80,8 +79,8 @@ public final class S390xSystemRegisters {
     }
 
     /** Reads the clock comparator. */
-    public static void readClockComparator(ByteBuffer in, Map<String, BigInteger> cpu) {
-        cpu.put(S390xRegisters.CLOCK_COMPARATOR, unsigned(in.getLong(0)));
+    public static void readClockComparator(ByteBuffer in, VcpuState.Builder cpu) {
+        cpu.set(S390xRegisters.CLOCK_COMPARATOR, unsigned(in.getLong(0)));
     }
 
     /** Writes the TOD programmable register. */
@@ -90,8 +89,8 @@ public final class S390xSystemRegisters {
     }
 
     /** Reads the TOD programmable register. */
-    public static void readTodProgrammable(ByteBuffer in, Map<String, BigInteger> cpu) {
-        cpu.put(S390xRegisters.TODPR, unsigned(Integer.toUnsignedLong(in.getInt(0))));
+    public static void readTodProgrammable(ByteBuffer in, VcpuState.Builder cpu) {
+        cpu.set(S390xRegisters.TODPR, unsigned(Integer.toUnsignedLong(in.getInt(0))));
     }
 
     /** Writes the guarded-storage control block. */
@@ -102,9 +101,9 @@ public final class S390xSystemRegisters {
     }
 
     /** Reads the guarded-storage control block. */
-    public static void readGuardedStorage(ByteBuffer in, Map<String, BigInteger> cpu) {
+    public static void readGuardedStorage(ByteBuffer in, VcpuState.Builder cpu) {
         for (int i = 0; i < GSCB_COUNT; i++) {
-            cpu.put(gscb(i), unsigned(in.getLong(8 * i)));
+            cpu.set(gscb(i), unsigned(in.getLong(8 * i)));
         }
     }
 }

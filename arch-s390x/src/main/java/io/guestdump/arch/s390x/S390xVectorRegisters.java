@@ -10,7 +10,6 @@ import static io.guestdump.arch.s390x.S390xRegisters.vr;
 import io.guestdump.arch.api.VcpuState;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
-import java.util.Map;
 
 /**
  * The two LINUX vector-register notes (QEMU {@code S390xElfVregsLo} and {@code S390xElfVregsHi}). The leftmost
@@ -43,10 +42,10 @@ public final class S390xVectorRegisters {
      * Reads v0-v15: the rightmost doublewords from this note, the leftmost from {@code f0}-{@code f15} when the
      * {@code NT_FPREGSET} note was read before (0 otherwise).
      */
-    public static void readLow(ByteBuffer in, Map<String, BigInteger> cpu) {
+    public static void readLow(ByteBuffer in, VcpuState.Builder cpu) {
         for (int i = 0; i < COUNT_16; i++) {
-            long left = cpu.getOrDefault(fpr(i), BigInteger.ZERO).longValue();
-            cpu.put(vr(i), vector(left, in.getLong(8 * i)));
+            long left = cpu.value(fpr(i)).longValue();
+            cpu.set(vr(i), vector(left, in.getLong(8 * i)));
         }
     }
 
@@ -60,9 +59,9 @@ public final class S390xVectorRegisters {
     }
 
     /** Reads v16-v31. */
-    public static void readHigh(ByteBuffer in, Map<String, BigInteger> cpu) {
+    public static void readHigh(ByteBuffer in, VcpuState.Builder cpu) {
         for (int i = 0; i < COUNT_16; i++) {
-            cpu.put(vr(HIGH_FIRST + i), vector(in.getLong(16 * i), in.getLong(16 * i + 8)));
+            cpu.set(vr(HIGH_FIRST + i), vector(in.getLong(16 * i), in.getLong(16 * i + 8)));
         }
     }
 }

@@ -12,7 +12,6 @@ import io.guestdump.arch.api.NoteGroup;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import java.math.BigInteger;
 import java.util.List;
@@ -28,7 +27,7 @@ class S390xArchitectureTest {
     void identity() {
         assertEquals("s390x", arch.id());
         assertEquals(Set.of("s390x"), arch.machines());
-        assertEquals(Set.of(Machine.EM_S390), arch.elfMachines());
+        assertEquals(Set.of(S390xElf.EM_S390), arch.elfMachines());
         assertEquals("s390x", arch.machineFor(S390xFixtures.target()));
         assertTrue(S390xArchitecture.class.isAnnotationPresent(Extension.class));
         assertTrue(arch.pageTableWalker().isPresent());
@@ -37,7 +36,7 @@ class S390xArchitectureTest {
     @Test
     void targetIsAlwaysElf64BigEndianEmS390With4KiBPages() {
         DumpTarget t = arch.describe(S390xFixtures.guest(List.of(VcpuState.builder(0).build())));
-        assertEquals(new DumpTarget(Machine.EM_S390, ElfClass.ELF64, ElfData.MSB, 4096), t);
+        assertEquals(new DumpTarget(S390xElf.EM_S390, ElfClass.ELF64, ElfData.MSB, 4096), t);
         assertEquals(t, arch.describe(S390xFixtures.guest(List.of())));
     }
 

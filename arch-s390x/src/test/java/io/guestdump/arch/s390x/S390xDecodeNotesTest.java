@@ -174,10 +174,10 @@ class S390xDecodeNotesTest {
     @Test
     void wrongDescriptorSizeIsRefusedWithTheNoteNamed() {
         List<Note> notes = new ArrayList<>(S390xFixtures.notes(List.of(generated(0, 3, 0))));
-        notes.set(3, new Note("LINUX", NoteType.NT_S390_CTRS, new byte[64]));
+        notes.set(3, new Note("LINUX", S390xElf.NT_S390_CTRS, new byte[64]));
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> S390xFixtures.arch().decodeNotes(notes, S390xFixtures.target()));
-        assertTrue(e.getMessage().contains("note #3 (LINUX NT_S390_CTRS) has n_descsz=64"), e.getMessage());
+        assertTrue(e.getMessage().contains("note #3 (LINUX type 0x304) has n_descsz=64"), e.getMessage());
         assertTrue(e.getMessage().contains("128"), e.getMessage());
     }
 
@@ -187,7 +187,7 @@ class S390xDecodeNotesTest {
         notes.add(0, notes.remove(2));
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> S390xFixtures.arch().decodeNotes(notes, S390xFixtures.target()));
-        assertTrue(e.getMessage().contains("NT_S390_PREFIX) comes before the first CORE NT_PRSTATUS"),
+        assertTrue(e.getMessage().contains("type 0x305) comes before the first CORE type 1 note"),
                 e.getMessage());
     }
 
@@ -197,6 +197,6 @@ class S390xDecodeNotesTest {
         notes.add(notes.get(4));
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> S390xFixtures.arch().decodeNotes(notes, S390xFixtures.target()));
-        assertTrue(e.getMessage().contains("NT_S390_TIMER) appears twice for vCPU 0"), e.getMessage());
+        assertTrue(e.getMessage().contains("type 0x301) appears twice for vCPU 0"), e.getMessage());
     }
 }

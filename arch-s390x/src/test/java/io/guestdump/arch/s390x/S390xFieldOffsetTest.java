@@ -52,9 +52,9 @@ class S390xFieldOffsetTest {
 
     @Test
     void noteHeadersAreBigEndianWithQemuOwnersTypesAndSizes() {
-        int[] types = {NoteType.NT_PRSTATUS, NoteType.NT_FPREGSET, NoteType.NT_S390_PREFIX, NoteType.NT_S390_CTRS,
-            NoteType.NT_S390_TIMER, NoteType.NT_S390_TODCMP, NoteType.NT_S390_TODPREG, NoteType.NT_S390_VXRS_LOW,
-            NoteType.NT_S390_VXRS_HIGH, NoteType.NT_S390_GS_CB};
+        int[] types = {NoteType.NT_PRSTATUS, S390xElf.NT_FPREGSET, S390xElf.NT_S390_PREFIX, S390xElf.NT_S390_CTRS,
+            S390xElf.NT_S390_TIMER, S390xElf.NT_S390_TODCMP, S390xElf.NT_S390_TODPREG, S390xElf.NT_S390_VXRS_LOW,
+            S390xElf.NT_S390_VXRS_HIGH, S390xElf.NT_S390_GS_CB};
         int[] sizes = {336, 136, 4, 128, 8, 8, 4, 128, 256, 32};
         for (int n = 0; n < types.length; n++) {
             int header = descOffset(CPU, n) - 20;

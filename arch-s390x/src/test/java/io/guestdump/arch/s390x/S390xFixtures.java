@@ -69,7 +69,7 @@ final class S390xFixtures {
     static int descOffset(int cpu, int note) {
         int at = cpu * NOTES_PER_CPU_BYTES;
         for (int i = 0; i < note; i++) {
-            at += 20 + S390xNoteTable.ROWS.get(i).size();
+            at += 20 + S390xNoteTable.ROWS.get(i).descSize();
         }
         return at + 20;
     }

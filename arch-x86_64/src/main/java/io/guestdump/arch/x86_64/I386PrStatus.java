@@ -1,12 +1,16 @@
 package io.guestdump.arch.x86_64;
 
+import io.guestdump.arch.api.PrStatus;
 import io.guestdump.arch.api.VcpuState;
+import io.guestdump.elf.ElfClass;
+import java.util.ArrayList;
 import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
  * {@code struct elf_prstatus} of the i386 ABI as QEMU's {@code x86_elf_prstatus} writes it, for qemu-system-i386
- * guests and for x86_64 guests whose first vCPU is not in long mode (in both ELF classes):
+ * guests and for x86_64 guests whose first vCPU is not in long mode (in both ELF classes): the Linux frame
+ * ({@link PrStatus}, ELF32: the i386 ABI's long is 4 bytes in either file class) around 17 × u32:
  *
  * <pre>
  *   offset size
@@ -23,17 +27,6 @@ import java.util.List;
  * that fills them: the {@code ebx} slot holds {@code rbx}'s low 32 bits.
  */
 public final class I386PrStatus {
-    /** {@code pr_pid}. */
-    public static final int PID_OFFSET = 24;
-    /** {@code pr_reg}. */
-    public static final int REGS_OFFSET = 72;
-    /** {@code pr_fpvalid}. */
-    public static final int FPVALID_OFFSET = 140;
-    /** Bytes of one {@code pr_reg} slot. */
-    public static final int SLOT_SIZE = 4;
-    /** {@code sizeof(struct elf_prstatus)} on i386. */
-    public static final int SIZE = 144;
-
     /** The {@code orig_eax} slot; QEMU writes 0. */
     public static final String ORIG_EAX = "orig_eax";
 
@@ -45,48 +38,48 @@ public final class I386PrStatus {
             "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rax", "ds.selector", "es.selector", "fs.selector",
             "gs.selector", ORIG_EAX, "rip", "cs.selector", "rflags", "rsp", "ss.selector");
 
-    private static final long LOW_32 = 0xffff_ffffL;
+    /** Bytes of one {@code pr_reg} slot. */
+    public static final int SLOT_SIZE = 4;
     private static final int SELECTOR_MASK = 0xffff;
+    /** The frame. */
+    public static final PrStatus FRAME = PrStatus.of(ElfClass.ELF32, slots());
+    /** {@code pr_pid}. */
+    public static final int PID_OFFSET = FRAME.pidOffset();
+    /** {@code pr_reg}. */
+    public static final int REGS_OFFSET = FRAME.regOffset();
+    /** {@code pr_fpvalid}. */
+    public static final int FPVALID_OFFSET = FRAME.fpvalidOffset();
+    /** {@code sizeof(struct elf_prstatus)} on i386. */
+    public static final int SIZE = FRAME.size();
 
     private I386PrStatus() {}
 
+    private static List<PrStatus.Slot> slots() {
+        List<PrStatus.Slot> s = new ArrayList<>();
+        for (String r : REGISTERS) {
+            if (r.equals(ORIG_EAX)) {
+                s.add(PrStatus.Slot.zero(SLOT_SIZE));
+            } else {
+                // QEMU: regs.eax = env->regs[R_EAX] & 0xffffffff, the documented truncation of this layout
+                s.add(new PrStatus.Slot(r, SLOT_SIZE, r.endsWith(".selector") ? SELECTOR_MASK : 0xffff_ffffL));
+            }
+        }
+        return s;
+    }
+
     /** The absolute offset of a {@code pr_reg} slot, e.g. {@code offsetOf("rip") == 120}. */
     public static int offsetOf(String register) {
-        int i = REGISTERS.indexOf(register);
-        if (i < 0) {
-            throw new IllegalArgumentException("no pr_reg slot for " + register + " in the i386 prstatus");
-        }
-        return REGS_OFFSET + i * SLOT_SIZE;
+        return FRAME.offsetOf(register);
     }
 
     /** Fills a zeroed, {@link #SIZE}-byte, dump-ordered descriptor from canonical registers. */
     public static void write(VcpuState cpu, ByteBuffer out) {
-        out.putInt(PID_OFFSET, cpu.index() + 1);
-        for (int i = 0; i < REGISTERS.size(); i++) {
-            String reg = REGISTERS.get(i);
-            int value;
-            if (reg.equals(ORIG_EAX)) {
-                value = 0;
-            } else if (reg.endsWith(".selector")) {
-                value = X86Registers.u32(cpu, reg) & SELECTOR_MASK;
-            } else {
-                // QEMU: regs.eax = env->regs[R_EAX] & 0xffffffff, the documented truncation of this layout
-                value = (int) (X86Registers.u64(cpu, reg) & LOW_32);
-            }
-            out.putInt(REGS_OFFSET + i * SLOT_SIZE, value);
-        }
+        FRAME.write(cpu, out, (c, r) -> r.endsWith(".selector")
+                ? Integer.toUnsignedLong(X86Registers.u32(c, r)) : X86Registers.u64(c, r));
     }
 
-    /** Reads the registers of a descriptor into {@code into}; returns {@code pr_pid}. */
-    public static int read(ByteBuffer in, VcpuState.Builder into) {
-        for (int i = 0; i < REGISTERS.size(); i++) {
-            String reg = REGISTERS.get(i);
-            if (reg.equals(ORIG_EAX)) {
-                continue;
-            }
-            long slot = Integer.toUnsignedLong(in.getInt(REGS_OFFSET + i * SLOT_SIZE));
-            into.set(reg, reg.endsWith(".selector") ? slot & SELECTOR_MASK : slot);
-        }
-        return in.getInt(PID_OFFSET);
+    /** Reads the registers of a descriptor into {@code into}, and {@code pr_pid}. */
+    public static void read(ByteBuffer in, VcpuState.Builder into) {
+        FRAME.read(in, into);
     }
 }

@@ -4,7 +4,6 @@ import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 
 /** QEMU's x86 {@code cpu_get_dump_info}: always little-endian, 4 KiB pages. */
 public final class X86DumpTargets {
@@ -15,7 +14,7 @@ public final class X86DumpTargets {
 
     /** A guest whose first vCPU runs in long mode: ELF64, {@code EM_X86_64}. */
     public static DumpTarget longMode() {
-        return new DumpTarget(Machine.EM_X86_64, ElfClass.ELF64, ElfData.LSB, PAGE_SIZE);
+        return new DumpTarget(X86Elf.EM_X86_64, ElfClass.ELF64, ElfData.LSB, PAGE_SIZE);
     }
 
     /**
@@ -25,6 +24,6 @@ public final class X86DumpTargets {
      */
     public static DumpTarget legacy(GuestState guest) {
         ElfClass elfClass = guest.hasMemoryAbove4GiB() ? ElfClass.ELF64 : ElfClass.ELF32;
-        return new DumpTarget(Machine.EM_386, elfClass, ElfData.LSB, PAGE_SIZE);
+        return new DumpTarget(X86Elf.EM_386, elfClass, ElfData.LSB, PAGE_SIZE);
     }
 }

@@ -5,11 +5,12 @@ import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.VcpuState;
-import io.guestdump.elf.Machine;
-import io.guestdump.elf.Note;
+import io.guestdump.memory.GuestBlock;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.UnaryOperator;
@@ -50,7 +51,7 @@ public final class X86_64Architecture implements ArchitectureSupport {
 
     @Override
     public Set<Integer> elfMachines() {
-        return Set.of(Machine.EM_X86_64);
+        return Set.of(X86Elf.EM_X86_64);
     }
 
     @Override
@@ -76,8 +77,42 @@ public final class X86_64Architecture implements ArchitectureSupport {
     }
 
     @Override
-    public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
-        return X86NoteDecoder.decode(notes, target.data());
+    public List<CpuNote> readTable(DumpTarget target) {
+        return X86NoteTable.readTable();
+    }
+
+    @Override
+    public VcpuState afterDecode(VcpuState cpu, DumpTarget target) {
+        return X86NoteTable.afterDecode(cpu, target);
+    }
+
+    @Override
+    public String elfMachineName(int machine) {
+        return X86Elf.name(machine);
+    }
+
+    /** {@code x86_64}; {@code i686} for a guest outside long mode (an {@code EM_386} dump), as its kernel says. */
+    @Override
+    public String utsMachine(DumpTarget target) {
+        return target.machine() == X86Elf.EM_386 ? "i686" : ID;
+    }
+
+    /**
+     * {@code NUMBER(phys_base)}, which the kernel prints with {@code %ld}: decimal, negative when the kernel runs
+     * below where it was linked (QEMU reads it as hex, which is wrong). 0 without it, and outside long mode.
+     */
+    @Override
+    public long physBase(DumpTarget target, GuestVmcoreinfo vmcoreinfo, List<GuestBlock> blocks) {
+        return target.machine() == X86Elf.EM_X86_64 ? vmcoreinfo.number("phys_base").orElse(0L) : 0L;
+    }
+
+    /**
+     * {@code kernel_gs_base}, which {@code info registers -a} lacks: it normally comes from the probe dump's QEMU
+     * notes; the gdbstub is asked only when the probe failed or is turned off.
+     */
+    @Override
+    public Map<String, String> gdbstubRegisters(String machine) {
+        return Map.of("k_gs_base", "kernel_gs_base");
     }
 
     /** 4-level and 5-level paging in long mode, PAE and 32-bit paging otherwise; see {@link X86PageTableWalker}. */

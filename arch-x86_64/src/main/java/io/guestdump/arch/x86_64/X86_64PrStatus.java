@@ -1,12 +1,14 @@
 package io.guestdump.arch.x86_64;
 
+import io.guestdump.arch.api.PrStatus;
 import io.guestdump.arch.api.VcpuState;
+import io.guestdump.elf.ElfClass;
 import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
  * {@code struct elf_prstatus} of the x86_64 ABI as QEMU's {@code x86_64_elf_prstatus} writes it (descriptor of a
- * {@code CORE}/{@code NT_PRSTATUS} note):
+ * {@code CORE}/{@code NT_PRSTATUS} note): the Linux frame ({@link PrStatus}, ELF64) around 27 × u64:
  *
  * <pre>
  *   offset size
@@ -23,17 +25,6 @@ import java.util.List;
  * {@code fs_base}/{@code gs_base} the segment bases; {@code orig_rax} is always 0.
  */
 public final class X86_64PrStatus {
-    /** {@code pr_pid}. */
-    public static final int PID_OFFSET = 32;
-    /** {@code pr_reg}. */
-    public static final int REGS_OFFSET = 112;
-    /** {@code pr_fpvalid}. */
-    public static final int FPVALID_OFFSET = 328;
-    /** Bytes of one {@code pr_reg} slot. */
-    public static final int SLOT_SIZE = 8;
-    /** {@code sizeof(struct elf_prstatus)} on x86_64. */
-    public static final int SIZE = 336;
-
     /** The {@code orig_rax} slot: the syscall number of an interrupted syscall; QEMU writes 0. */
     public static final String ORIG_RAX = "orig_rax";
 
@@ -47,35 +38,34 @@ public final class X86_64PrStatus {
             "rax", "rcx", "rdx", "rsi", "rdi", ORIG_RAX, "rip", "cs.selector", "rflags", "rsp", "ss.selector",
             "fs.base", "gs.base", "ds.selector", "es.selector", "fs.selector", "gs.selector");
 
+    /** Bytes of one {@code pr_reg} slot. */
+    public static final int SLOT_SIZE = 8;
+    /** The frame. */
+    public static final PrStatus FRAME = PrStatus.uniform(ElfClass.ELF64, SLOT_SIZE,
+            REGISTERS.stream().map(r -> r.equals(ORIG_RAX) ? null : r).toList());
+    /** {@code pr_pid}. */
+    public static final int PID_OFFSET = FRAME.pidOffset();
+    /** {@code pr_reg}. */
+    public static final int REGS_OFFSET = FRAME.regOffset();
+    /** {@code pr_fpvalid}. */
+    public static final int FPVALID_OFFSET = FRAME.fpvalidOffset();
+    /** {@code sizeof(struct elf_prstatus)} on x86_64. */
+    public static final int SIZE = FRAME.size();
+
     private X86_64PrStatus() {}
 
     /** The absolute offset of a {@code pr_reg} slot, e.g. {@code offsetOf("rip") == 240}. */
     public static int offsetOf(String register) {
-        int i = REGISTERS.indexOf(register);
-        if (i < 0) {
-            throw new IllegalArgumentException("no pr_reg slot for " + register + " in the x86_64 prstatus");
-        }
-        return REGS_OFFSET + i * SLOT_SIZE;
+        return FRAME.offsetOf(register);
     }
 
     /** Fills a zeroed, {@link #SIZE}-byte, dump-ordered descriptor from canonical registers. */
     public static void write(VcpuState cpu, ByteBuffer out) {
-        out.putInt(PID_OFFSET, cpu.index() + 1);
-        for (int i = 0; i < REGISTERS.size(); i++) {
-            String reg = REGISTERS.get(i);
-            long value = reg.equals(ORIG_RAX) ? 0 : X86Registers.u64(cpu, reg);
-            out.putLong(REGS_OFFSET + i * SLOT_SIZE, value);
-        }
+        FRAME.write(cpu, out, X86Registers::u64);
     }
 
-    /** Reads the registers of a descriptor into {@code into}; returns {@code pr_pid}. */
-    public static int read(ByteBuffer in, VcpuState.Builder into) {
-        for (int i = 0; i < REGISTERS.size(); i++) {
-            String reg = REGISTERS.get(i);
-            if (!reg.equals(ORIG_RAX)) {
-                into.set(reg, in.getLong(REGS_OFFSET + i * SLOT_SIZE));
-            }
-        }
-        return in.getInt(PID_OFFSET);
+    /** Reads the registers of a descriptor into {@code into}, and {@code pr_pid}. */
+    public static void read(ByteBuffer in, VcpuState.Builder into) {
+        FRAME.read(in, into);
     }
 }

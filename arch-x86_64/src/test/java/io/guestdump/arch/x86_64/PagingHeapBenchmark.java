@@ -9,7 +9,6 @@ import io.guestdump.core.vmcore.VmcoreLayout;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfCodec;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.ProgramHeader;
 import io.guestdump.memory.BlockData;
 import io.guestdump.memory.GuestBlock;
@@ -103,7 +102,7 @@ public final class PagingHeapBenchmark {
                 guest, Optional.empty());
         long t1 = System.nanoTime();
         MappingTable table = plan.mappings();
-        VmcoreLayout layout = VmcoreLayout.plan(new DumpTarget(Machine.EM_X86_64, ElfClass.ELF64, ElfData.LSB, 4096),
+        VmcoreLayout layout = VmcoreLayout.plan(new DumpTarget(X86Elf.EM_X86_64, ElfClass.ELF64, ElfData.LSB, 4096),
                 4096, table, memory.blocks());
         ByteBuffer buf = ElfData.LSB.allocate(1 << 20);
         long headerBytes = 0;

@@ -11,7 +11,6 @@ import io.guestdump.core.paging.PagingPlanner;
 import io.guestdump.core.vmcore.VmcoreLayout;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.ProgramHeader;
 import io.guestdump.memory.GuestMemory;
 import io.guestdump.memory.MemoryMapping;
@@ -149,7 +148,7 @@ class X86GoldenPagingTest {
         try (GoldenPagingGuest g = GoldenPagingGuest.open(arch)) {
             MappingTable ours = PagingPlanner.plan(walker(arch, X86PageTableWalker.Fidelity.FIXED), g.state,
                     Optional.empty()).mappings();
-            int machine = arch.equals("x86_64") ? Machine.EM_X86_64 : Machine.EM_386;
+            int machine = arch.equals("x86_64") ? X86Elf.EM_X86_64 : X86Elf.EM_386;
             VmcoreLayout layout = VmcoreLayout.plan(new DumpTarget(machine, ElfClass.ELF64, ElfData.LSB, 4096),
                     1000, ours, g.state.memory().blocks());
             long qemuMemory = g.qemuLoads.stream().filter(l -> l.paddr() == 0).findFirst().orElseThrow().offset();

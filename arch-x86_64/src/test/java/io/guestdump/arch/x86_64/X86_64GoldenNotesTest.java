@@ -11,7 +11,6 @@ import io.guestdump.arch.api.VcpuState;
 import io.guestdump.core.notes.NoteSegmentBuilder;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteEncoder;
 import io.guestdump.testkit.Bytes;
@@ -68,7 +67,7 @@ class X86_64GoldenNotesTest {
         GuestState guest = new GuestState("x86_64", GoldenVmcore.smallMemory(), cpus, Map.of(), Optional.of(vmcoreinfo));
 
         DumpTarget target = arch.describe(guest);
-        assertEquals(new DumpTarget(Machine.EM_X86_64, ElfClass.ELF64, ElfData.LSB, 4096), target);
+        assertEquals(new DumpTarget(X86Elf.EM_X86_64, ElfClass.ELF64, ElfData.LSB, 4096), target);
 
         List<Note> notes = NoteSegmentBuilder.build(arch.cpuNotes(guest, target), cpus, target, vmcoreinfo, List.of());
         Bytes.assertSameBytes(GoldenVmcore.noteSegment(elf), NoteEncoder.encode(notes, target.data()),
@@ -84,7 +83,7 @@ class X86_64GoldenNotesTest {
         GuestState guest = new GuestState("x86_64", GoldenVmcore.mtreeBlocks(dir.resolve("info-mtree-f.txt")), cpus,
                 Map.of(), Optional.empty());
         DumpTarget target = arch.describe(guest);
-        assertEquals(Machine.EM_X86_64, target.machine());
+        assertEquals(X86Elf.EM_X86_64, target.machine());
         assertEquals(ElfClass.ELF64, target.elfClass());
         assertEquals(ElfData.LSB, target.data());
         assertEquals(4096, target.pageSize());
@@ -99,7 +98,7 @@ class X86_64GoldenNotesTest {
         X86_64Architecture arch = defaultArch();
         List<VcpuState> expected = goldenCpus(arch, dir, golden);
         List<VcpuState> decoded = arch.decodeNotes(golden.subList(0, golden.size() - 1),
-                new DumpTarget(Machine.EM_X86_64, ElfClass.ELF64, ElfData.LSB, 4096));
+                new DumpTarget(X86Elf.EM_X86_64, ElfClass.ELF64, ElfData.LSB, 4096));
         assertEquals(expected.size(), decoded.size());
         for (int i = 0; i < decoded.size(); i++) {
             VcpuState d = decoded.get(i);

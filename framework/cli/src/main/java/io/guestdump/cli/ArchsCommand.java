@@ -2,7 +2,6 @@ package io.guestdump.cli;
 
 import io.guestdump.core.inspect.Json;
 import io.guestdump.core.plugins.ArchitectureRegistry;
-import io.guestdump.elf.Machine;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -49,7 +48,7 @@ final class ArchsCommand implements Callable<Integer> {
                 for (int e : new TreeSet<>(l.arch().elfMachines())) {
                     Map<String, Object> em = new LinkedHashMap<>();
                     em.put("e_machine", e);
-                    em.put("name", Machine.name(e).replaceFirst(" \\(.*", ""));
+                    em.put("name", l.arch().elfMachineName(e));
                     elf.add(em);
                 }
                 m.put("elf-machines", elf);

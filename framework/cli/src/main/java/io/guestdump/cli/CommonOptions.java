@@ -14,7 +14,7 @@ public final class CommonOptions {
     List<Path> configFiles = new ArrayList<>();
 
     @Option(names = "-D", paramLabel = "KEY=VALUE",
-            description = "Override one setting, e.g. -D guestdump.arch.x86_64.qemu-cpu-state-note=false.")
+            description = "Override one setting, e.g. -D guestdump.notes.vmcoreinfo-scan=false.")
     Map<String, String> overrides = new LinkedHashMap<>();
 
     @Option(names = {"-v", "--verbose"}, description = "Log more, and print stack traces of errors (also accepted "

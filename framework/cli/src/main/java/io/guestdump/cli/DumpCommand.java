@@ -5,7 +5,6 @@ import io.guestdump.core.DumpResult;
 import io.guestdump.core.GuestDump;
 import io.guestdump.core.plugins.ArchitectureRegistry;
 import io.guestdump.core.vmcore.ProgressListener;
-import io.guestdump.elf.Machine;
 import java.io.PrintWriter;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -66,15 +65,31 @@ final class DumpCommand implements Callable<Integer> {
             + "for gdb and crash), as QEMU's paging=true; needs an architecture plugin with a page-table walker.")
     boolean paging;
 
+    @Option(names = "--dump-level", paramLabel = "N",
+            description = "Leave out page classes as makedumpfile -d N does (0-31, a sum of 1 zero pages, 2 page "
+                    + "cache, 4 page cache with private data, 8 user pages, 16 free pages), read from the guest "
+                    + "kernel's struct page array; needs its VMCOREINFO for anything but 0 and 1.")
+    Integer dumpLevel;
+
+    @Option(names = "--dry-run", description = "With --dump-level: print the page counts per class and what each "
+            + "level would keep, like makedumpfile --mem-usage; write nothing.")
+    boolean dryRun;
+
     @Override
     public Integer call() throws Exception {
         Environment env = Environment.load(common, spec.commandLine().getErr());
         PrintWriter out = output.equals("-") ? spec.commandLine().getErr() : spec.commandLine().getOut();
         DumpRequest request = new DumpRequest(Optional.ofNullable(source), output, Optional.ofNullable(begin),
-                Optional.ofNullable(length), force, paging, format, flattened);
+                Optional.ofNullable(length), force, paging, format, flattened, Optional.ofNullable(dumpLevel));
         try (ArchitectureRegistry registry = env.registry()) {
             GuestDump dump = new GuestDump(env.settings, registry);
-            ProgressBar bar = !quiet && showProgress(env) ? new ProgressBar(System.err, env.settings.progressMinBytes()) : null;
+            if (dryRun) {
+                out.print(dump.dryRun(request).toText());
+                out.flush();
+                return ExitCodes.OK;
+            }
+            ProgressBar bar = !quiet && showProgress(env)
+                    ? new ProgressBar(System.err, env.settings.progressMinBytes()) : null;
             DumpResult r;
             try {
                 r = dump.dump(request, bar == null ? ProgressListener.NONE : bar);
@@ -85,7 +100,7 @@ final class DumpCommand implements Callable<Integer> {
                 throw e;
             }
             if (!quiet) {
-                summary(out, r);
+                summary(out, r, registry);
             }
             out.flush();
         }
@@ -93,11 +108,11 @@ final class DumpCommand implements Callable<Integer> {
     }
 
     /** A few lines: where, what, how much, how long, and where VMCOREINFO came from. */
-    private void summary(PrintWriter out, DumpResult r) {
+    private void summary(PrintWriter out, DumpResult r, ArchitectureRegistry registry) {
         out.printf("wrote %s (%s%s), %s%n", r.output() == null ? "standard output" : r.output().toString(), format,
                 flattened ? ", flattened" : "", Sizes.human(r.fileSize()));
         out.printf("  %s %s %s, %d vCPU%s, %s of guest memory in %d PT_LOAD%s, %d notes%n", r.target().elfClass(),
-                r.target().data(), Machine.name(r.target().machine()), r.cpus(), r.cpus() == 1 ? "" : "s",
+                r.target().data(), registry.elfMachineName(r.target().machine()), r.cpus(), r.cpus() == 1 ? "" : "s",
                 Sizes.human(r.memoryBytes()), r.loads(), r.loads() == 1 ? "" : "s", r.notes());
         out.printf("  source %s (%s), %.2f s%n", r.source(), r.machine(), r.nanos() / 1e9);
         out.printf("  VMCOREINFO: %s%n", r.vmcoreinfoOrigin() == null ? "none" : "from " + r.vmcoreinfoOrigin());

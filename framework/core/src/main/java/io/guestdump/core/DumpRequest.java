@@ -14,9 +14,16 @@ import java.util.Optional;
  * @param paging    build the PT_LOADs from the guest's page tables (the plugin's walker)
  * @param format    the output format name: {@code elf}, or a kdump variant
  * @param flattened write the format's streamable form (makedumpfile's flattened kdump)
+ * @param dumpLevel makedumpfile's dump level (0-31): the page classes to leave out; empty to dump every page
  */
 public record DumpRequest(Optional<String> source, String output, Optional<Long> begin, Optional<Long> length,
-        boolean overwrite, boolean paging, String format, boolean flattened) {
+        boolean overwrite, boolean paging, String format, boolean flattened, Optional<Integer> dumpLevel) {
+
+    /** A dump of every page. */
+    public DumpRequest(Optional<String> source, String output, Optional<Long> begin, Optional<Long> length,
+            boolean overwrite, boolean paging, String format, boolean flattened) {
+        this(source, output, begin, length, overwrite, paging, format, flattened, Optional.empty());
+    }
 
     /** A dump in the format's default form. */
     public DumpRequest(Optional<String> source, String output, Optional<Long> begin, Optional<Long> length,

@@ -4,14 +4,23 @@ import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VmcoreWriteException;
 import io.guestdump.core.config.DumpSettings;
 import io.guestdump.core.kdump.KdumpFormat;
+import io.guestdump.core.kernel.KernelAddressSpace;
+import io.guestdump.core.kernel.KernelMap;
+import io.guestdump.core.kernel.Utsname;
 import io.guestdump.core.kdump.KdumpSettings;
+import io.guestdump.core.kernel.DumpLevel;
+import io.guestdump.core.kernel.DumpLevels;
+import io.guestdump.core.kernel.LevelFilter;
+import io.guestdump.core.kernel.LevelReport;
 import io.guestdump.core.notes.NoteSegmentBuilder;
+import io.guestdump.core.paging.MappingTable;
 import io.guestdump.core.paging.PagingNote;
 import io.guestdump.core.paging.PagingPlanner;
 import io.guestdump.core.plugins.ArchitectureRegistry;
@@ -57,11 +66,13 @@ public final class GuestDump {
     private final DumpSettings settings;
     private final ArchitectureRegistry registry;
     private final Map<String, DumpFormat> formats = new LinkedHashMap<>();
+    private final boolean kernelAddresses;
 
     /** Uses an already loaded registry (the caller closes it). */
     public GuestDump(DumpSettings settings, ArchitectureRegistry registry) {
         this.settings = settings;
         this.registry = registry;
+        this.kernelAddresses = settings.config().getBoolean("guestdump.elf.kernel-addresses");
         register(ElfFormat.from(settings.config()));
         KdumpFormat.all(KdumpSettings.from(settings.config())).forEach(this::register);
     }
@@ -92,7 +103,9 @@ public final class GuestDump {
         GuestSource source = source(request.source().orElseThrow(() -> new InvalidInputException("no source given; "
                 + "name the guest: qmp:SOCKET, snapshot:FILE, elf:FILE, or sample: for the bundled sample guest")));
         try (LoadedGuest guest = source.open(registry)) {
-            PreparedDump prepared = prepare(guest, window, request.paging(), progress);
+            Optional<DumpLevel> level = request.dumpLevel().map(DumpLevel::new);
+            PreparedDump prepared = prepare(guest, window, request.paging(), level,
+                    level.isPresent() && format instanceof ElfFormat, progress);
             format.check(prepared);
             LOG.debug("{}: {} vCPUs, {} notes, {} mappings", source.describe(), guest.state().cpus().size(),
                     prepared.notes().size(), prepared.mappings().size());
@@ -123,14 +136,51 @@ public final class GuestDump {
         return SourceSpec.parse(spec, settings.config());
     }
 
-    /** Decides everything about a dump of an opened guest; writes nothing. */
-    public PreparedDump prepare(LoadedGuest guest, Optional<PhysRange> window, boolean paging) {
-        return prepare(guest, window, paging, ProgressListener.NONE);
+    /**
+     * {@code --dry-run}: the page classes of the requested guest and what each dump level would keep; opens the
+     * source, reads its memory, writes nothing.
+     */
+    public LevelReport dryRun(DumpRequest request) {
+        DumpLevel level = new DumpLevel(request.dumpLevel().orElseThrow(() -> new InvalidInputException(
+                "--dry-run reports what a --dump-level would keep; give --dump-level N")));
+        Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
+        GuestSource source = source(request.source().orElseThrow(() -> new InvalidInputException("no source given; "
+                + "name the guest: qmp:SOCKET, snapshot:FILE, elf:FILE, or sample: for the bundled sample guest")));
+        try (LoadedGuest guest = source.open(registry)) {
+            PreparedDump base = prepare(guest, window, request.paging());
+            PreparedDump[] holder = {base};
+            return DumpLevels.report(base.state(), guest.arch().arch(), base.target(), level, window, f -> {
+                PreparedDump p = holder[0];
+                PreparedDump withLevel = new PreparedDump(p.guest(), p.state(), p.target(), p.notes(), p.noteBytes(),
+                        p.blocks(), p.mappings(), p.vmcoreinfo(), p.vmcoreinfoOrigin(), f);
+                return ElfFormat.plan(withLevel).fileSize();
+            });
+        }
     }
 
-    /** Decides everything about a dump of an opened guest; writes nothing; long phases report to {@code progress}. */
+    /** Decides everything about a dump of an opened guest (every page); writes nothing. */
+    public PreparedDump prepare(LoadedGuest guest, Optional<PhysRange> window, boolean paging) {
+        return prepare(guest, window, paging, Optional.empty(), false, ProgressListener.NONE);
+    }
+
+    /**
+     * Decides everything about a dump of an opened guest; writes nothing.
+     *
+     * @param level     the dump level, if any
+     * @param zeroPages whether the level's zero pages are found now (ELF must know them before planning; the kdump
+     *                  writer finds them as it goes)
+     */
     public PreparedDump prepare(LoadedGuest guest, Optional<PhysRange> window, boolean paging,
-            ProgressListener progress) {
+            Optional<DumpLevel> level, boolean zeroPages) {
+        return prepare(guest, window, paging, level, zeroPages, ProgressListener.NONE);
+    }
+
+    /**
+     * Decides everything about a dump of an opened guest; writes nothing; long phases (the VMCOREINFO search)
+     * report to {@code progress}.
+     */
+    public PreparedDump prepare(LoadedGuest guest, Optional<PhysRange> window, boolean paging,
+            Optional<DumpLevel> level, boolean zeroPages, ProgressListener progress) {
         GuestState state = guest.state();
         String vmcoreinfoOrigin = guest.vmcoreinfoOrigin();
         Optional<VmcoreinfoScanner.Found> found = scanForVmcoreinfo(state, progress);
@@ -144,6 +194,11 @@ public final class GuestDump {
         List<CpuNote> table = arch.cpuNotes(state, target);
         String vmcoreinfo = settings.writeVmcoreinfo() ? state.vmcoreinfo().orElse(null) : null;
         List<GuestBlock> blocks = DumpFilter.apply(state.memory().blocks(), window);
+        Optional<GuestVmcoreinfo> parsed = state.vmcoreinfo().map(GuestVmcoreinfo::parse);
+        Optional<KernelAddressSpace> space = parsed.isPresent() ? kernelSpace(arch, state) : Optional.empty();
+        Optional<KernelMap> kernelMap = space.flatMap(k -> KernelMap.derive(k, parsed.get()));
+        Utsname utsname = Utsname.complete(space.flatMap(k -> Utsname.read(k, parsed.get())), parsed,
+                arch.utsMachine(target));
         List<MemoryMapping> mappings;
         // a GUESTDUMP note of an input vmcore described that dump's walk, not this one
         List<Note> extraNotes = new ArrayList<>(guest.carriedNotes().stream().filter(n -> !PagingNote.is(n)).toList());
@@ -155,15 +210,55 @@ public final class GuestDump {
             PagingPlanner.Plan plan = PagingPlanner.plan(walker, state, window);
             report(plan);
             mappings = plan.mappings();
+            if (kernelMap.isPresent() && plan.walked()) {
+                mappings = MappingTable.of(kernelMap.get().orderForReaders(mappings));
+            }
             extraNotes.add(PagingNote.of(plan));
+        } else if (kernelAddresses && kernelMap.isPresent()) {
+            mappings = kernelMap.get().loads(blocks, space.get());
         } else {
             mappings = MappingPlanner.simple(blocks);
         }
         checkNoteSize(table, state.cpus().size(), vmcoreinfo, extraNotes);
         List<Note> notes = NoteSegmentBuilder.build(table, state.cpus(), target, vmcoreinfo, extraNotes);
         byte[] noteBytes = NoteEncoder.encode(notes, target.data());
+        LevelFilter levelFilter = null;
+        if (level.isPresent()) {
+            levelFilter = DumpLevels.filter(state, arch, target, level.get(), window,
+                    zeroPages && level.get().has(DumpLevel.DL_EXCLUDE_ZERO));
+            long endPfn = levelFilter.scan().endPfn();
+            if (endPfn >= 0) {
+                // as makedumpfile: nothing above the kernel's struct page arrays (a framebuffer, a ROM)
+                long end = endPfn << levelFilter.classes().pageShift();
+                List<GuestBlock> below = DumpFilter.apply(blocks, Optional.of(new PhysRange(0, end)));
+                if (!paging) {
+                    mappings = kernelAddresses && kernelMap.isPresent() ? kernelMap.get().loads(below, space.get())
+                            : MappingPlanner.simple(below);
+                }
+                blocks = below;
+            }
+        }
         return new PreparedDump(guest, state, target, notes, noteBytes, blocks, mappings, vmcoreinfo,
-                vmcoreinfoOrigin);
+                vmcoreinfoOrigin, levelFilter, utsname);
+    }
+
+    /**
+     * The guest kernel's address space from one walk of its page tables, for reading its data (utsname) and for
+     * the kernel's own PT_LOAD addresses; empty when the plugin has no walker, no vCPU has paging on, or the walk
+     * fails (the dump then goes on without what the walk would have given).
+     */
+    private static Optional<KernelAddressSpace> kernelSpace(ArchitectureSupport arch, GuestState state) {
+        Optional<PageTableWalker> walker = arch.pageTableWalker();
+        if (walker.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(KernelAddressSpace.walk(walker.get(), state));
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("{}: kernel address space not read ({}); kernel addresses and utsname from VMCOREINFO only",
+                    state.machine(), e.getMessage());
+            return Optional.empty();
+        }
     }
 
 
@@ -187,9 +282,13 @@ public final class GuestDump {
         }
     }
 
-    /** The guest kernel's VMCOREINFO found in its memory, when the source has none and the search is on. */
+    /**
+     * The guest kernel's VMCOREINFO found in its memory, when the source has none and the search is on. This is the
+     * only search of a dump: what it finds goes into the state every consumer sees (the note, the kdump header,
+     * the plugin's walker), and plugins never search themselves.
+     */
     private Optional<VmcoreinfoScanner.Found> scanForVmcoreinfo(GuestState state, ProgressListener progress) {
-        if (state.vmcoreinfo().isPresent() || !settings.writeVmcoreinfo() || !settings.vmcoreinfoScan()) {
+        if (state.vmcoreinfo().isPresent() || !settings.vmcoreinfoScan()) {
             return Optional.empty();
         }
         if (state.memory().blocks().stream().anyMatch(b -> b.data().streamedOnly())) {

@@ -2,6 +2,8 @@ package io.guestdump.core;
 
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
+import io.guestdump.core.kernel.LevelFilter;
+import io.guestdump.core.kernel.Utsname;
 import io.guestdump.core.source.LoadedGuest;
 import io.guestdump.elf.Note;
 import io.guestdump.memory.GuestBlock;
@@ -21,10 +23,29 @@ import java.util.List;
  * @param mappings   the PT_LOADs (simple mode: one per block; paging mode: the page-table walk's)
  * @param vmcoreinfo the VMCOREINFO text written, or null
  * @param vmcoreinfoOrigin where that text came from, or null
+ * @param levelFilter the pages a {@code --dump-level} keeps, or null without one; {@code blocks} and
+ *                    {@code mappings} are already cut to it for ELF
+ * @param utsname    the guest's utsname for headers that carry one (no field empty), or null for one made from
+ *                   VMCOREINFO alone
  */
 public record PreparedDump(LoadedGuest guest, GuestState state, DumpTarget target, List<Note> notes,
         byte[] noteBytes, List<GuestBlock> blocks, List<MemoryMapping> mappings, String vmcoreinfo,
-        String vmcoreinfoOrigin) {
+        String vmcoreinfoOrigin, LevelFilter levelFilter, Utsname utsname) {
+
+    /** A dump of every page. */
+    public PreparedDump(LoadedGuest guest, GuestState state, DumpTarget target, List<Note> notes,
+            byte[] noteBytes, List<GuestBlock> blocks, List<MemoryMapping> mappings, String vmcoreinfo,
+            String vmcoreinfoOrigin) {
+        this(guest, state, target, notes, noteBytes, blocks, mappings, vmcoreinfo, vmcoreinfoOrigin, null, null);
+    }
+
+    /** A dump with a level filter, its utsname made from VMCOREINFO alone. */
+    public PreparedDump(LoadedGuest guest, GuestState state, DumpTarget target, List<Note> notes,
+            byte[] noteBytes, List<GuestBlock> blocks, List<MemoryMapping> mappings, String vmcoreinfo,
+            String vmcoreinfoOrigin, LevelFilter levelFilter) {
+        this(guest, state, target, notes, noteBytes, blocks, mappings, vmcoreinfo, vmcoreinfoOrigin, levelFilter,
+                null);
+    }
 
     /** Guest bytes stored. */
     public long memoryBytes() {

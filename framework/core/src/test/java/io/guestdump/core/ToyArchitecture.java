@@ -9,7 +9,6 @@ import io.guestdump.arch.api.NoteGroup;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
 import java.math.BigInteger;
@@ -38,16 +37,24 @@ public final class ToyArchitecture implements ArchitectureSupport {
 
     @Override
     public Set<Integer> elfMachines() {
-        return Set.of(Machine.EM_RISCV);
+        return Set.of(TestMachines.EM_RISCV);
     }
 
     @Override
     public DumpTarget describe(GuestState guest) {
         return switch (guest.machine()) {
-            case "toy32" -> new DumpTarget(Machine.EM_RISCV, ElfClass.ELF32, ElfData.LSB, 4096);
-            case "toybe" -> new DumpTarget(Machine.EM_RISCV, ElfClass.ELF64, ElfData.MSB, 4096);
-            default -> new DumpTarget(Machine.EM_RISCV, ElfClass.ELF64, ElfData.LSB, 4096);
+            case "toy32" -> new DumpTarget(TestMachines.EM_RISCV, ElfClass.ELF32, ElfData.LSB, 4096);
+            case "toybe" -> new DumpTarget(TestMachines.EM_RISCV, ElfClass.ELF64, ElfData.MSB, 4096);
+            default -> new DumpTarget(TestMachines.EM_RISCV, ElfClass.ELF64, ElfData.LSB, 4096);
         };
+    }
+
+    /** utsname.machine the toy declares for the kdump header. */
+    public static final String UTS_MACHINE = "toy-machine";
+
+    @Override
+    public String utsMachine(DumpTarget target) {
+        return UTS_MACHINE;
     }
 
     @Override

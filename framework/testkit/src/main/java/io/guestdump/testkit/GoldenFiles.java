@@ -5,21 +5,34 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * The real QEMU 7.2 dumps in {@code ../shared/golden} (see its README). Tests that need them call
  * {@link #require(String)} and are skipped, with a message, where the folder is absent.
  */
 public final class GoldenFiles {
-    /** The six golden guests. */
-    public static final String[] ARCHES = {"x86_64", "i386", "aarch64", "arm", "ppc64le", "s390x"};
-
     private GoldenFiles() {}
+
+    /** The golden guests: the sub-folders of {@link #root()}, sorted; empty where the folder is absent. */
+    public static List<String> guests() {
+        Optional<Path> root = root();
+        if (root.isEmpty()) {
+            return List.of();
+        }
+        try (Stream<Path> dirs = Files.list(root.get())) {
+            return dirs.filter(Files::isDirectory).map(d -> d.getFileName().toString()).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     /** The golden folder: {@code $GUESTDUMP_GOLDEN}, else the first {@code shared/golden} above the working dir. */
     public static Optional<Path> root() {

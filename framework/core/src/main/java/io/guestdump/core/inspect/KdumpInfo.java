@@ -4,7 +4,6 @@ import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.core.kdump.DiskDumpHeader;
 import io.guestdump.core.kdump.KdumpCodec;
-import io.guestdump.core.kdump.KdumpMachine;
 import io.guestdump.core.plugins.ArchitectureRegistry;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
@@ -280,7 +279,7 @@ public final class KdumpInfo {
         int eMachine = elfMachine(machine, registry);
         if (eMachine >= 0) {
             t.put("e_machine", eMachine);
-            t.put("machine", VmcoreSummary.machineName(eMachine));
+            t.put("machine", VmcoreSummary.machineName(registry, eMachine));
         }
         t.put("utsname-machine", machine);
         t.put("utsname-release", release);
@@ -303,7 +302,7 @@ public final class KdumpInfo {
     private int elfMachine(String uts, ArchitectureRegistry registry) {
         for (ArchitectureRegistry.Loaded l : registry.all()) {
             for (int m : l.arch().elfMachines()) {
-                if (KdumpMachine.utsMachine(new DumpTarget(m, elfClass, data, blockSize)).equals(uts)) {
+                if (uts.equals(l.arch().utsMachine(new DumpTarget(m, elfClass, data, blockSize)))) {
                     return m;
                 }
             }

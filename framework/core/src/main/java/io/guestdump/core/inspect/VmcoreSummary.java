@@ -6,7 +6,6 @@ import io.guestdump.arch.api.VcpuState;
 import io.guestdump.core.notes.NoteSegmentBuilder;
 import io.guestdump.core.paging.PagingNote;
 import io.guestdump.core.plugins.ArchitectureRegistry;
-import io.guestdump.elf.Machine;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
 import io.guestdump.elf.ProgramHeader;
@@ -43,7 +42,7 @@ public final class VmcoreSummary {
         t.put("class", h.elfClass().name());
         t.put("byte-order", h.data().name());
         t.put("e_machine", h.machine());
-        t.put("machine", machineName(h.machine()));
+        t.put("machine", machineName(registry, h.machine()));
         t.put("e-phnum", h.phnum());
         t.put("program-headers", file.phnum());
         t.put("warnings", file.warnings());
@@ -125,7 +124,7 @@ public final class VmcoreSummary {
                 cpus.add(c);
             }
         } else {
-            t.put("architecture", "unknown (no plugin reads " + Machine.name(machine) + ")");
+            t.put("architecture", "unknown (no plugin reads " + registry.elfMachineName(machine) + ")");
         }
         t.put("cpus", cpus);
 
@@ -146,9 +145,9 @@ public final class VmcoreSummary {
         }
     }
 
-    /** {@code EM_X86_64} for 62; {@code EM_62} when elf.h's name is not known here. */
-    static String machineName(int machine) {
-        String n = Machine.name(machine);
+    /** {@code EM_X86_64} for 62, as the plugin declaring it names it; {@code EM_?} when no plugin does. */
+    static String machineName(ArchitectureRegistry registry, int machine) {
+        String n = registry.elfMachineName(machine);
         int paren = n.indexOf(" (");
         return paren > 0 ? n.substring(0, paren) : n;
     }

@@ -1,5 +1,6 @@
 package io.guestdump.core.kdump;
 
+import io.guestdump.core.kernel.Utsname;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
 import io.guestdump.elf.NoteEncoder;
@@ -29,8 +30,7 @@ import java.nio.charset.StandardCharsets;
  *  464 | 452  end
  * </pre>
  *
- * @param release      {@code utsname.release}, from VMCOREINFO {@code OSRELEASE}, or empty
- * @param machine      {@code utsname.machine}, as crash compares it (see {@link KdumpMachine})
+ * @param utsname      {@code utsname}: the guest's {@code init_uts_ns.name}, no field empty ({@link Utsname#complete})
  * @param status       {@code DUMP_DH_COMPRESSED_*} flag of the codec
  * @param blockSize    {@code block_size}: the dump page size
  * @param subHdrSize   {@code sub_hdr_size}: blocks of sub-header and notes
@@ -38,7 +38,7 @@ import java.nio.charset.StandardCharsets;
  * @param maxMapnr     pfns covered (the 32-bit field is clamped; the sub-header has the 64-bit value)
  * @param nrCpus       {@code nr_cpus}: vCPUs
  */
-public record DiskDumpHeader(String release, String machine, int status, int blockSize, int subHdrSize,
+public record DiskDumpHeader(Utsname utsname, int status, int blockSize, int subHdrSize,
         int bitmapBlocks, long maxMapnr, int nrCpus) {
     /** {@code KDUMP_SIGNATURE}. */
     public static final String KDUMP_SIGNATURE = "KDUMP   ";
@@ -61,16 +61,25 @@ public record DiskDumpHeader(String release, String machine, int status, int blo
     /** Size of the 32-bit layout. */
     public static final int SIZE_32 = 452;
 
-    /** Checks that the strings fit their 65-byte fields with a NUL. */
-    public DiskDumpHeader {
-        checkUts("release", release);
-        checkUts("machine", machine);
+    /**
+     * A header whose utsname has only a release and a machine; the other fields as {@link Utsname#complete} fills
+     * them for a Linux guest ("Linux", "(none)", the release as version).
+     */
+    public DiskDumpHeader(String release, String machine, int status, int blockSize, int subHdrSize,
+            int bitmapBlocks, long maxMapnr, int nrCpus) {
+        this(new Utsname("Linux", Utsname.NONE, release.isEmpty() ? Utsname.NONE : release,
+                release.isEmpty() ? Utsname.NONE : release, machine, Utsname.NONE), status, blockSize, subHdrSize,
+                bitmapBlocks, maxMapnr, nrCpus);
     }
 
-    private static void checkUts(String field, String value) {
-        if (value.getBytes(StandardCharsets.US_ASCII).length >= UTS_FIELD) {
-            throw new IllegalArgumentException("utsname." + field + " \"" + value + "\" is longer than 64 bytes");
-        }
+    /** {@code utsname.release}. */
+    public String release() {
+        return utsname.release();
+    }
+
+    /** {@code utsname.machine}. */
+    public String machine() {
+        return utsname.machine();
     }
 
     /** The size of the layout for {@code c}. */
@@ -89,12 +98,9 @@ public record DiskDumpHeader(String release, String machine, int status, int blo
         ByteBuffer buf = data.allocate(size(c));
         buf.put(KDUMP_SIGNATURE.getBytes(StandardCharsets.US_ASCII));
         buf.putInt(HEADER_VERSION);
-        putUts(buf, "Linux");    // sysname
-        putUts(buf, "");         // nodename: unknown to the host
-        putUts(buf, release);
-        putUts(buf, "");         // version: not in VMCOREINFO
-        putUts(buf, machine);
-        putUts(buf, "");         // domainname
+        for (String field : utsname.fields()) {
+            putUts(buf, field);
+        }
         buf.position(buf.position() + (-buf.position() & (longSize - 1))); // struct timeval is long-aligned
         buf.position(buf.position() + 2 * longSize); // timestamp 0: the output is deterministic
         buf.putInt(status);

@@ -1,6 +1,10 @@
 package io.guestdump.core.kdump;
 
+import io.guestdump.arch.api.ArchitectureSupport;
+import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.core.PreparedDump;
+import io.guestdump.core.kernel.Utsname;
+import io.guestdump.core.kernel.LevelFilter;
 import io.guestdump.core.vmcore.DumpFormat;
 import io.guestdump.core.vmcore.ProgressListener;
 import java.io.IOException;
@@ -8,8 +12,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.Arrays;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Optional;
 
 /**
  * A kdump-compressed vmcore with one codec: {@code kdump-zlib}, {@code kdump-lzo}, {@code kdump-snappy} or
@@ -18,8 +21,6 @@ import java.util.regex.Pattern;
  * the dumped blocks (page tables do not change which physical pages exist).
  */
 public final class KdumpFormat implements DumpFormat {
-    private static final Pattern OSRELEASE = Pattern.compile("(?m)^OSRELEASE=(.{0,64})$");
-
     private final KdumpCodec codec;
     private final KdumpSettings settings;
 
@@ -65,19 +66,29 @@ public final class KdumpFormat implements DumpFormat {
         return new KdumpWriter(layout, dump.noteBytes(), dump.blocks(), codec, settings).write(sink, progress);
     }
 
-    /** The layout of this dump. */
+    /**
+     * The layout of this dump. The header's {@code utsname.release} and {@code phys_base} come from the VMCOREINFO
+     * the dump was prepared with (the source's, or the one found in guest memory), even when the VMCOREINFO note
+     * itself is not written; {@code utsname.machine} and the {@code phys_base} rule are the plugin's.
+     */
     public KdumpLayout plan(PreparedDump dump) {
-        String vmcoreinfo = dump.guest().state().vmcoreinfo().orElse(null); // header facts, even without the note
-        String release = "";
-        if (vmcoreinfo != null) {
-            Matcher m = OSRELEASE.matcher(vmcoreinfo);
-            if (m.find()) {
-                release = m.group(1).trim();
-            }
+        GuestVmcoreinfo vmcoreinfo = GuestVmcoreinfo.of(dump.state()).orElse(GuestVmcoreinfo.empty());
+        ArchitectureSupport arch = dump.guest().arch().arch();
+        long physBase = arch.physBase(dump.target(), vmcoreinfo, dump.state().memory().blocks());
+        if (dump.levelFilter() != null) {
+            LevelFilter f = dump.levelFilter();
+            // zero pages stay in the bitmap and share one page, as makedumpfile writes them at any level
+            return KdumpLayout.plan(dump.target(), dump.notes(), dump.noteBytes(), dump.blocks(), codec,
+                    settings.excludeZeroPages(), physBase, utsname(dump, arch), dump.state().cpus().size(), f::kept,
+                    f.level().value() | (settings.excludeZeroPages() ? KdumpSubHeader.DL_EXCLUDE_ZERO : 0));
         }
-        long physBase = KdumpMachine.physBase(dump.target(), vmcoreinfo,
-                dump.guest().state().memory().blocks());
         return KdumpLayout.plan(dump.target(), dump.notes(), dump.noteBytes(), dump.blocks(), codec,
-                settings.excludeZeroPages(), physBase, release, dump.guest().state().cpus().size());
+                settings.excludeZeroPages(), physBase, utsname(dump, arch), dump.state().cpus().size());
+    }
+
+    /** The prepared utsname, or one from VMCOREINFO alone for a dump prepared without it. */
+    private static Utsname utsname(PreparedDump dump, ArchitectureSupport arch) {
+        return dump.utsname() != null ? dump.utsname() : Utsname.complete(Optional.empty(),
+                GuestVmcoreinfo.of(dump.state()), arch.utsMachine(dump.target()));
     }
 }

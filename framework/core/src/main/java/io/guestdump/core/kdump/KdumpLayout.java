@@ -2,6 +2,7 @@ package io.guestdump.core.kdump;
 
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.UnsupportedGuestException;
+import io.guestdump.core.kernel.Utsname;
 import io.guestdump.elf.Alignment;
 import io.guestdump.elf.ElfConstants;
 import io.guestdump.elf.Note;
@@ -10,6 +11,7 @@ import io.guestdump.memory.GuestBlock;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongPredicate;
 
 /**
  * Every offset of a kdump-compressed file, decided before the first byte is written (makedumpfile
@@ -38,6 +40,8 @@ import java.util.List;
  * @param subHeader     the kdump_sub_header
  * @param runs          present pfns as ascending, disjoint, non-adjacent {@code [first, end)} pairs
  * @param presentPages  pfns in the runs
+ * @param dumped        which present pfns are dumped (the 2nd bitmap before zero pages), or null for all
+ * @param dumpedPages   present pfns that {@code dumped} keeps; descriptors are reserved for these
  * @param lenBitmap     bytes of one bitmap
  * @param bitmap1Offset file offset of the 1st bitmap
  * @param bitmap2Offset file offset of the 2nd bitmap
@@ -45,8 +49,15 @@ import java.util.List;
  * @param dataOffset    file offset of the page data
  */
 public record KdumpLayout(DumpTarget target, DiskDumpHeader header, KdumpSubHeader subHeader, List<long[]> runs,
-        long presentPages, int lenBitmap, long bitmap1Offset, long bitmap2Offset, long descOffset,
-        long dataOffset) {
+        long presentPages, LongPredicate dumped, long dumpedPages, int lenBitmap, long bitmap1Offset,
+        long bitmap2Offset, long descOffset, long dataOffset) {
+
+    /** Plans a kdump file of every present page (no dump level). */
+    public static KdumpLayout plan(DumpTarget target, List<Note> notes, byte[] noteBytes, List<GuestBlock> blocks,
+            KdumpCodec codec, boolean excludeZero, long physBase, Utsname utsname, int nrCpus) {
+        return plan(target, notes, noteBytes, blocks, codec, excludeZero, physBase, utsname, nrCpus, null,
+                excludeZero ? KdumpSubHeader.DL_EXCLUDE_ZERO : 0);
+    }
 
     /**
      * Plans a kdump file.
@@ -58,11 +69,14 @@ public record KdumpLayout(DumpTarget target, DiskDumpHeader header, KdumpSubHead
      * @param codec       the page codec
      * @param excludeZero whether all-zero pages are left out (dump level 1) instead of shared
      * @param physBase    phys_base for the sub-header
-     * @param release     utsname.release, or empty
+     * @param utsname     the header's utsname
      * @param nrCpus      vCPUs
+     * @param dumped      which present pfns to dump, or null for all (a dump level)
+     * @param dumpLevel   {@code dump_level} for the sub-header
      */
     public static KdumpLayout plan(DumpTarget target, List<Note> notes, byte[] noteBytes, List<GuestBlock> blocks,
-            KdumpCodec codec, boolean excludeZero, long physBase, String release, int nrCpus) {
+            KdumpCodec codec, boolean excludeZero, long physBase, Utsname utsname, int nrCpus, LongPredicate dumped,
+            int dumpLevel) {
         long bs = target.pageSize();
         if (bs > (1 << 30)) {
             throw new UnsupportedGuestException("kdump: page size " + bs + " does not fit block_size");
@@ -98,7 +112,18 @@ public record KdumpLayout(DumpTarget target, DiskDumpHeader header, KdumpSubHead
         long bitmap1 = Math.multiplyExact(1 + subHdrSize, bs);
         long bitmap2 = bitmap1 + lenBitmap;
         long desc = bitmap2 + lenBitmap;
-        long data = Math.addExact(desc, Math.multiplyExact(present, PageDesc.SIZE));
+        long dumpedPages = present;
+        if (dumped != null) {
+            dumpedPages = 0;
+            for (long[] r : runs) {
+                for (long p = r[0]; p < r[1]; p++) {
+                    if (dumped.test(p)) {
+                        dumpedPages++;
+                    }
+                }
+            }
+        }
+        long data = Math.addExact(desc, Math.multiplyExact(dumpedPages, PageDesc.SIZE));
 
         long vmcoreinfoOffset = 0;
         long vmcoreinfoSize = 0;
@@ -112,17 +137,33 @@ public record KdumpLayout(DumpTarget target, DiskDumpHeader header, KdumpSubHead
             }
             cursor += n.encodedSize();
         }
-        DiskDumpHeader header = new DiskDumpHeader(release, KdumpMachine.utsMachine(target), codec.flag(), (int) bs,
+        DiskDumpHeader header = new DiskDumpHeader(utsname, codec.flag(), (int) bs,
                 Math.toIntExact(subHdrSize), Math.toIntExact(2L * lenBitmap / bs), maxMapnr, nrCpus);
-        KdumpSubHeader sub = new KdumpSubHeader(physBase, excludeZero ? KdumpSubHeader.DL_EXCLUDE_ZERO : 0,
+        KdumpSubHeader sub = new KdumpSubHeader(physBase, dumpLevel,
                 vmcoreinfoOffset, vmcoreinfoSize, noteOffset, noteBytes.length, maxMapnr);
-        return new KdumpLayout(target, header, sub, List.copyOf(runs), present, lenBitmap, bitmap1, bitmap2, desc,
-                data);
+        return new KdumpLayout(target, header, sub, List.copyOf(runs), present, dumped, dumpedPages, lenBitmap,
+                bitmap1, bitmap2, desc, data);
     }
 
     /** The page size. */
     public int blockSize() {
         return header.blockSize();
+    }
+
+    /** The 2nd bitmap before zero pages are looked at: one bit per dumped pfn, LSB first. */
+    public byte[] dumpedBitmap() {
+        if (dumped == null) {
+            return presentBitmap();
+        }
+        byte[] bits = new byte[lenBitmap];
+        for (long[] r : runs) {
+            for (long p = r[0]; p < r[1]; p++) {
+                if (dumped.test(p)) {
+                    bits[(int) (p >>> 3)] |= (byte) (1 << (p & 7));
+                }
+            }
+        }
+        return bits;
     }
 
     /** The 1st bitmap: one bit per present pfn, LSB first. */

@@ -11,7 +11,7 @@ import java.nio.ByteBuffer;
  * directly by the ELF notes. Two layouts:
  *
  * <pre>
- *  field               64-bit       32-bit (packed, i386 ABI)
+ *  field               64-bit       32-bit (packed, 4-byte aligned u64)
  *  phys_base           u64 @0       u32 @0
  *  dump_level          i32 @8       i32 @4
  *  split               i32 @12      i32 @8
@@ -30,12 +30,12 @@ import java.nio.ByteBuffer;
  * </pre>
  *
  * <p>The 32-bit layout is the packed one (QEMU's, and the native layout of a crash or makedumpfile built for a
- * 32-bit target on an x86 host), also for ARM, whose EABI would align the u64 fields to 8 ("padded" layout, what a
- * makedumpfile running on the ARM machine writes). Both readers accept both, but libkdumpfile tells them apart
+ * 32-bit target whose ABI aligns u64 to 4), for every 32-bit target, also those whose ABI would align the u64
+ * fields to 8 ("padded" layout, what a makedumpfile running on such a machine writes). Both readers accept both, but libkdumpfile tells them apart
  * with a heuristic on {@code offset_vmcoreinfo} that reads a padded header without VMCOREINFO as packed; the packed
  * layout is never misread.
  *
- * @param physBase         {@code phys_base}: see {@link KdumpMachine#physBase}
+ * @param physBase         {@code phys_base}: see the plugin's {@code ArchitectureSupport.physBase}
  * @param dumpLevel        {@code dump_level}: 1 when all-zero pages are excluded, else 0
  * @param offsetVmcoreinfo {@code offset_vmcoreinfo}: file offset of the VMCOREINFO note's descriptor, or 0
  * @param sizeVmcoreinfo   {@code size_vmcoreinfo}: its length, or 0

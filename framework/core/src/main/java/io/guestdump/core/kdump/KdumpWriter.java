@@ -62,7 +62,7 @@ public final class KdumpWriter {
         sink.write(bs, subAndNotes.flip());
         byte[] present = layout.presentBitmap();
         sink.write(layout.bitmap1Offset(), ByteBuffer.wrap(present));
-        byte[] dumped = present.clone();
+        byte[] dumped = layout.dumped() == null ? present.clone() : layout.dumpedBitmap();
 
         long dataCursor = layout.dataOffset();
         long zeroOffset = -1;
@@ -72,7 +72,7 @@ public final class KdumpWriter {
             dataCursor += bs;
         }
         long descIndex = 0;
-        long total = layout.presentPages() * bs;
+        long total = layout.dumpedPages() * bs;
         long done = 0;
         progress.progress(0, total);
 
@@ -186,20 +186,33 @@ public final class KdumpWriter {
         private int blockCursor;
 
         Batch next() {
-            if (run >= layout.runs().size()) {
-                return null;
-            }
-            long[] r = layout.runs().get(run);
-            int pages = (int) Math.min(maxPages, r[1] - pfn);
-            Batch b = batch(pfn, pages);
-            pfn += pages;
-            if (pfn >= r[1]) {
-                run++;
-                if (run < layout.runs().size()) {
-                    pfn = layout.runs().get(run)[0];
+            while (run < layout.runs().size()) {
+                long[] r = layout.runs().get(run);
+                if (layout.dumped() != null) {
+                    while (pfn < r[1] && !layout.dumped().test(pfn)) {
+                        pfn++;
+                    }
                 }
+                if (pfn >= r[1]) {
+                    run++;
+                    if (run < layout.runs().size()) {
+                        pfn = layout.runs().get(run)[0];
+                    }
+                    continue;
+                }
+                int pages = (int) Math.min(maxPages, r[1] - pfn);
+                if (layout.dumped() != null) {
+                    int n = 1;
+                    while (n < pages && layout.dumped().test(pfn + n)) {
+                        n++;
+                    }
+                    pages = n;
+                }
+                Batch b = batch(pfn, pages);
+                pfn += pages;
+                return b;
             }
-            return b;
+            return null;
         }
 
         private Batch batch(long first, int pages) {

@@ -122,6 +122,11 @@ public final class PagingPlanner {
         }
 
         @Override
+        public void deviceMemory(long virt, long phys, long length, long tableEntryAddress) {
+            device++;
+        }
+
+        @Override
         public void skipped(long tableEntryAddress, String reason) {
             skipped++;
             if (reasons.size() < KEPT_SKIP_REASONS) {

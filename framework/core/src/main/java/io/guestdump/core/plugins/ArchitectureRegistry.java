@@ -6,6 +6,7 @@ import io.guestdump.arch.api.ArchContext;
 import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.core.config.ConfigLoader;
+import io.guestdump.elf.Machine;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Files;
@@ -45,7 +46,7 @@ public final class ArchitectureRegistry implements AutoCloseable {
 
     /** One loaded extension with where it came from. */
     public record Loaded(ArchitectureSupport arch, String pluginId, String version, Path source) {
-        /** {@code arch-x86_64 0.1.0 at plugins/arch-x86_64-0.1.0.jar}. */
+        /** {@code arch-foo 0.1.0 at plugins/arch-foo-0.1.0.jar}. */
         public String describe() {
             return pluginId + " " + version + " at " + source;
         }
@@ -183,6 +184,20 @@ public final class ArchitectureRegistry implements AutoCloseable {
     /** The extension that reads vmcores of an {@code e_machine}. */
     public Optional<Loaded> forElfMachine(int machine) {
         return loaded.stream().filter(l -> l.arch().elfMachines().contains(machine)).findFirst();
+    }
+
+    /**
+     * A readable {@code e_machine}, {@code "EM_FOO (62)"}, named by the plugin that declares it;
+     * {@code "EM_? (62)"} when no loaded plugin names it.
+     */
+    public String elfMachineName(int machine) {
+        for (Loaded l : loaded) { // a plugin may name a value it writes but does not read back
+            String name = l.arch().elfMachineName(machine);
+            if (name != null) {
+                return Machine.describe(name, machine);
+            }
+        }
+        return Machine.describe(null, machine);
     }
 
     /**

@@ -189,7 +189,7 @@ public final class ElfVmcoreSource implements GuestSource {
 
     /**
      * Which notes the plugin re-creates: owner and type, where CORE and LINUX count as one owner. Linux core files
-     * name the same register sets either way (QEMU writes ppc64's VMX/VSX/SPE as CORE, Linux and binutils use
+     * name the same register sets either way (QEMU writes some vector register sets as CORE, Linux and binutils use
      * LINUX), so a note the plugin writes under the other of the two names is still its own and not carried.
      */
     private static String key(String owner, int type) {

@@ -40,7 +40,7 @@ import java.util.TreeSet;
  * <pre>
  * guest {
  *   arch = x86_64
- *   machine-type = pc                        # optional, e.g. pseries-7.2 (decides ppc64's page size)
+ *   machine-type = pc                        # optional: QEMU's machine type; plugins may decide on it
  *   memory = [ { start = "0x0", size = "0xa0000", file = "ram-0.bin", file-offset = 0 }, ... ]
  *   cpu-state-from = "info-registers-a.txt"  # optional: QEMU `info registers -a` text
  *   cpus = [ { kernel_gs_base = "0xffff..." } ]  # optional per-vCPU values adding to / overriding the text

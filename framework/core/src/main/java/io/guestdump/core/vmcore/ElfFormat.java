@@ -2,8 +2,12 @@ package io.guestdump.core.vmcore;
 
 import com.typesafe.config.Config;
 import io.guestdump.core.PreparedDump;
+import io.guestdump.core.kernel.LevelFilter;
+import io.guestdump.memory.GuestBlock;
+import io.guestdump.memory.MemoryMapping;
 import java.io.IOException;
 import java.nio.channels.WritableByteChannel;
+import java.util.List;
 
 /** The ELF vmcore: planned by {@link VmcoreLayout}, streamed by {@link VmcoreWriter}. */
 public final class ElfFormat implements DumpFormat {
@@ -41,6 +45,28 @@ public final class ElfFormat implements DumpFormat {
 
     /** The layout of this dump. */
     public static VmcoreLayout plan(PreparedDump dump) {
-        return VmcoreLayout.plan(dump.target(), dump.noteBytes().length, dump.mappings(), dump.blocks());
+        LevelFilter f = dump.levelFilter();
+        if (f == null) {
+            return VmcoreLayout.plan(dump.target(), dump.noteBytes().length, dump.mappings(), dump.blocks());
+        }
+        LevelFilter.ElfPieces pieces = f.elfPieces(dump.blocks());
+        List<MemoryMapping> mappings = isSimple(dump.mappings(), dump.blocks()) ? pieces.loads()
+                : LevelFilter.clipMappings(dump.mappings(), pieces.stored());
+        return VmcoreLayout.plan(dump.target(), dump.noteBytes().length, mappings, pieces.stored());
+    }
+
+    /** Whether the mappings are simple mode's one identity mapping per block (or paging's identity fallback). */
+    private static boolean isSimple(List<MemoryMapping> mappings, List<GuestBlock> blocks) {
+        if (mappings.size() != blocks.size()) {
+            return false;
+        }
+        for (int i = 0; i < mappings.size(); i++) {
+            MemoryMapping m = mappings.get(i);
+            GuestBlock b = blocks.get(i);
+            if (m.virt() != m.phys() || m.phys() != b.range().start() || m.length() != b.range().length()) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -18,7 +18,7 @@ import io.guestdump.core.plugins.ArchitectureRegistry;
 import io.guestdump.core.source.TestElf.Load;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
+import io.guestdump.core.TestMachines;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
 import io.guestdump.memory.GuestBlock;
@@ -137,7 +137,7 @@ class ElfSourceFuzzTest {
         ArchitectureRegistry.Loaded golden = new ArchitectureRegistry.Loaded(new GoldenReader(), "golden", "0", null);
         Optional<Path> root = GoldenFiles.root();
         int goldens = 0;
-        for (String arch : GoldenFiles.ARCHES) {
+        for (String arch : GoldenFiles.guests()) {
             Path p = root.map(r -> r.resolve(arch).resolve("qemu-filter-odd.elf")).orElse(null);
             if (p != null && Files.isRegularFile(p)) {
                 SEEDS.add(new Seed("QEMU golden " + arch, Files.readAllBytes(p), golden));
@@ -266,13 +266,13 @@ class ElfSourceFuzzTest {
 
         @Override
         public Set<Integer> elfMachines() {
-            return Set.of(Machine.EM_386, Machine.EM_X86_64, Machine.EM_AARCH64, Machine.EM_ARM, Machine.EM_PPC64,
-                    Machine.EM_S390);
+            return Set.of(TestMachines.EM_386, TestMachines.EM_X86_64, TestMachines.EM_AARCH64, TestMachines.EM_ARM, TestMachines.EM_PPC64,
+                    TestMachines.EM_S390);
         }
 
         @Override
         public DumpTarget describe(GuestState guest) {
-            return new DumpTarget(Machine.EM_X86_64, ElfClass.ELF64, ElfData.LSB, 4096);
+            return new DumpTarget(TestMachines.EM_X86_64, ElfClass.ELF64, ElfData.LSB, 4096);
         }
 
         @Override

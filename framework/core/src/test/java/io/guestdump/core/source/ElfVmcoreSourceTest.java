@@ -14,7 +14,7 @@ import io.guestdump.core.source.TestElf.Load;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfConstants;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
+import io.guestdump.core.TestMachines;
 import io.guestdump.elf.Note;
 import io.guestdump.memory.GuestBlock;
 import io.guestdump.memory.PhysRange;
@@ -132,7 +132,7 @@ class ElfVmcoreSourceTest {
 
     @Test
     void aMachineNoPluginReadsIsRefusedNamingIt() throws IOException {
-        DumpTarget t = new DumpTarget(Machine.EM_S390, ElfClass.ELF64, ElfData.MSB, 4096);
+        DumpTarget t = new DumpTarget(TestMachines.EM_S390, ElfClass.ELF64, ElfData.MSB, 4096);
         byte[] file = TestElf.ours(t, RANGES, null, List.of());
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> open(file));
         assertTrue(e.getMessage().contains("e_machine=22"), e.getMessage());

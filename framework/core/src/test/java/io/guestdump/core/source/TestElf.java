@@ -15,7 +15,7 @@ import io.guestdump.elf.ElfConstants;
 import io.guestdump.elf.ElfData;
 import io.guestdump.elf.ElfHeader;
 import io.guestdump.elf.ElfType;
-import io.guestdump.elf.Machine;
+import io.guestdump.core.TestMachines;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteEncoder;
 import io.guestdump.elf.ProgramHeader;
@@ -75,7 +75,7 @@ final class TestElf {
 
     /** The toy target of a class and byte order. */
     static DumpTarget toyTarget(ElfClass c, ElfData d) {
-        return new DumpTarget(Machine.EM_RISCV, c, d, 4096);
+        return new DumpTarget(TestMachines.EM_RISCV, c, d, 4096);
     }
 
     /**

@@ -8,7 +8,7 @@ import io.guestdump.core.inspect.VmcoreFile;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfConstants;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
+import io.guestdump.core.TestMachines;
 import io.guestdump.elf.ProgramHeader;
 import io.guestdump.memory.GuestBlock;
 import io.guestdump.memory.PhysRange;
@@ -44,7 +44,7 @@ class ExtendedNumberingTest {
             long start = 0x10000L + 16L * i; // 1-byte blocks with gaps: one PT_LOAD each
             blocks.add(new GuestBlock(PhysRange.ofLength(start, 1), new PatternData(start, 1), "b" + i));
         }
-        DumpTarget target = new DumpTarget(Machine.EM_RISCV, c, d, 4096);
+        DumpTarget target = new DumpTarget(TestMachines.EM_RISCV, c, d, 4096);
         VmcoreLayout layout = VmcoreLayout.plan(target, 0, MappingPlanner.simple(blocks), blocks);
         Path out = dir.resolve("xnum.vmcore");
         try (FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Machine;
+import io.guestdump.core.TestMachines;
 import io.guestdump.memory.ByteArrayData;
 import io.guestdump.memory.GuestBlock;
 import io.guestdump.memory.PhysRange;
@@ -52,7 +52,7 @@ class SparseElfTest {
         List<GuestBlock> blocks = List.of(
                 new GuestBlock(PhysRange.ofLength(0x100000, first.length), new ByteArrayData(first), "a"),
                 new GuestBlock(PhysRange.ofLength(0x1000000, last.length), new ByteArrayData(last), "b"));
-        DumpTarget target = new DumpTarget(Machine.EM_X86_64, ElfClass.ELF64, ElfData.LSB, 4096);
+        DumpTarget target = new DumpTarget(TestMachines.EM_X86_64, ElfClass.ELF64, ElfData.LSB, 4096);
         return VmcoreLayout.plan(target, 0, MappingPlanner.simple(blocks), blocks);
     }
 

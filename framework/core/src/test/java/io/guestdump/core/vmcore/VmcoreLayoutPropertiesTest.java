@@ -14,7 +14,7 @@ import io.guestdump.elf.ElfCodec;
 import io.guestdump.elf.ElfConstants;
 import io.guestdump.elf.ElfData;
 import io.guestdump.elf.ElfHeader;
-import io.guestdump.elf.Machine;
+import io.guestdump.core.TestMachines;
 import io.guestdump.elf.ProgramHeader;
 import io.guestdump.elf.SegmentType;
 import io.guestdump.memory.GuestBlock;
@@ -73,7 +73,7 @@ class VmcoreLayoutPropertiesTest {
         for (GuestBlock b : dumped) {
             mappings.add(new MemoryMapping(b.range().start(), b.range().start(), b.range().length()));
         }
-        DumpTarget target = new DumpTarget(Machine.EM_RISCV, g.elfClass(), g.data(), 4096);
+        DumpTarget target = new DumpTarget(TestMachines.EM_RISCV, g.elfClass(), g.data(), 4096);
         boolean fits32 = dumped.stream().allMatch(b -> Long.compareUnsigned(b.range().end() - 1, 0xffff_ffffL) <= 0);
         if (g.elfClass() == ElfClass.ELF32 && !fits32) {
             see(Case.ELF32_OVERFLOW);

@@ -1,7 +1,9 @@
 package io.guestdump.arch.api;
 
 import io.guestdump.elf.Note;
+import io.guestdump.memory.GuestBlock;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.pf4j.ExtensionPoint;
@@ -16,12 +18,12 @@ import org.pf4j.ExtensionPoint;
  */
 public interface ArchitectureSupport extends ExtensionPoint {
 
-    /** The architecture id, also the name of its config subtree and file, e.g. {@code "x86_64"}. */
+    /** The architecture id, also the name of its config subtree and file, e.g. {@code "mips64"}. */
     String id();
 
     /**
      * The guest architecture names served, as QEMU's {@code query-target} reports them and as a snapshot's
-     * {@code guest.arch} names them, e.g. {@code ["aarch64", "arm"]}.
+     * {@code guest.arch} names them, e.g. {@code ["mips64", "mips64el"]}.
      */
     Set<String> machines();
 
@@ -56,8 +58,37 @@ public interface ArchitectureSupport extends ExtensionPoint {
     /**
      * Decodes the CPU notes of a vmcore this plugin wrote (or QEMU did) back into vCPU states, in vCPU order.
      * {@code notes} holds every note of the file except the guest's VMCOREINFO, in file order.
+     *
+     * <p>The default walks {@link #readTable(DumpTarget)} with {@link NoteTableReader} (the same rows that write
+     * the notes) and then applies {@link #afterDecode} to each vCPU; plugins normally override only those two.
      */
-    List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target);
+    default List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
+        List<CpuNote> table = readTable(target);
+        if (table.isEmpty()) {
+            throw new UnsupportedGuestException("the " + id() + " plugin cannot read CPU notes back (it declares no "
+                    + "note table to read with); dump from a snapshot or a live guest instead");
+        }
+        return NoteTableReader.read(table, notes, target, id()).stream().map(c -> afterDecode(c, target)).toList();
+    }
+
+    /**
+     * Every note row a vmcore of {@code target} may hold, with readers, in the order one vCPU's notes are written
+     * (its first row, the prstatus, starts each vCPU). Usually {@link #cpuNotes} of any guest of that target, plus
+     * the rows of variants it does not write (another prstatus layout, an optional QEMU note). Empty (the default):
+     * the plugin overrides {@link #decodeNotes} itself.
+     */
+    default List<CpuNote> readTable(DumpTarget target) {
+        return List.of();
+    }
+
+    /**
+     * The per-architecture fix-up after a vCPU's notes are read, for state no note holds but the notes imply (the
+     * byte order the dump was written in says which endianness the vCPU ran in; a prstatus layout says which mode).
+     * The default returns the state unchanged.
+     */
+    default VcpuState afterDecode(VcpuState cpu, DumpTarget target) {
+        return cpu;
+    }
 
     /** The machine name a guest of this target would carry, given its decoded vmcore header. */
     default String machineFor(DumpTarget target) {
@@ -67,5 +98,55 @@ public interface ArchitectureSupport extends ExtensionPoint {
     /** The page-table walker, where this architecture has one. */
     default Optional<PageTableWalker> pageTableWalker() {
         return Optional.empty();
+    }
+
+    /**
+     * The name of an {@code e_machine} value this plugin declares, as elf.h spells it ({@code "EM_FOO"}), for
+     * messages and {@code guestdump info}; null for a value it does not name (the default). The framework knows no
+     * architecture's constant: it asks the loaded plugins in turn (a plugin may name values it writes but does not read
+     * back).
+     */
+    default String elfMachineName(int machine) {
+        return null;
+    }
+
+    /**
+     * {@code utsname.machine} of the kdump header: what the guest's {@code uname -m} prints, which is what crash
+     * compares (case-sensitive prefixes in its {@code diskdump.c}) and libkdumpfile maps to an architecture. The
+     * default is {@link #machineFor(DumpTarget)}, right wherever QEMU's target name is the kernel's.
+     */
+    default String utsMachine(DumpTarget target) {
+        return machineFor(target);
+    }
+
+    /**
+     * {@code phys_base} of the kdump sub-header: the physical address the kernel was loaded at relative to where
+     * it was linked, from VMCOREINFO where the kernel publishes it (read it with {@link GuestVmcoreinfo#number},
+     * which keeps the kernel's radix), else a guess from the memory layout. The default is 0.
+     *
+     * @param target     the dump target
+     * @param vmcoreinfo the guest's VMCOREINFO as the framework found it, {@link GuestVmcoreinfo#empty()} when none
+     * @param blocks     all guest memory (not only the dumped part)
+     */
+    default long physBase(DumpTarget target, GuestVmcoreinfo vmcoreinfo, List<GuestBlock> blocks) {
+        return 0L;
+    }
+
+    /**
+     * Registers neither QEMU's {@code info registers -a} nor its CPU notes give, which a live source reads from
+     * QEMU's gdbstub for a guest of {@code machine} (the {@code query-target} arch): gdbstub register name (as in
+     * QEMU's target description XML) to this plugin's register name. Empty (the default): the stub is not used.
+     * A user may override the map under {@code guestdump.source.qmp.gdbstub-registers.<machine>}.
+     */
+    default Map<String, String> gdbstubRegisters(String machine) {
+        return Map.of();
+    }
+
+    /**
+     * Bytes of the guest kernel's {@code unsigned long} (and pointers), for reading its data structures: by default
+     * the ELF class's address size. A plugin whose 32-bit guests may be dumped as ELF64 overrides it.
+     */
+    default int kernelWordSize(GuestState guest, DumpTarget target) {
+        return target.elfClass().addressSize();
     }
 }

@@ -8,8 +8,8 @@ import java.util.Optional;
 /**
  * A paused guest as the framework hands it to a plugin.
  *
- * @param machine    guest architecture name ({@code x86_64}, {@code i386}, {@code aarch64}, {@code arm},
- *                   {@code ppc64}, {@code s390x})
+ * @param machine    guest architecture name, as QEMU's {@code query-target} and a snapshot's {@code guest.arch} name
+ *                   it (one of the plugin's {@link ArchitectureSupport#machines()})
  * @param memory     the guest-physical blocks (unfiltered: class decisions look at the whole guest)
  * @param cpus       the vCPUs in index order
  * @param properties extra facts a source knows, e.g. {@code machine-type = pseries-7.2}

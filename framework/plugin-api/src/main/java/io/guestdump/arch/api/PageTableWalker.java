@@ -22,5 +22,16 @@ public interface PageTableWalker {
 
         /** A table entry the walk could not follow, and why. */
         void skipped(long tableEntryAddress, String reason);
+
+        /**
+         * A leaf mapping {@code length} bytes from {@code virt} to {@code phys}, where no guest RAM is: the kernel's
+         * ordinary mappings of device memory (interrupt controllers, UARTs, PCI windows). Not damage, and not
+         * dumped. By default reported as {@link #skipped}, for sinks written before this method.
+         */
+        default void deviceMemory(long virt, long phys, long length, long tableEntryAddress) {
+            skipped(tableEntryAddress, "maps virtual " + io.guestdump.memory.PhysRange.hex(virt) + " to "
+                    + io.guestdump.memory.PhysRange.hex(phys) + " (" + io.guestdump.memory.PhysRange.hex(length)
+                    + " bytes), which is not guest RAM (device memory); not dumped");
+        }
     }
 }

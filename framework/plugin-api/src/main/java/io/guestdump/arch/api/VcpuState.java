@@ -66,6 +66,7 @@ public record VcpuState(int index, Map<String, BigInteger> registers) {
     public static final class Builder {
         private final int index;
         private final LinkedHashMap<String, BigInteger> registers = new LinkedHashMap<>();
+        private Integer pid;
 
         private Builder(int index) {
             this.index = index;
@@ -81,6 +82,30 @@ public record VcpuState(int index, Map<String, BigInteger> registers) {
         public Builder set(String name, BigInteger value) {
             registers.put(name, value);
             return this;
+        }
+
+        /**
+         * Records the {@code pr_pid} a prstatus note carried (vCPU index + 1, see {@link PrStatus}); the note table
+         * reader numbers the vCPUs from it when every vCPU has a usable one.
+         */
+        public Builder pid(int prPid) {
+            this.pid = prPid;
+            return this;
+        }
+
+        /** The recorded {@code pr_pid}, or null. */
+        public Integer pid() {
+            return pid;
+        }
+
+        /** The registers set so far, in order (a copy). */
+        public Map<String, BigInteger> registers() {
+            return new LinkedHashMap<>(registers);
+        }
+
+        /** The value set so far, 0 when absent (a reader may combine notes read before it). */
+        public BigInteger value(String name) {
+            return registers.getOrDefault(name, BigInteger.ZERO);
         }
 
         /** Whether the register is already set. */

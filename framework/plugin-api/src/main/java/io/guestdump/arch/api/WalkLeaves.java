@@ -10,8 +10,8 @@ public final class WalkLeaves {
 
     /**
      * Reports {@code [virt, virt + length) -> [phys, phys + length)}, one mapping per RAM block it touches, in
-     * ascending virtual order. A leaf mapping no RAM (device memory, a corrupt entry) goes to
-     * {@link PageTableWalker.Sink#skipped} with the entry's address.
+     * ascending virtual order. A leaf mapping no RAM goes to {@link PageTableWalker.Sink#deviceMemory} with the
+     * entry's address: the kernel maps device memory (MMIO) that way, as a matter of course.
      */
     public static void report(GuestMemory memory, PageTableWalker.Sink sink, long virt, long phys, long length,
             long entryAddress) {
@@ -27,9 +27,7 @@ public final class WalkLeaves {
             }
         }
         if (!any) {
-            sink.skipped(entryAddress, "maps virtual " + PhysRange.hex(virt) + " to " + PhysRange.hex(phys)
-                    + " (" + PhysRange.hex(length) + " bytes), which is not guest RAM (device memory or a damaged"
-                    + " entry); not dumped");
+            sink.deviceMemory(virt, phys, length, entryAddress);
         }
     }
 

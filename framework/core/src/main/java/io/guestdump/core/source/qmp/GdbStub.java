@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  *
  * <p>QEMU 7.2 answers {@code p} with an empty packet until the client has read {@code target.xml}, so the
  * description is always read first. Values come in the target's byte order, little-endian for every QEMU system
- * target this is used for (qemu-system-aarch64, qemu-system-x86_64). No packet here resumes or detaches the guest:
+ * target this is used for (whichever the plugin names in its gdbstubRegisters). No packet here resumes or detaches the guest:
  * the connection is just closed, then the caller stops the stub ({@code gdbserver none}).
  */
 final class GdbStub implements AutoCloseable {
@@ -69,7 +69,7 @@ final class GdbStub implements AutoCloseable {
     }
 
     private void describe(String file, Map<String, Register> regs, int[] next, int depth) throws IOException {
-        // QEMU 7.2's i386-64bit.xml comments out cs_base..es_base: registers in comments do not count
+        // QEMU 7.2's target XML comments some registers out (segment bases): registers in comments do not count
         String xml = COMMENT.matcher(xfer(file)).replaceAll("");
         // registers and includes in document order: a file's own <reg> lines and its includes interleave
         Matcher inc = INCLUDE.matcher(xml);

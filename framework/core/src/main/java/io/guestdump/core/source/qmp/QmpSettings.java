@@ -21,7 +21,8 @@ import java.util.TreeMap;
  * @param lockObject         the QOM id of the object that marks a guest as being dumped
  * @param gdbstubRegisters   per {@code query-target} arch: gdbstub register name to the plugin's register name, read
  *                           from QEMU's gdbstub (started for the moment) when neither the monitor text nor the probe
- *                           gives them
+ *                           gives them; an arch listed here replaces what its plugin declares
+ *                           ({@code ArchitectureSupport.gdbstubRegisters}), an empty map turns the stub off
  */
 public record QmpSettings(Duration greetingTimeout, Duration commandTimeout, Path workDir, boolean readBackingFiles,
         boolean vmcoreinfoProbe, String lockObject,

@@ -41,9 +41,9 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>architecture: {@code query-target}; machine type: {@code qom-get /machine type};</li>
- *   <li>vCPU registers: HMP {@code info registers -a}, parsed by the plugin; registers the text lacks (x86:
+ *   <li>vCPU registers: HMP {@code info registers -a}, parsed by the plugin; registers the text lacks (e.g.
  *       {@code kernel_gs_base}) from QEMU's own CPU notes of a one-page {@code dump-guest-memory} (the probe),
- *       and those still missing that {@code gdbstub-registers} lists (aarch64: SCTLR_EL1, TCR_EL1, TTBR0/1_EL1)
+ *       and those still missing that the plugin's {@code gdbstubRegisters} lists (or {@code gdbstub-registers})
  *       from QEMU's gdbstub, started over HMP on a private unix socket for the moment ({@link GdbStub});</li>
  *   <li>memory layout: HMP {@code info mtree -f}, the flat view of the {@code memory} address space
  *       ({@link FlatView});</li>
@@ -165,7 +165,8 @@ public final class QmpSource implements GuestSource {
                 cpus.set(i, cpus.get(i).with(missing));
             }
         }
-        Map<String, String> viaGdb = settings.gdbstubRegisters().getOrDefault(machine, Map.of());
+        Map<String, String> viaGdb = settings.gdbstubRegisters().getOrDefault(machine,
+                plugin.arch().gdbstubRegisters(machine));
         if (!viaGdb.isEmpty()) {
             gdbstubRegisters(s, viaGdb, cpus);
         }
@@ -255,8 +256,8 @@ public final class QmpSource implements GuestSource {
                     cpuNotes.add(n);
                 }
             }
-            // QEMU's notes are in QEMU's byte order and class, which need not be ours (QEMU 7.2 writes a big-endian
-            // file for a little-endian ppc64 guest): decode them as the probe file says, like any elf: source
+            // QEMU's notes are in QEMU's byte order and class, which need not be ours (QEMU 7.2 may write a big-endian
+            // file for a little-endian guest): decode them as the probe file says, like any elf: source
             DumpTarget ours = plugin.arch().describe(state);
             DumpTarget target = new DumpTarget(f.header().machine(), f.header().elfClass(), f.header().data(),
                     ours.pageSize());
