@@ -77,6 +77,7 @@ class InfoFormatsIT {
             Dist.Run r = Dist.run(work, Map.of(), List.of("sh", "-c",
                     "'" + Dist.launcher() + "' info --json - < " + f)).expect(0);
             assertEquals(cpus(elfJson), cpus(r.out()), f);
+            assertTrue(r.out().contains("\"file\":\"-\""), r.out());
         }
         Dist.Run piped = Dist.run(work, Map.of(), List.of("sh", "-c",
                 "cat v.flat | '" + Dist.launcher() + "' info -")).expect(0);

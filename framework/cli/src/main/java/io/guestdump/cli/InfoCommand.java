@@ -53,26 +53,34 @@ final class InfoCommand implements Callable<Integer> {
             throw new InvalidInputException(file + " is not a regular file (a directory, FIFO or device); give a "
                     + "vmcore file, or - with the vmcore on standard input");
         }
-        try (ArchitectureRegistry registry = env.registry();
-                InputStream in = new BufferedInputStream(stdin ? System.in : Files.newInputStream(file), 1 << 16)) {
+        try (ArchitectureRegistry registry = env.registry()) {
+            if (!stdin) {
+                byte[] head;
+                try (InputStream peek = Files.newInputStream(file)) {
+                    head = peek.readNBytes(16);
+                }
+                if (!KdumpInfo.isKdump(head)) {
+                    return elf(file, file.toString(), registry);
+                }
+                // kdump: only the headers, notes and bitmaps at the start are read
+                try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+                    return print(KdumpInfo.summarize(file.toString(), in, Files.size(file), registry),
+                            Optional.empty());
+                }
+            }
+            InputStream in = new BufferedInputStream(System.in, 1 << 16);
             in.mark(16);
             byte[] head = in.readNBytes(16);
             in.reset();
             if (KdumpInfo.isKdump(head)) {
-                // kdump: only the headers, notes and bitmaps at the start are read, from the file or the stream
-                return print(KdumpInfo.summarize(file.toString(), in, stdin ? -1 : Files.size(file), registry),
-                        Optional.empty());
-            }
-            if (!stdin) {
-                in.close();
-                return elf(file, registry);
+                return print(KdumpInfo.summarize("-", in, -1, registry), Optional.empty());
             }
             // an ELF vmcore on standard input needs random access: spooled to a private temporary file
             Path spool = Files.createTempFile("guestdump-info-", ".vmcore",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             try {
                 Files.copy(in, spool, StandardCopyOption.REPLACE_EXISTING);
-                return elf(spool, registry);
+                return elf(spool, "-", registry);
             } finally {
                 Files.deleteIfExists(spool);
             }
@@ -81,9 +89,10 @@ final class InfoCommand implements Callable<Integer> {
         }
     }
 
-    private int elf(Path path, ArchitectureRegistry registry) throws IOException {
+    private int elf(Path path, String name, ArchitectureRegistry registry) throws IOException {
         try (VmcoreFile f = VmcoreFile.open(path)) {
-            return print(VmcoreSummary.of(f, registry), redumpDefect(path, registry));
+            return print(VmcoreSummary.of(f, registry).named(name),
+                    redumpDefect(path, registry).map(d -> d.replace(path.toString(), name)));
         }
     }
 

@@ -162,6 +162,13 @@ public final class VmcoreSummary {
         return Json.render(tree) + "\n";
     }
 
+    /** The same summary under another file name ({@code -} for a copy of standard input). */
+    public VmcoreSummary named(String file) {
+        Map<String, Object> t = new LinkedHashMap<>(tree);
+        t.put("file", file);
+        return new VmcoreSummary(t);
+    }
+
     /** Marks the file as one {@code dump elf:} refuses, with the reason. */
     public VmcoreSummary withDefect(String defect) {
         Map<String, Object> t = new LinkedHashMap<>(tree);
