@@ -18,6 +18,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code guestdump archs [--json]}. */
 @Command(name = "archs", mixinStandardHelpOptions = true,
+        exitCodeListHeading = ExitCodes.HEADING, exitCodeList = {ExitCodes.HELP_OK, ExitCodes.HELP_DUMP_FAILED,
+            ExitCodes.HELP_USAGE, ExitCodes.HELP_INTERNAL, ExitCodes.HELP_INTERRUPTED},
         description = "List the loaded architecture plugins with id, version, guest architectures and jar.")
 final class ArchsCommand implements Callable<Integer> {
     @Spec

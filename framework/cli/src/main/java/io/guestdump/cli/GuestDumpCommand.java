@@ -17,12 +17,8 @@ import picocli.CommandLine.Command;
 @Command(name = "guestdump", mixinStandardHelpOptions = true, versionProvider = GuestDumpCommand.Version.class,
         description = "Writes the memory and CPU state of a virtual-machine guest into a vmcore that crash, gdb, "
                 + "drgn, makedumpfile and libkdumpfile open.",
-        exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
-            "0:success",
-            "1:the dump failed while writing (disk full, I/O error, the output appeared meanwhile)",
-            "2:bad usage or bad input (options, configuration, source, vmcore); nothing was written",
-            "70:a bug in guestdump (please report it, with --verbose output)",
-            "130:interrupted (Ctrl-C, SIGINT); the partial output is removed"},
+        exitCodeListHeading = ExitCodes.HEADING, exitCodeList = {ExitCodes.HELP_OK, ExitCodes.HELP_DUMP_FAILED,
+            ExitCodes.HELP_USAGE, ExitCodes.HELP_INTERNAL, ExitCodes.HELP_INTERRUPTED},
         subcommands = {DumpCommand.class, InfoCommand.class, ArchsCommand.class, SampleGuestCommand.class,
                 CommandLine.HelpCommand.class})
 public final class GuestDumpCommand implements Runnable {
@@ -55,10 +51,6 @@ public final class GuestDumpCommand implements Runnable {
         CommandLine cl = new CommandLine(new GuestDumpCommand());
         cl.setExecutionExceptionHandler(GuestDumpCommand::handle);
         cl.setParameterExceptionHandler(GuestDumpCommand::usage);
-        for (CommandLine sub : cl.getSubcommands().values()) {
-            sub.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n")
-                    .exitCodeList(cl.getCommandSpec().usageMessage().exitCodeList());
-        }
         return cl;
     }
 

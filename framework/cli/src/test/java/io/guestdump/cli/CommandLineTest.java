@@ -79,6 +79,17 @@ class CommandLineTest {
     }
 
     @Test
+    void everyCommandsModelCarriesTheExitCodesForTheManPage() {
+        CommandLine plain = new CommandLine(new GuestDumpCommand());
+        for (CommandLine c : plain.getSubcommands().values()) {
+            if (!c.getCommandName().equals("help")) {
+                assertTrue(c.getUsageMessage().contains("  130 "), c.getCommandName() + ": " + c.getUsageMessage());
+            }
+        }
+        assertTrue(plain.getUsageMessage().contains("  130 "));
+    }
+
+    @Test
     void dashDWithoutEqualsIsRefused() {
         Run r = run("archs", "-D", "guestdump.progress.mode");
         assertEquals(2, r.exit(), r.err());
