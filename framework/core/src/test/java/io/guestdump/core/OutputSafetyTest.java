@@ -122,6 +122,14 @@ class OutputSafetyTest {
     }
 
     @Test
+    void aTerminalDeviceIsRefused() {
+        assumeTrue(Files.exists(Path.of("/dev/tty")), "no /dev/tty on this machine");
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> OutputTarget.open("/dev/tty", true, false));
+        assertTrue(e.getMessage().contains("is a terminal"), e.getMessage());
+    }
+
+    @Test
     void aFileThatAppearsWhileDumpingIsKeptWithoutForce() throws IOException {
         Path out = dir.resolve("vmcore");
         try (OutputTarget t = OutputTarget.open(out.toString(), false, false)) {
