@@ -1,6 +1,8 @@
 #!/bin/sh
 # Prepares a Debian bookworm kernel and a tiny busybox initramfs for the QEMU interop tests:
-#   bench/qemu-interop/prepare-kernel.sh [amd64|i386|arm64|armhf|ppc64el|s390x]   (default amd64)
+#   bench/qemu-interop/prepare-kernel.sh [amd64|i386|arm64|armhf|ppc64el|s390x|riscv64]   (default amd64)
+# riscv64 has no bookworm port: its kernel and busybox come from trixie, through a private sources list
+# naming the same mirror as this machine's apt sources (the host's apt configuration is not changed).
 # Result (cached, reused on later runs): $GUESTDUMP_CACHE/qemu/<arch>/{vmlinuz,initrd.cpio.gz}
 # ($GUESTDUMP_CACHE defaults to ~/.cache/guestdump). The initramfs /init mounts proc and sys, loads
 # qemu_fw_cfg.ko so that the kernel publishes VMCOREINFO to QEMU's -device vmcoreinfo, prints
@@ -20,11 +22,21 @@ case $ARCH in
   armhf) META=linux-image-armmp-lpae ;;
   ppc64el) META=linux-image-powerpc64le ;;
   s390x) META=linux-image-s390x ;;
+  riscv64) META=linux-image-riscv64; SUITE=trixie ;;
   *) echo "unknown arch $ARCH" >&2; exit 2 ;;
 esac
 WORK=$CACHE/qemu/work-$ARCH
 rm -rf "$WORK"; mkdir -p "$WORK/apt/lists/partial" "$WORK/apt/cache/archives/partial" "$WORK/debs" "$WORK/root" "$WORK/initrd"
 O="-oAPT::Architecture=$ARCH -oAPT::Architectures=$ARCH -oDir::State::Lists=$WORK/apt/lists -oDir::Cache=$WORK/apt/cache -oDebug::NoLocking=1"
+if [ -n "${SUITE:-}" ]; then
+  # the Debian mirror this machine's apt uses (deb822 URIs: or one-line deb), else deb.debian.org
+  MIRROR=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
+    | grep -v '^ *#' | grep -o 'https\?://[^ ]*/debian/\?\( \|$\)' | head -1 | tr -d ' ')
+  MIRROR=${MIRROR:-http://deb.debian.org/debian}
+  mkdir -p "$WORK/apt/sources.list.d"
+  echo "deb $MIRROR $SUITE main" > "$WORK/apt/sources.list"
+  O="$O -oDir::Etc::SourceList=$WORK/apt/sources.list -oDir::Etc::SourceParts=$WORK/apt/sources.list.d"
+fi
 apt-get $O -qq update || echo "warning: apt-get update reported errors; going on with the indexes it got" >&2
 IMAGE=$(apt-cache $O depends "$META" | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\).*/\1/p' | head -1)
 [ -n "$IMAGE" ] || { echo "cannot resolve $META" >&2; exit 1; }
@@ -33,10 +45,12 @@ dpkg-deb -x "$WORK"/debs/linux-image-*.deb "$WORK/root"
 dpkg-deb -x "$WORK"/debs/busybox-static_*.deb "$WORK/bb"
 KVER=${IMAGE#linux-image-}
 KERNEL=$(ls "$WORK"/root/boot/vmlinu[xz]-"$KVER" | head -1)
-FWCFG=$(find "$WORK/root/lib/modules/$KVER" -name 'qemu_fw_cfg.ko*' | head -1)
+# merged-/usr releases (trixie) keep modules and busybox under /usr
+FWCFG=$(find "$WORK/root/lib/modules/$KVER" "$WORK/root/usr/lib/modules/$KVER" -name 'qemu_fw_cfg.ko*' 2>/dev/null | head -1)
+BUSYBOX=$(ls "$WORK/bb/bin/busybox" "$WORK/bb/usr/bin/busybox" 2>/dev/null | head -1)
 I=$WORK/initrd
 mkdir -p "$I/bin" "$I/proc" "$I/sys" "$I/dev"
-cp "$WORK/bb/bin/busybox" "$I/bin/busybox"
+cp "$BUSYBOX" "$I/bin/busybox"
 for t in sh mount insmod sleep echo cat xz; do ln -s busybox "$I/bin/$t"; done
 if [ -n "$FWCFG" ]; then
   case $FWCFG in

@@ -101,7 +101,8 @@ class LauncherIT {
     @Test
     void archsListsEveryBundledPlugin() throws Exception {
         Dist.Run r = Dist.guestdump(work, "archs", "--json").expect(0);
-        for (String id : List.of("arch-x86_64", "arch-i386", "arch-ppc64", "arch-s390x", "arch-arm")) {
+        for (String id : List.of("arch-x86_64", "arch-i386", "arch-ppc64", "arch-s390x", "arch-arm",
+                "arch-riscv64")) {
             assertTrue(r.out().contains("\"plugin\":\"" + id + "\""), id + " missing: " + r.out());
         }
         assertTrue(r.out().contains("\"problems\":[]"), r.out());

@@ -31,7 +31,7 @@ class PluginDropInIT {
     Path work;
 
     static final String SOURCE = """
-            package com.example.riscv;
+            package com.example.toy;
 
             import io.guestdump.arch.api.*;
             import io.guestdump.elf.*;
@@ -39,10 +39,9 @@ class PluginDropInIT {
             import java.util.*;
             import org.pf4j.Extension;
 
-            /** A toy RISC-V plugin: one CORE note per vCPU holding pr_pid and pc. */
+            /** A toy LoongArch plugin (EM_LOONGARCH, 258): one CORE note per vCPU holding pr_pid and pc. */
             @Extension
             public class %s implements ArchitectureSupport {
-                static final int EM_RISCV = 243;
                 private final boolean loud;
 
                 public %s(ArchContext ctx) {
@@ -51,9 +50,9 @@ class PluginDropInIT {
 
                 public String id() { return "%s"; }
                 public Set<String> machines() { return Set.of("%s"); }
-                public Set<Integer> elfMachines() { return Set.of(EM_RISCV); }
+                public Set<Integer> elfMachines() { return Set.of(258); }
                 public DumpTarget describe(GuestState g) {
-                    return new DumpTarget(EM_RISCV, ElfClass.ELF64, ElfData.LSB, 4096);
+                    return new DumpTarget(258, ElfClass.ELF64, ElfData.LSB, 4096);
                 }
                 public List<CpuNote> cpuNotes(GuestState g, DumpTarget t) {
                     return List.of(new CpuNote("CORE", NoteType.NT_PRSTATUS, NoteGroup.ARCH, 16, (cpu, out) -> {
@@ -75,9 +74,19 @@ class PluginDropInIT {
             }
             """;
 
+    /** What to change in the compiled classes before they are packed (to build a broken jar). */
+    interface ClassesEdit {
+        void apply(Path classes) throws IOException;
+    }
+
     /** Compiles the toy plugin against lib/ and packs it as a PF4J plugin jar. */
     Path buildPlugin(String pluginId, String className, String machine) throws IOException {
-        Path src = work.resolve("src-" + pluginId + "/com/example/riscv/" + className + ".java");
+        return buildPlugin(pluginId, className, machine, classes -> { });
+    }
+
+    /** As {@link #buildPlugin(String, String, String)}, editing the classes before they are packed. */
+    Path buildPlugin(String pluginId, String className, String machine, ClassesEdit edit) throws IOException {
+        Path src = work.resolve("src-" + pluginId + "/com/example/toy/" + className + ".java");
         Files.createDirectories(src.getParent());
         Files.writeString(src, String.format(SOURCE, className, className, machine, machine));
         Path classes = Files.createDirectories(work.resolve("classes-" + pluginId));
@@ -90,6 +99,7 @@ class PluginDropInIT {
         int rc = javac.run(null, null, null, "--release", "17", "-cp", cp, "-d", classes.toString(), src.toString());
         assertEquals(0, rc, "javac failed");
         assertTrue(Files.exists(classes.resolve("META-INF/extensions.idx")), "PF4J's processor wrote extensions.idx");
+        edit.apply(classes);
         Manifest mf = new Manifest();
         Attributes a = mf.getMainAttributes();
         a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
@@ -119,19 +129,19 @@ class PluginDropInIT {
 
     @Test
     void aJarDroppedIntoAPluginsDirectoryAddsAnArchitecture() throws Exception {
-        Path jar = buildPlugin("arch-riscv64", "Riscv64", "riscv64");
+        Path jar = buildPlugin("arch-loongarch64", "Loongarch64", "loongarch64");
         Dist.Run archs = Dist.guestdump(work, "archs", dirs(jar.getParent())).expect(0);
-        assertTrue(archs.out().contains("arch-riscv64") && archs.out().contains("[riscv64]"), archs.out());
+        assertTrue(archs.out().contains("arch-loongarch64") && archs.out().contains("[loongarch64]"), archs.out());
         assertTrue(archs.out().contains(jar.toString()), archs.out());
 
         Files.write(work.resolve("ram.bin"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
         Files.writeString(work.resolve("regs.txt"), "pc=80001000\npc=80002000\n");
-        Files.writeString(work.resolve("rv.conf"), "guest { arch = riscv64\n memory = [ { start = \"0x80000000\","
+        Files.writeString(work.resolve("rv.conf"), "guest { arch = loongarch64\n memory = [ { start = \"0x80000000\","
                 + " size = 8, file = ram.bin } ]\n cpu-state-from = regs.txt }\n");
         Dist.guestdump(work, "dump", "snapshot:rv.conf", "-o", "rv.vmcore", dirs(jar.getParent())).expect(0);
         byte[] f = Files.readAllBytes(work.resolve("rv.vmcore"));
         ByteBuffer b = ByteBuffer.wrap(f).order(ByteOrder.LITTLE_ENDIAN);
-        assertEquals(243, b.getShort(18), "e_machine EM_RISCV");
+        assertEquals(258, b.getShort(18), "e_machine EM_LOONGARCH");
         assertEquals(2, b.getShort(56), "e_phnum: PT_NOTE and one PT_LOAD");
         // notes start after the 2 program headers; the second CORE note holds pid 2 and pc 0x80002000
         int notes = 64 + 2 * 56;
@@ -140,9 +150,9 @@ class PluginDropInIT {
         assertEquals(0x80002000L, b.getLong(second + 20 + 8));
         assertEquals(8, f[f.length - 1], "the last memory byte ends the file");
 
-        // the plugin's config subtree reaches it: guestdump.arch.riscv64.loud
+        // the plugin's config subtree reaches it: guestdump.arch.loongarch64.loud
         Dist.guestdump(work, "dump", "snapshot:rv.conf", "-o", "loud.vmcore", dirs(jar.getParent()),
-                "-D", "guestdump.arch.riscv64.loud=true").expect(0);
+                "-D", "guestdump.arch.loongarch64.loud=true").expect(0);
         ByteBuffer l = ByteBuffer.wrap(Files.readAllBytes(work.resolve("loud.vmcore"))).order(ByteOrder.LITTLE_ENDIAN);
         assertEquals(0x80002001L, l.getLong(second + 20 + 8));
     }
@@ -162,11 +172,66 @@ class PluginDropInIT {
     void aBrokenJarIsLoggedWithItsPathAndTheOthersStillLoad() throws Exception {
         Path dir = Files.createDirectories(work.resolve("broken-plugins"));
         Files.writeString(dir.resolve("arch-broken-1.0.0.jar"), "this is not a zip file");
-        Dist.Run r = Dist.guestdump(work, "archs", dirs(dir)).expect(0);
+        Dist.Run r = Dist.guestdump(work, "archs", dirs(dir)).expect(1);
         assertTrue(r.out().contains("arch-x86_64") && r.out().contains("arch-arm"), r.out());
         String broken = dir.resolve("arch-broken-1.0.0.jar").toString();
         assertTrue(r.err().contains("plugin jar " + broken + " cannot be loaded"), r.err());
         assertTrue(r.out().contains("problem: plugin jar " + broken), r.out());
         assertTrue(!r.err().contains("\tat "), "one line, no stack trace: " + r.err());
+    }
+
+    @Test
+    void aPluginWhoseConstructorThrowsIsNamedWithItsJarAndTheOthersStillWork() throws Exception {
+        Path jar = buildPlugin("arch-loud", "Loud", "loud"); // not riscv64: arch-riscv64 is bundled
+        String bad = "-Dguestdump.arch.loud.loud=maybe"; // getBoolean throws in the plugin's constructor
+        Dist.Run r = Dist.guestdump(work, "archs", dirs(jar.getParent()), bad).expect(1);
+        assertTrue(r.out().contains("arch-x86_64") && r.out().contains("arch-s390x"), "the others load: " + r.out());
+        assertTrue(r.out().contains("problem: plugin arch-loud at " + jar + " failed to start"), r.out());
+        assertTrue(r.out().contains("loud"), "the message names the bad setting: " + r.out());
+        assertTrue(r.out().contains("guestdump.plugins.disabled = [\"arch-loud\"]"), r.out());
+        assertTrue(!r.err().contains("\tat "), "one line, no stack trace: " + r.err());
+
+        // a dump of another architecture still works (it exited 70 before)
+        Dist.guestdump(work, "sample-guest", "--output-dir", work.resolve("g").toString()).expect(0);
+        Dist.guestdump(work, "dump", "snapshot:" + work.resolve("g/sample-x86_64.conf"), "-o", "x.vmcore",
+                dirs(jar.getParent()), bad).expect(0);
+    }
+
+    @Test
+    void aJarWithoutAnExtensionIndexIsNamedWithTheReason() throws Exception {
+        Path jar = buildPlugin("arch-noindex", "NoIndex", "noindex",
+                classes -> Files.delete(classes.resolve("META-INF/extensions.idx")));
+        Dist.Run r = Dist.guestdump(work, "archs", dirs(jar.getParent())).expect(1);
+        assertTrue(r.out().contains("arch-x86_64"), r.out());
+        assertTrue(r.out().contains("problem: plugin arch-noindex at " + jar + " adds no architecture: the jar has "
+                + "no META-INF/extensions.idx"), r.out());
+        assertTrue(r.out().contains("-proc:full"), "says how to fix it: " + r.out());
+    }
+
+    @Test
+    void aJarThatBundlesThePluginApiIsNamedWithTheReason() throws Exception {
+        Path api;
+        try (Stream<Path> jars = Files.list(Dist.home().resolve("lib"))) {
+            api = jars.filter(p -> p.getFileName().toString().startsWith("guestdump-plugin-api-")).findFirst()
+                    .orElseThrow();
+        }
+        Path jar = buildPlugin("arch-fat", "Fat", "fat", classes -> {
+            try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(api.toFile())) {
+                for (java.util.zip.ZipEntry e : java.util.Collections.list(zip.entries())) {
+                    if (e.getName().endsWith(".class")) {
+                        Path to = classes.resolve(e.getName());
+                        Files.createDirectories(to.getParent());
+                        try (var in = zip.getInputStream(e)) {
+                            Files.copy(in, to);
+                        }
+                    }
+                }
+            }
+        });
+        Dist.Run r = Dist.guestdump(work, "archs", dirs(jar.getParent())).expect(1);
+        assertTrue(r.out().contains("arch-x86_64"), r.out());
+        assertTrue(r.out().contains("problem: plugin arch-fat at " + jar + " adds no architecture: it bundles the "
+                + "plugin API (io/guestdump/arch/api/ArchitectureSupport.class)"), r.out());
+        assertTrue(r.out().contains("provided scope"), "says how to fix it: " + r.out());
     }
 }

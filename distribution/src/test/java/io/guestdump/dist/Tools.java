@@ -27,6 +27,18 @@ final class Tools {
         }
     }
 
+    /**
+     * Whether the tool is there, for a check that is one part of a larger test: false lets the caller leave that
+     * part out; under {@code GUESTDUMP_REQUIRE_TOOLS=1} a missing tool fails instead.
+     */
+    static boolean available(String tool) {
+        boolean present = tool.equals("python3-libkdumpfile") ? python("kdumpfile") : onPath(tool);
+        if (!present && "1".equals(System.getenv("GUESTDUMP_REQUIRE_TOOLS"))) {
+            fail(tool + " is not installed but GUESTDUMP_REQUIRE_TOOLS=1; .ci/run installs it");
+        }
+        return present;
+    }
+
     private static boolean onPath(String tool) {
         for (String dir : System.getenv("PATH").split(":")) {
             if (Files.isExecutable(Path.of(dir, tool))) {

@@ -8,6 +8,7 @@ import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.NoteGroup;
+import io.guestdump.arch.api.NoteTableReader;
 import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VcpuState;
@@ -218,13 +219,11 @@ public final class ArmArchitecture implements ArchitectureSupport {
 
     private static List<CpuNote> aarch64Notes(GuestState guest) {
         List<CpuNote> table = new ArrayList<>();
-        table.add(new CpuNote("CORE", NoteType.NT_PRSTATUS, NoteGroup.ARCH, Aarch64PrStatus.SIZE,
-                Aarch64PrStatus::write));
-        table.add(new CpuNote("CORE", NoteType.NT_PRFPREG, NoteGroup.ARCH, Aarch64FpsimdState.SIZE,
-                Aarch64FpsimdState::write));
+        table.add(AARCH64_PRSTATUS);
+        table.add(AARCH64_FPSIMD);
         Optional<SveConfig> sve = SveConfig.ofGuest(guest.cpus());
-        sve.ifPresent(s -> table.add(new CpuNote("LINUX", ArmElf.NT_ARM_SVE, NoteGroup.ARCH,
-                Aarch64SveState.size(s.vq()), (cpu, out) -> Aarch64SveState.write(cpu, s.vq(), s.maxVq(), out))));
+        sve.ifPresent(s -> table.add(sveRow(Aarch64SveState.size(s.vq()),
+                (cpu, out) -> Aarch64SveState.write(cpu, s.vq(), s.maxVq(), out))));
         return List.copyOf(table);
     }
 
@@ -232,13 +231,29 @@ public final class ArmArchitecture implements ArchitectureSupport {
         // QEMU decides VFP per CPU model; all vCPUs share it, so the first decides, as in cpu_get_note_size
         boolean vfp = ArmVfpState.hasVfp(guest.firstCpu());
         List<CpuNote> table = new ArrayList<>();
-        table.add(new CpuNote("CORE", NoteType.NT_PRSTATUS, NoteGroup.ARCH, ArmPrStatus.SIZE,
-                (cpu, out) -> ArmPrStatus.write(cpu, vfp, out)));
+        table.add(armPrstatus(vfp));
         if (vfp) {
-            table.add(new CpuNote("LINUX", ArmElf.NT_ARM_VFP, NoteGroup.ARCH, ArmVfpState.SIZE,
-                    ArmVfpState::write));
+            table.add(ARM_VFP);
         }
         return List.copyOf(table);
+    }
+
+    private static final CpuNote AARCH64_PRSTATUS = Aarch64PrStatus.FRAME.row(NoteGroup.ARCH,
+            Aarch64PrStatus::write, Aarch64PrStatus::read);
+    private static final CpuNote AARCH64_FPSIMD = new CpuNote("CORE", NoteType.NT_PRFPREG, NoteGroup.ARCH,
+            Aarch64FpsimdState.SIZE, Aarch64FpsimdState::write, (in, into) -> Aarch64FpsimdState.read(in)
+                    .forEach(into::set));
+    private static final CpuNote ARM_VFP = new CpuNote("LINUX", ArmElf.NT_ARM_VFP, NoteGroup.ARCH, ArmVfpState.SIZE,
+            ArmVfpState::write, (in, into) -> ArmVfpState.read(in).forEach(into::set));
+
+    private static CpuNote armPrstatus(boolean vfp) {
+        return ArmPrStatus.FRAME.row(NoteGroup.ARCH, (cpu, out) -> ArmPrStatus.write(cpu, vfp, out),
+                ArmPrStatus::read);
+    }
+
+    private static CpuNote sveRow(int size, CpuNote.DescriptorWriter writer) {
+        return new CpuNote("LINUX", ArmElf.NT_ARM_SVE, NoteGroup.ARCH, size, writer,
+                (in, into) -> Aarch64SveState.read(in, "LINUX NT_ARM_SVE note").forEach(into::set));
     }
 
     /**
@@ -258,60 +273,33 @@ public final class ArmArchitecture implements ArchitectureSupport {
         return Registers.names(machine);
     }
 
+    /**
+     * The notes read back: aarch64 prstatus, FPSIMD and SVE (whose size follows the vector length, so the row
+     * takes the size the file's first SVE note has); arm prstatus and VFP.
+     */
     @Override
     public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
-        return switch (target.machine()) {
-            case ArmElf.EM_AARCH64 -> decode(notes, target, true);
-            case ArmElf.EM_ARM -> decode(notes, target, false);
+        List<CpuNote> table = switch (target.machine()) {
+            case ArmElf.EM_AARCH64 -> {
+                List<CpuNote> t = new ArrayList<>(List.of(AARCH64_PRSTATUS, AARCH64_FPSIMD));
+                notes.stream().filter(n -> n.owner().equals("LINUX") && n.type() == ArmElf.NT_ARM_SVE).findFirst()
+                        .ifPresent(n -> t.add(sveRow(n.descSize(), (cpu, out) -> { })));
+                yield t;
+            }
+            case ArmElf.EM_ARM -> List.of(armPrstatus(true), ARM_VFP);
             default -> throw new IllegalArgumentException("not an ARM vmcore: " + ArmElf.describe(target.machine()));
         };
+        return NoteTableReader.read(table, notes, target, machineFor(target)).stream()
+                .map(c -> afterDecode(c, target)).toList();
     }
 
-    private static List<VcpuState> decode(List<Note> notes, DumpTarget target, boolean aarch64) {
-        List<Map<String, BigInteger>> cpus = new ArrayList<>();
-        for (int i = 0; i < notes.size(); i++) {
-            Note note = notes.get(i);
-            String where = "note " + i + " (" + note.owner() + " type 0x" + Integer.toHexString(note.type()) + ")";
-            ByteBuffer desc = target.data().wrap(note.desc());
-            Map<String, BigInteger> regs;
-            if (note.owner().equals("CORE") && note.type() == NoteType.NT_PRSTATUS) {
-                // vCPUs follow in index order; pr_pid is not trusted (QEMU's own pid quirks on other arches)
-                expectSize(note, aarch64 ? Aarch64PrStatus.SIZE : ArmPrStatus.SIZE, where);
-                cpus.add(new LinkedHashMap<>(aarch64 ? Aarch64PrStatus.read(desc) : ArmPrStatus.read(desc)));
-                if (target.data() == ElfData.MSB) {
-                    // the dump is big-endian because SCTLR.EE was set: keep that, so a re-dump stays big-endian
-                    cpus.get(cpus.size() - 1).put(aarch64 ? "sctlr_el1" : "sctlr",
-                            BigInteger.ONE.shiftLeft(Registers.SCTLR_EE_BIT));
-                }
-                continue;
-            } else if (aarch64 && note.owner().equals("CORE") && note.type() == NoteType.NT_PRFPREG) {
-                expectSize(note, Aarch64FpsimdState.SIZE, where);
-                regs = Aarch64FpsimdState.read(desc);
-            } else if (aarch64 && note.owner().equals("LINUX") && note.type() == ArmElf.NT_ARM_SVE) {
-                regs = Aarch64SveState.read(desc, where);
-            } else if (!aarch64 && note.owner().equals("LINUX") && note.type() == ArmElf.NT_ARM_VFP) {
-                expectSize(note, ArmVfpState.SIZE, where);
-                regs = ArmVfpState.read(desc);
-            } else {
-                continue; // not a CPU note of this architecture (QEMU, VMCOREINFO, carried notes)
-            }
-            if (cpus.isEmpty()) {
-                throw new InvalidInputException(where + " comes before any CORE NT_PRSTATUS note; each vCPU's notes"
-                        + " start with its NT_PRSTATUS, so this vmcore's note segment is out of order");
-            }
-            cpus.get(cpus.size() - 1).putAll(regs);
+    /** A big-endian dump was written because SCTLR.EE was set: keep that, so a re-dump stays big-endian. */
+    @Override
+    public VcpuState afterDecode(VcpuState cpu, DumpTarget target) {
+        if (target.data() != ElfData.MSB) {
+            return cpu;
         }
-        List<VcpuState> states = new ArrayList<>();
-        for (int i = 0; i < cpus.size(); i++) {
-            states.add(new VcpuState(i, cpus.get(i)));
-        }
-        return List.copyOf(states);
-    }
-
-    private static void expectSize(Note note, int size, String where) {
-        if (note.descSize() != size) {
-            throw new InvalidInputException(where + " has n_descsz=" + note.descSize() + ", but the layout QEMU and"
-                    + " Linux use is " + size + " bytes; the vmcore is damaged or not an ARM core file");
-        }
+        String sctlr = target.machine() == ArmElf.EM_AARCH64 ? "sctlr_el1" : "sctlr";
+        return cpu.with(Map.of(sctlr, BigInteger.ONE.shiftLeft(Registers.SCTLR_EE_BIT)));
     }
 }

@@ -119,7 +119,7 @@ class ArmDecodeRoundTripTest {
         List<Note> notes = ArmTestGuests.notes(plugin, guest);
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> plugin.decodeNotes(List.of(notes.get(1), notes.get(0)), plugin.describe(guest)));
-        assertTrue(e.getMessage().contains("note 0"), e.getMessage());
+        assertTrue(e.getMessage().contains("note #0 (CORE type 0x2) comes before the first CORE type 1 note"), e.getMessage());
     }
 
     @Test

@@ -37,26 +37,6 @@ class ArmGoldenTest {
     }
 
     @Test
-    void aarch64NotesEqualQemuPtNoteByteForByte() throws IOException {
-        ArmTestGuests.NoteSegment qemu =
-                ArmTestGuests.readPtNote(GoldenFiles.require("aarch64", "qemu-filter-odd.elf"));
-        String vmcoreinfo = vmcoreinfoOf(NoteEncoder.decode(qemu.bytes(), qemu.header().data()));
-        GuestState guest = golden("aarch64", vmcoreinfo);
-        DumpTarget target = plugin.describe(guest);
-        byte[] ours = ArmTestGuests.encode(ArmTestGuests.notes(plugin, guest, vmcoreinfo), target);
-        Bytes.assertSameBytes(qemu.bytes(), ours, "aarch64 PT_NOTE");
-    }
-
-    @Test
-    void armNotesEqualQemuPtNoteByteForByte() throws IOException {
-        ArmTestGuests.NoteSegment qemu = ArmTestGuests.readPtNote(GoldenFiles.require("arm", "qemu-filter-odd.elf"));
-        GuestState guest = golden("arm", null);
-        DumpTarget target = plugin.describe(guest);
-        byte[] ours = ArmTestGuests.encode(ArmTestGuests.notes(plugin, guest), target);
-        Bytes.assertSameBytes(qemu.bytes(), ours, "arm PT_NOTE");
-    }
-
-    @Test
     void describeAarch64GoldenGuestTakesPageSizeFromVmcoreinfo() throws IOException {
         ArmTestGuests.NoteSegment qemu =
                 ArmTestGuests.readPtNote(GoldenFiles.require("aarch64", "qemu-filter-odd.elf"));

@@ -10,9 +10,10 @@ import io.guestdump.arch.api.NoteGroup;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
-import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
+import java.math.BigInteger;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.pf4j.Extension;
@@ -110,18 +111,27 @@ public final class Ppc64Architecture implements ArchitectureSupport {
         return machineType(guest).startsWith("pseries");
     }
 
+    /**
+     * The five notes of each vCPU, written and read with the same rows. The vector notes are written under
+     * {@code vector-note-owner} and read under either owner ({@code CORE} as QEMU writes them, {@code LINUX} as
+     * Linux and binutils name them).
+     */
     @Override
     public List<CpuNote> cpuNotes(GuestState guest, DumpTarget target) {
-        String vectorOwner = settings.vectorNoteOwner();
+        return table(settings.vectorNoteOwner());
+    }
+
+    private static List<CpuNote> table(String vectorOwner) {
         return List.of(
-                new CpuNote(CORE, NoteType.NT_PRSTATUS, NoteGroup.ARCH, Ppc64PrStatus.SIZE, Ppc64PrStatus::write),
-                new CpuNote(CORE, NoteType.NT_PRFPREG, NoteGroup.ARCH, Ppc64FpRegSet.SIZE, Ppc64FpRegSet::write),
+                Ppc64PrStatus.FRAME.row(NoteGroup.ARCH, Ppc64PrStatus::write, Ppc64PrStatus::read),
+                new CpuNote(CORE, NoteType.NT_PRFPREG, NoteGroup.ARCH, Ppc64FpRegSet.SIZE, Ppc64FpRegSet::write,
+                        Ppc64FpRegSet::read),
                 new CpuNote(vectorOwner, Ppc64Elf.NT_PPC_VMX, NoteGroup.ARCH, Ppc64VmxRegSet.SIZE,
-                        Ppc64VmxRegSet::write),
+                        Ppc64VmxRegSet::write, Ppc64VmxRegSet::read),
                 new CpuNote(vectorOwner, Ppc64Elf.NT_PPC_VSX, NoteGroup.ARCH, Ppc64VsxRegSet.SIZE,
-                        Ppc64VsxRegSet::write),
+                        Ppc64VsxRegSet::write, Ppc64VsxRegSet::read),
                 new CpuNote(vectorOwner, Ppc64Elf.NT_PPC_SPE, NoteGroup.ARCH, Ppc64SpeRegSet.SIZE,
-                        Ppc64SpeRegSet::write));
+                        Ppc64SpeRegSet::write, Ppc64SpeRegSet::read));
     }
 
     @Override
@@ -134,8 +144,30 @@ public final class Ppc64Architecture implements ArchitectureSupport {
         return Ppc64Registers.ALL;
     }
 
+    /** The table the notes are written with (the owner of the vector notes does not matter for reading). */
     @Override
-    public List<VcpuState> decodeNotes(List<Note> notes, DumpTarget target) {
-        return Ppc64NoteDecoder.decode(notes, target);
+    public List<CpuNote> readTable(DumpTarget target) {
+        return table(CORE);
     }
+
+    /**
+     * No note holds LPCR, so the decoded vCPU says nothing of its interrupt endianness, which decides the output's
+     * byte order. A vCPU in privileged state (MSR[PR] = 0) runs the kernel, and Linux runs its kernel with
+     * MSR[LE] equal to the interrupt endianness: take LPCR[ILE] from that. (QEMU 7.2 wrote big-endian dumps of
+     * little-endian pseries guests; their MSR still says LE, so re-dumping them gives the right order.) A vCPU in
+     * problem state says nothing; it is left as it is.
+     */
+    @Override
+    public VcpuState afterDecode(VcpuState cpu, DumpTarget target) {
+        if (cpu.has(Ppc64Registers.LPCR) || (cpu.u64(Ppc64Registers.MSR) & MSR_PR) != 0) {
+            return cpu;
+        }
+        long ile = (cpu.u64(Ppc64Registers.MSR) & MSR_LE) != 0 ? Ppc64InterruptEndian.LPCR_ILE : 0;
+        return cpu.with(Map.of(Ppc64Registers.LPCR, BigInteger.valueOf(ile)));
+    }
+
+    /** MSR[PR], problem (user) state. */
+    static final long MSR_PR = 1L << 14;
+    /** MSR[LE], little-endian execution. */
+    static final long MSR_LE = 1L;
 }

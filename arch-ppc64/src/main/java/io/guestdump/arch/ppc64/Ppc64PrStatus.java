@@ -1,13 +1,15 @@
 package io.guestdump.arch.ppc64;
 
+import io.guestdump.arch.api.PrStatus;
 import io.guestdump.arch.api.VcpuState;
+import io.guestdump.elf.ElfClass;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The NT_PRSTATUS descriptor of a ppc64 vCPU: Linux {@code struct elf_prstatus} with the ppc64 {@code pt_regs}
- * as {@code pr_reg} (QEMU's {@code PPCElfPrstatus}), 504 bytes, in the dump's byte order.
+ * The NT_PRSTATUS descriptor of a ppc64 vCPU: the Linux frame ({@link PrStatus}, ELF64) with the ppc64
+ * {@code pt_regs} as {@code pr_reg} (QEMU's {@code PPCElfPrstatus}), 504 bytes, in the dump's byte order.
  *
  * <pre>
  *   @0    pad 32 (pr_info, pr_cursig, pr_sigpend, pr_sighold)
@@ -21,48 +23,39 @@ import java.util.List;
  * </pre>
  */
 public final class Ppc64PrStatus {
-    /** Offset of {@code pr_pid}. */
-    public static final int PID_OFFSET = 32;
-    /** Offset of {@code pr_reg}. */
-    public static final int REGS_OFFSET = 112;
     /** Slots in {@code pr_reg} (Linux {@code ELF_NGREG}). */
     public static final int REG_SLOTS = 48;
-    /** Offset of {@code pr_fpvalid}. */
-    public static final int FPVALID_OFFSET = 496;
-    /** {@code sizeof(struct elf_prstatus)} on ppc64. */
-    public static final int SIZE = 504;
-
     /**
      * The named {@code pr_reg} slots in struct order, by register name; the slots after them are padding. The
      * {@code link} slot holds {@code lr}, the {@code ccr} slot holds {@code cr}.
      */
     public static final List<String> REGS = regs();
+    /** The frame. */
+    public static final PrStatus FRAME = PrStatus.uniform(ElfClass.ELF64, Long.BYTES, withPadding());
+    /** Offset of {@code pr_pid}. */
+    public static final int PID_OFFSET = FRAME.pidOffset();
+    /** Offset of {@code pr_reg}. */
+    public static final int REGS_OFFSET = FRAME.regOffset();
+    /** Offset of {@code pr_fpvalid}. */
+    public static final int FPVALID_OFFSET = FRAME.fpvalidOffset();
+    /** {@code sizeof(struct elf_prstatus)} on ppc64. */
+    public static final int SIZE = FRAME.size();
 
     private Ppc64PrStatus() {}
 
     /** Byte offset in the descriptor of the {@code pr_reg} slot holding {@code register}. */
     public static int offsetOf(String register) {
-        int slot = REGS.indexOf(register);
-        if (slot < 0) {
-            throw new IllegalArgumentException(register + " has no pr_reg slot; slots are " + REGS);
-        }
-        return REGS_OFFSET + slot * Long.BYTES;
+        return FRAME.offsetOf(register);
     }
 
-    /** Fills the zeroed descriptor for one vCPU. */
+    /** Fills the zeroed descriptor for one vCPU; {@code pr_fpvalid} stays 0, as QEMU leaves it. */
     public static void write(VcpuState cpu, ByteBuffer out) {
-        out.putInt(PID_OFFSET, Math.addExact(cpu.index(), 1));
-        for (int slot = 0; slot < REGS.size(); slot++) {
-            out.putLong(REGS_OFFSET + slot * Long.BYTES, cpu.u64(REGS.get(slot)));
-        }
-        // pr_fpvalid stays 0, as QEMU leaves it: the FP registers are in their own note anyway
+        FRAME.write(cpu, out);
     }
 
-    /** Reads the {@code pr_reg} slots into the builder; {@code pr_pid} is ignored (QEMU 7.2 wrote 0). */
+    /** Reads the {@code pr_reg} slots and {@code pr_pid} (QEMU 7.2 wrote 0: the position numbers the vCPU). */
     public static void read(ByteBuffer in, VcpuState.Builder into) {
-        for (int slot = 0; slot < REGS.size(); slot++) {
-            into.set(REGS.get(slot), in.getLong(REGS_OFFSET + slot * Long.BYTES));
-        }
+        FRAME.read(in, into);
     }
 
     private static List<String> regs() {
@@ -73,5 +66,13 @@ public final class Ppc64PrStatus {
             throw new IllegalStateException("pr_reg layout has " + regs.size() + " named slots");
         }
         return List.copyOf(regs);
+    }
+
+    private static List<String> withPadding() {
+        List<String> slots = new ArrayList<>(regs());
+        while (slots.size() < REG_SLOTS) {
+            slots.add(null);
+        }
+        return slots;
     }
 }

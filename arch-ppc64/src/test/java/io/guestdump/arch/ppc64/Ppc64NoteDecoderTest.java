@@ -41,13 +41,13 @@ class Ppc64NoteDecoderTest {
     void aNoteBeforeAnyPrstatusIsRefused() {
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> Ppc64Fixtures.arch().decodeNotes(
                 List.of(new Note("CORE", NoteType.NT_PRFPREG, new byte[Ppc64FpRegSet.SIZE]), prstatus(1, 0)), LE));
-        assertTrue(e.getMessage().contains("note 0 (CORE NT_PRFPREG) comes before any NT_PRSTATUS"), e.getMessage());
+        assertTrue(e.getMessage().contains("note #0 (CORE type 0x2) comes before the first CORE type 1 note"), e.getMessage());
     }
 
     @Test
     void aWrongDescriptorSizeIsRefused() {
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> Ppc64Fixtures.arch().decodeNotes(
                 List.of(prstatus(1, 0), new Note("CORE", NoteType.NT_PRFPREG, new byte[260])), LE));
-        assertTrue(e.getMessage().contains("has 260 descriptor bytes; ppc64 ELF64 uses 264"), e.getMessage());
+        assertTrue(e.getMessage().contains("has n_descsz=260 but ppc64's is 264"), e.getMessage());
     }
 }

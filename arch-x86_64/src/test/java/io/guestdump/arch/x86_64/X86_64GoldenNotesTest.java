@@ -57,24 +57,6 @@ class X86_64GoldenNotesTest {
     }
 
     @Test
-    void noteSegmentEqualsQemu72ByteForByte() throws Exception {
-        Path dir = GoldenFiles.require("x86_64");
-        Path elf = GoldenFiles.require("x86_64", "qemu-filter-odd.elf");
-        List<Note> golden = GoldenVmcore.notes(elf);
-        X86_64Architecture arch = defaultArch();
-        List<VcpuState> cpus = goldenCpus(arch, dir, golden);
-        String vmcoreinfo = vmcoreinfo(golden);
-        GuestState guest = new GuestState("x86_64", GoldenVmcore.smallMemory(), cpus, Map.of(), Optional.of(vmcoreinfo));
-
-        DumpTarget target = arch.describe(guest);
-        assertEquals(new DumpTarget(X86Elf.EM_X86_64, ElfClass.ELF64, ElfData.LSB, 4096), target);
-
-        List<Note> notes = NoteSegmentBuilder.build(arch.cpuNotes(guest, target), cpus, target, vmcoreinfo, List.of());
-        Bytes.assertSameBytes(GoldenVmcore.noteSegment(elf), NoteEncoder.encode(notes, target.data()),
-                "PT_NOTE of the x86_64 golden guest");
-    }
-
-    @Test
     void describeOfTheGoldenBlockLayoutIsElf64X86_64() throws Exception {
         Path dir = GoldenFiles.require("x86_64");
         X86_64Architecture arch = defaultArch();

@@ -18,7 +18,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code guestdump dump SOURCE -o FILE|-}. */
 @Command(name = "dump", mixinStandardHelpOptions = true,
         exitCodeListHeading = ExitCodes.HEADING, exitCodeList = {ExitCodes.HELP_OK, ExitCodes.HELP_DUMP_FAILED,
-            ExitCodes.HELP_USAGE, ExitCodes.HELP_INTERNAL, ExitCodes.HELP_INTERRUPTED},
+            ExitCodes.HELP_USAGE, ExitCodes.HELP_GUEST_PAUSED, ExitCodes.HELP_INTERNAL, ExitCodes.HELP_INTERRUPTED},
         description = "Dump a guest into a vmcore. SOURCE is qmp:SOCKET (a live QEMU guest; stopped for the dump and "
                 + "resumed), snapshot:PATH, elf:PATH (re-dump a vmcore), a path, or sample: (the bundled sample "
                 + "guest). Prints a short summary; `guestdump info FILE` lists the notes, registers and loads.")

@@ -5,6 +5,7 @@ import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VmcoreWriteException;
 import io.guestdump.core.config.ConfigErrors;
+import io.guestdump.core.GuestLeftPausedException;
 import java.io.PrintWriter;
 import io.guestdump.core.inspect.Json;
 import java.nio.file.InvalidPathException;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Command;
         description = "Writes the memory and CPU state of a virtual-machine guest into a vmcore that crash, gdb, "
                 + "drgn, makedumpfile and libkdumpfile open.",
         exitCodeListHeading = ExitCodes.HEADING, exitCodeList = {ExitCodes.HELP_OK, ExitCodes.HELP_DUMP_FAILED,
-            ExitCodes.HELP_USAGE, ExitCodes.HELP_INTERNAL, ExitCodes.HELP_INTERRUPTED},
+            ExitCodes.HELP_USAGE, ExitCodes.HELP_GUEST_PAUSED, ExitCodes.HELP_INTERNAL, ExitCodes.HELP_INTERRUPTED},
         subcommands = {DumpCommand.class, InfoCommand.class, ArchsCommand.class, SampleGuestCommand.class,
                 CommandLine.HelpCommand.class})
 public final class GuestDumpCommand implements Runnable {
@@ -37,6 +38,12 @@ public final class GuestDumpCommand implements Runnable {
 
     /** Runs the command line and exits. */
     public static void main(String[] args) {
+        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+            // the answer needs no command model: building picocli's (reflection over every command, ~170
+            // classes that the class-data archive cannot hold) is most of this command's start-up time
+            System.out.println(new Version().getVersion()[0]);
+            System.exit(ExitCodes.OK);
+        }
         System.exit(run(args));
     }
 
@@ -73,7 +80,10 @@ public final class GuestDumpCommand implements Runnable {
         PrintWriter err = cl.getErr();
         int code;
         String msg = e.getMessage() == null ? e.toString() : e.getMessage();
-        if (e instanceof InvalidInputException || e instanceof UnsupportedGuestException) {
+        GuestLeftPausedException paused = pausedGuest(e);
+        if (paused != null) {
+            code = ExitCodes.GUEST_PAUSED;
+        } else if (e instanceof InvalidInputException || e instanceof UnsupportedGuestException) {
             code = ExitCodes.USAGE;
         } else if (e instanceof ConfigException ce) {
             code = ExitCodes.USAGE;
@@ -95,6 +105,9 @@ public final class GuestDumpCommand implements Runnable {
             jsonError(cl.getOut(), code, msg);
         }
         err.println("guestdump: " + msg);
+        if (paused != null && paused != e) {
+            err.println("guestdump: " + paused.getMessage());
+        }
         if (verbose) {
             e.printStackTrace(err);
         }
@@ -121,6 +134,19 @@ public final class GuestDumpCommand implements Runnable {
             }
         }
         return false;
+    }
+
+    /** The exception, or one suppressed by it, saying that the guest guestdump stopped stays paused. */
+    private static GuestLeftPausedException pausedGuest(Throwable e) {
+        if (e instanceof GuestLeftPausedException p) {
+            return p;
+        }
+        for (Throwable s : e.getSuppressed()) {
+            if (s instanceof GuestLeftPausedException p) {
+                return p;
+            }
+        }
+        return null;
     }
 
     private static boolean hasVerbose(CommandLine.ParseResult parsed) {

@@ -29,7 +29,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code guestdump info FILE [--json]}. */
 @Command(name = "info", mixinStandardHelpOptions = true,
         exitCodeListHeading = ExitCodes.HEADING, exitCodeList = {ExitCodes.HELP_OK, ExitCodes.HELP_DUMP_FAILED,
-            ExitCodes.HELP_USAGE, ExitCodes.HELP_INTERNAL, ExitCodes.HELP_INTERRUPTED},
+            ExitCodes.HELP_USAGE, ExitCodes.HELP_GUEST_PAUSED, ExitCodes.HELP_INTERNAL, ExitCodes.HELP_INTERRUPTED},
         description = "Validate a vmcore (ELF or kdump-compressed) and show its class, byte order, machine, vCPUs with their notes and "
                 + "registers, loads and VMCOREINFO. Exits 2 naming the defect when the file is malformed or is not "
                 + "a vmcore guestdump can re-dump (no PT_LOAD, no CPU notes, no plugin for its machine).")

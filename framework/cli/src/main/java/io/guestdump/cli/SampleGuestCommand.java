@@ -12,7 +12,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code guestdump sample-guest DIR [--size BYTES]}. */
 @Command(name = "sample-guest", mixinStandardHelpOptions = true,
         exitCodeListHeading = ExitCodes.HEADING, exitCodeList = {ExitCodes.HELP_OK, ExitCodes.HELP_DUMP_FAILED,
-            ExitCodes.HELP_USAGE, ExitCodes.HELP_INTERNAL, ExitCodes.HELP_INTERRUPTED},
+            ExitCodes.HELP_USAGE, ExitCodes.HELP_GUEST_PAUSED, ExitCodes.HELP_INTERNAL, ExitCodes.HELP_INTERRUPTED},
         description = "Write the deterministic x86_64 sample guest snapshot (two vCPUs in long mode, 4-level page "
                 + "tables) into a directory.")
 final class SampleGuestCommand implements Callable<Integer> {

@@ -102,29 +102,63 @@ public final class GuestDump {
         Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
         GuestSource source = source(request.source().orElseThrow(() -> new InvalidInputException("no source given; "
                 + "name the guest: qmp:SOCKET, snapshot:FILE, elf:FILE, or sample: for the bundled sample guest")));
-        try (LoadedGuest guest = source.open(registry)) {
-            Optional<DumpLevel> level = request.dumpLevel().map(DumpLevel::new);
-            PreparedDump prepared = prepare(guest, window, request.paging(), level,
-                    level.isPresent() && format instanceof ElfFormat, progress);
-            format.check(prepared);
-            LOG.debug("{}: {} vCPUs, {} notes, {} mappings", source.describe(), guest.state().cpus().size(),
-                    prepared.notes().size(), prepared.mappings().size());
-            try (OutputTarget out = OutputTarget.open(request.output(),
-                    request.overwrite() || settings.overwrite(), settings.fsync())) {
+        // the output is checked (and its temporary file made) before the guest is touched: a bad -o never stops,
+        // probes or locks a live guest
+        try (OutputTarget out = OutputTarget.open(request.output(), request.overwrite() || settings.overwrite(),
+                settings.fsync())) {
+            DumpResult result;
+            LoadedGuest guest = source.open(registry);
+            try {
+                checkClaimedMemory(source, guest);
+                Optional<DumpLevel> level = request.dumpLevel().map(DumpLevel::new);
+                PreparedDump prepared = prepare(guest, window, request.paging(), level,
+                        level.isPresent() && format instanceof ElfFormat, progress);
+                format.check(prepared);
+                LOG.debug("{}: {} vCPUs, {} notes, {} mappings", source.describe(), guest.state().cpus().size(),
+                        prepared.notes().size(), prepared.mappings().size());
                 long size;
                 progress.phase("writing");
                 try {
                     size = format.write(prepared, out.channel(), out.seekable() && !request.flattened(), progress);
+                    guest.checkConsistent();
                     out.commit();
                 } catch (IOException e) {
                     throw new VmcoreWriteException("dump: failed to write " + describe(out), e);
                 }
                 GuestState state = prepared.state();
-                return new DumpResult(out.path(), source.describe(), state.machine(), prepared.target(),
+                result = new DumpResult(out.path(), source.describe(), state.machine(), prepared.target(),
                         state.cpus().size(), prepared.notes().size(), prepared.mappings().size(),
                         prepared.memoryBytes(), size,
                         prepared.vmcoreinfo() == null ? null : prepared.vmcoreinfoOrigin(), System.nanoTime() - t0);
+            } catch (RuntimeException e) {
+                try {
+                    guest.close();
+                } catch (RuntimeException c) {
+                    e.addSuppressed(c);
+                }
+                throw e;
             }
+            try {
+                guest.close();
+            } catch (GuestLeftPausedException e) {
+                throw new GuestLeftPausedException("the dump was written to " + describe(out) + " (" + result.fileSize()
+                        + " bytes), but " + e.getMessage(), result);
+            }
+            return result;
+        }
+    }
+
+    /** Refuses a source that claims more guest memory than {@code guestdump.source.max-guest-memory}. */
+    private void checkClaimedMemory(GuestSource source, LoadedGuest guest) {
+        long limit = settings.config().getBytes("guestdump.source.max-guest-memory");
+        java.math.BigInteger total = java.math.BigInteger.ZERO;
+        for (GuestBlock b : guest.state().memory().blocks()) {
+            total = total.add(new java.math.BigInteger(Long.toUnsignedString(b.range().length())));
+        }
+        if (total.compareTo(java.math.BigInteger.valueOf(limit)) > 0) {
+            throw new InvalidInputException(source.describe() + " claims " + total + " bytes (0x" + total.toString(16)
+                    + ") of guest memory, more than guestdump.source.max-guest-memory = " + limit + " bytes; if "
+                    + "the guest really is that large, raise the limit (-D guestdump.source.max-guest-memory=...)");
         }
     }
 
@@ -338,6 +372,63 @@ public final class GuestDump {
             LOG.warn("page-table walk: {} leaves reaching the top of the address space left out (an ELF segment "
                     + "cannot end at 2^64)", plan.leafRejects());
         }
+    }
+
+    /**
+     * Dumps the requested guest to a channel the caller owns and leaves open ({@link GuestDumper}'s channel
+     * output); {@code request.output()} is ignored.
+     *
+     * @param seekable whether {@code out} is a {@code FileChannel} at position 0 that the seekable kdump form may
+     *                 write to out of order
+     */
+    public DumpResult dumpTo(DumpRequest request, java.nio.channels.WritableByteChannel out, boolean seekable,
+            ProgressListener progress) {
+        // the same steps as dump(), with the caller's channel in place of an OutputTarget
+        long t0 = System.nanoTime();
+        DumpFormat format = formats.get(request.format());
+        if (format == null) {
+            throw new InvalidInputException("format " + request.format() + " is not one of " + formatNames());
+        }
+        if (request.flattened() && !format.hasFlattenedForm()) {
+            throw new InvalidInputException("flattened applies to the kdump formats only, not " + format.name());
+        }
+        if (format.hasFlattenedForm() && !seekable && !request.flattened()) {
+            throw new InvalidInputException("format " + format.name() + " to a channel that is not a FileChannel "
+                    + "needs the flattened form: ask for it, or give a file");
+        }
+        Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
+        GuestSource source = source(request.source().orElseThrow(() -> new InvalidInputException("no source given; "
+                + "name the guest: qmp:SOCKET, snapshot:FILE, elf:FILE, or sample: for the bundled sample guest")));
+        DumpResult result;
+        LoadedGuest guest = source.open(registry);
+        try {
+            checkClaimedMemory(source, guest);
+            Optional<DumpLevel> level = request.dumpLevel().map(DumpLevel::new);
+            PreparedDump prepared = prepare(guest, window, request.paging(), level,
+                    level.isPresent() && format instanceof ElfFormat, progress);
+            format.check(prepared);
+            long size;
+            progress.phase("writing");
+            try {
+                size = format.write(prepared, out, seekable && !request.flattened(), progress);
+                guest.checkConsistent();
+            } catch (IOException e) {
+                throw new VmcoreWriteException("dump: failed to write to " + out, e);
+            }
+            GuestState state = prepared.state();
+            result = new DumpResult(null, source.describe(), state.machine(), prepared.target(), state.cpus().size(),
+                    prepared.notes().size(), prepared.mappings().size(), prepared.memoryBytes(), size,
+                    prepared.vmcoreinfo() == null ? null : prepared.vmcoreinfoOrigin(), System.nanoTime() - t0);
+        } catch (RuntimeException e) {
+            try {
+                guest.close();
+            } catch (RuntimeException c) {
+                e.addSuppressed(c);
+            }
+            throw e;
+        }
+        guest.close();
+        return result;
     }
 
     private static String describe(OutputTarget out) {

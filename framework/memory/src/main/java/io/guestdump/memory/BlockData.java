@@ -21,6 +21,15 @@ public interface BlockData {
         return false;
     }
 
+    /**
+     * How many bytes from {@code offset} on are known to read as zeros without reading them (a zero-filled tail, a
+     * hole), at most to the end of the data; 0 when unknown. Writers leave such runs as holes and searches skip
+     * them, so a source that claims a huge zero tail costs no time.
+     */
+    default long knownZeros(long offset) {
+        return 0;
+    }
+
     /** Fills {@code dst} completely with the bytes starting at {@code offset}. */
     void read(long offset, ByteBuffer dst) throws IOException;
 
@@ -82,6 +91,11 @@ public interface BlockData {
             @Override
             public boolean streamedOnly() {
                 return parent.streamedOnly();
+            }
+
+            @Override
+            public long knownZeros(long off) {
+                return off < 0 || off >= length ? 0 : Math.min(length - off, parent.knownZeros(offset + off));
             }
 
             @Override

@@ -57,6 +57,7 @@ public final class VmcoreFile implements Closeable {
 
     /** Opens and validates; a defect is an {@link InvalidInputException} naming the field and value. */
     public static VmcoreFile open(Path path) {
+        io.guestdump.core.source.SourceFiles.requireRegular(path, "vmcore");
         FileChannel ch;
         try {
             ch = FileChannel.open(path, StandardOpenOption.READ);

@@ -32,7 +32,7 @@ import java.util.function.Supplier;
  * <li>{@code _mapcount == PAGE_OFFLINE_MAPCOUNT_VALUE}, not {@code PG_slab}: offline;</li>
  * <li>else kept.</li>
  * </ol>
- * A compound head (flags & {@code PG_head_mask}) takes its {@code compound_order} and {@code compound_dtor} from the
+ * A compound head (flags &amp; {@code PG_head_mask}) takes its {@code compound_order} and {@code compound_dtor} from the
  * next {@code struct page}; an order that is 64 or more, or that the pfn is not aligned to, counts as 0. A head
  * page that is excluded takes its whole compound page with it. The array is scanned only when makedumpfile would
  * scan it: for level bits 2, 4 or 8, for bit 16, or when the kernel has {@code PG_hwpoison}. Zero pages (bit 1) are

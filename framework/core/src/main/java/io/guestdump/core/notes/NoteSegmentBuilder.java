@@ -2,18 +2,17 @@ package io.guestdump.core.notes;
 
 import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
-import io.guestdump.arch.api.NoteGroup;
+import io.guestdump.arch.api.NoteTableWriter;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Builds the notes of a vmcore from a plugin's note table: every vCPU's {@link NoteGroup#ARCH} notes (vCPU by
- * vCPU), then every vCPU's {@link NoteGroup#QEMU} note, then the guest's VMCOREINFO, then notes carried over
+ * Builds the notes of a vmcore from a plugin's note table: every vCPU's {@link io.guestdump.arch.api.NoteGroup#ARCH} notes (vCPU by
+ * vCPU), then every vCPU's {@link io.guestdump.arch.api.NoteGroup#QEMU} note, then the guest's VMCOREINFO, then notes carried over
  * from an input vmcore. The same table sizes and fills each note, so they cannot disagree.
  */
 public final class NoteSegmentBuilder {
@@ -25,16 +24,7 @@ public final class NoteSegmentBuilder {
     /** The notes in file order. */
     public static List<Note> build(
             List<CpuNote> table, List<VcpuState> cpus, DumpTarget target, String vmcoreinfo, List<Note> carried) {
-        List<Note> notes = new ArrayList<>();
-        for (NoteGroup group : NoteGroup.values()) {
-            for (VcpuState cpu : cpus) {
-                for (CpuNote row : table) {
-                    if (row.group() == group) {
-                        notes.add(new Note(row.owner(), row.type(), describe(row, cpu, target)));
-                    }
-                }
-            }
-        }
+        List<Note> notes = new ArrayList<>(NoteTableWriter.write(table, cpus, target));
         if (vmcoreinfo != null) {
             notes.add(vmcoreinfoNote(vmcoreinfo));
         }
@@ -62,14 +52,5 @@ public final class NoteSegmentBuilder {
     /** The guest note QEMU copies from the guest: owner VMCOREINFO, type 0, the text as descriptor. */
     public static Note vmcoreinfoNote(String text) {
         return new Note(VMCOREINFO_OWNER, NoteType.NT_VMCOREINFO, text.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static byte[] describe(CpuNote row, VcpuState cpu, DumpTarget target) {
-        ByteBuffer out = target.data().allocate(row.descSize());
-        row.writer().write(cpu, out);
-        if (out.capacity() != row.descSize()) {
-            throw new IllegalStateException("note writer " + row.owner() + "/" + row.type() + " replaced its buffer");
-        }
-        return out.array();
     }
 }

@@ -7,23 +7,25 @@ import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.core.config.ConfigLoader;
 import io.guestdump.elf.Machine;
+import java.io.IOException;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
-import org.pf4j.DefaultPluginManager;
+import java.util.jar.JarFile;
 import org.pf4j.ExtensionFactory;
 import org.pf4j.PluginRuntimeException;
 import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
-import org.pf4j.RuntimeMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,15 +33,21 @@ import org.slf4j.LoggerFactory;
  * The loaded architecture plugins. PF4J loads every jar in the plugin directories; each
  * {@link ArchitectureSupport} extension is created once, with its configuration subtree, and indexed by the guest
  * architectures it serves. Two extensions claiming one architecture is an error naming both jars. A jar that fails
- * to load is logged with its path and the others still load.
+ * to load, a plugin whose extension fails to start (its constructor throws, e.g. on a bad config value), and a jar
+ * that adds no architecture (no extension index, or one that bundles the plugin API) are each logged with the jar
+ * and the reason, kept in {@link #problems()}, and the others still load.
  */
 public final class ArchitectureRegistry implements AutoCloseable {
     /** The framework version plugins' {@code Plugin-Requires} is checked against. Release-shaped on purpose. */
     public static final String SYSTEM_VERSION = "0.1.0";
 
     private static final Logger LOG = LoggerFactory.getLogger(ArchitectureRegistry.class);
+    /** Where PF4J's annotation processor lists a jar's extensions. */
+    static final String EXTENSION_INDEX = "META-INF/extensions.idx";
+    /** A class only the plugin API jar may hold. */
+    static final String API_CLASS_ENTRY = ArchitectureSupport.class.getName().replace('.', '/') + ".class";
 
-    private final DefaultPluginManager manager;
+    private final QuietPluginManager manager;
     private final List<Loaded> loaded;
     private final Map<String, Loaded> byMachine;
     private final List<String> problems;
@@ -52,7 +60,7 @@ public final class ArchitectureRegistry implements AutoCloseable {
         }
     }
 
-    private ArchitectureRegistry(DefaultPluginManager manager, List<Loaded> loaded, List<String> problems) {
+    private ArchitectureRegistry(QuietPluginManager manager, List<Loaded> loaded, List<String> problems) {
         this.manager = manager;
         this.loaded = List.copyOf(loaded);
         this.problems = List.copyOf(problems);
@@ -81,7 +89,7 @@ public final class ArchitectureRegistry implements AutoCloseable {
         List<Path> existing = dirs.stream().filter(Files::isDirectory).toList();
         ContextFactory factory = new ContextFactory(userConfig);
         List<String> problems = new ArrayList<>();
-        DefaultPluginManager manager = new DefaultPluginManager(existing) {
+        QuietPluginManager manager = new QuietPluginManager(existing) {
             {
                 setResolveRecoveryStrategy(ResolveRecoveryStrategy.IGNORE_PLUGIN_AND_CONTINUE);
             }
@@ -102,11 +110,6 @@ public final class ArchitectureRegistry implements AutoCloseable {
             @Override
             protected ExtensionFactory createExtensionFactory() {
                 return factory;
-            }
-
-            @Override
-            public RuntimeMode getRuntimeMode() {
-                return RuntimeMode.DEPLOYMENT;
             }
         };
         factory.manager = manager;
@@ -131,15 +134,67 @@ public final class ArchitectureRegistry implements AutoCloseable {
             }
         }
         List<Loaded> loaded = new ArrayList<>();
-        for (ArchitectureSupport arch : manager.getExtensions(ArchitectureSupport.class)) {
-            PluginWrapper w = manager.whichPlugin(arch.getClass());
+        Set<String> contributing = new HashSet<>();
+        for (Class<? extends ArchitectureSupport> type : manager.getExtensionClasses(ArchitectureSupport.class)) {
+            PluginWrapper w = manager.whichPlugin(type);
+            if (w != null) {
+                contributing.add(w.getPluginId());
+            }
+            ArchitectureSupport arch;
+            try {
+                arch = factory.create(type);
+            } catch (RuntimeException | LinkageError e) {
+                // one plugin's bad constructor (a bad config value, a missing class) must not stop the others
+                String who = w == null ? "extension " + type.getName() + " on the class path"
+                        : "plugin " + w.getPluginId() + " at " + w.getPluginPath();
+                String id = w == null ? type.getName() : w.getPluginId();
+                String msg = who + " failed to start: " + rootMessage(e) + "; the other plugins still load. Fix "
+                        + "what the message names (its settings live under guestdump.arch." + archIdOf(id)
+                        + "), or leave it out with guestdump.plugins.disabled = [\"" + id + "\"].";
+                LOG.warn(msg);
+                problems.add(msg);
+                continue;
+            }
             if (w == null) {
-                loaded.add(new Loaded(arch, "classpath", "-", sourceOf(arch.getClass())));
+                Path jar = sourceOf(arch.getClass());
+                String[] idVersion = classpathPlugin(arch.getClass());
+                loaded.add(new Loaded(arch, idVersion[0], idVersion[1], jar));
             } else {
                 loaded.add(new Loaded(arch, w.getPluginId(), w.getDescriptor().getVersion(), w.getPluginPath()));
             }
         }
+        for (PluginWrapper w : manager.getStartedPlugins()) {
+            if (!contributing.contains(w.getPluginId())) {
+                String msg = "plugin " + w.getPluginId() + " at " + w.getPluginPath()
+                        + " adds no architecture: " + whyNoExtension(w.getPluginPath());
+                LOG.warn(msg);
+                problems.add(msg);
+            }
+        }
         return new ArchitectureRegistry(manager, loaded, problems);
+    }
+
+    /** What is wrong with a plugin jar that started but contributes no {@link ArchitectureSupport}. */
+    static String whyNoExtension(Path pluginPath) {
+        if (!Files.isRegularFile(pluginPath)) {
+            return "its META-INF/extensions.idx lists no " + ArchitectureSupport.class.getName() + " extension";
+        }
+        try (JarFile jar = new JarFile(pluginPath.toFile())) {
+            if (jar.getEntry(API_CLASS_ENTRY) != null) {
+                return "it bundles the plugin API (" + API_CLASS_ENTRY + "), so its extensions implement a second "
+                        + "copy of ArchitectureSupport the framework cannot use. Rebuild it with guestdump-plugin-api "
+                        + "(and pf4j) at provided scope, so the jar holds only the plugin's own classes.";
+            }
+            if (jar.getEntry(EXTENSION_INDEX) == null) {
+                return "the jar has no " + EXTENSION_INDEX + ", so none of its @Extension classes is visible: PF4J's "
+                        + "annotation processor did not run when it was compiled (javac on JDK 23+ runs no processors "
+                        + "unless asked: add -proc:full, or list pf4j in annotationProcessorPaths). Rebuild it.";
+            }
+            return "its " + EXTENSION_INDEX + " lists no " + ArchitectureSupport.class.getName() + " extension; "
+                    + "annotate the class implementing it with @Extension and rebuild";
+        } catch (IOException e) {
+            return "its jar cannot be read: " + e.getMessage();
+        }
     }
 
     private static String rootMessage(Throwable e) {
@@ -213,7 +268,7 @@ public final class ArchitectureRegistry implements AutoCloseable {
     private static final class ContextFactory implements ExtensionFactory {
         private final Config userConfig;
         private final Map<Class<?>, Object> instances = new LinkedHashMap<>();
-        private DefaultPluginManager manager;
+        private QuietPluginManager manager;
 
         ContextFactory(Config userConfig) {
             this.userConfig = userConfig;
@@ -255,13 +310,52 @@ public final class ArchitectureRegistry implements AutoCloseable {
             PluginWrapper w = manager == null ? null : manager.whichPlugin(type);
             ClassLoader loader = w != null ? w.getPluginClassLoader() : type.getClassLoader();
             Config full = ConfigLoader.withReference(userConfig, loader);
-            String id = w != null ? archIdOf(w.getPluginId()) : null;
+            String id = archIdOf(w != null ? w.getPluginId() : classpathPlugin(type)[0]);
             if (id == null) {
                 return ConfigFactory.empty();
             }
             String path = "guestdump.arch.\"" + id + "\"";
             return full.hasPath(path) ? full.getConfig(path) : ConfigFactory.empty();
         }
+    }
+
+    /**
+     * The {@code Plugin-Id} and {@code Plugin-Version} of an extension found on the class path (a plugin jar used as
+     * an ordinary dependency), from its jar's manifest or {@code plugin.properties}; {@code classpath} and {@code -}
+     * when it has neither.
+     */
+    static String[] classpathPlugin(Class<?> type) {
+        try {
+            // the class's own jar: asking its loader for META-INF/MANIFEST.MF may answer from another jar
+            java.net.URL own = type.getProtectionDomain().getCodeSource().getLocation();
+            java.util.jar.Manifest mf = null;
+            Path p = Path.of(own.toURI());
+            if (Files.isRegularFile(p)) {
+                try (java.util.jar.JarFile jar = new java.util.jar.JarFile(p.toFile())) {
+                    mf = jar.getManifest();
+                    java.util.jar.JarEntry props = jar.getJarEntry("plugin.properties");
+                    if ((mf == null || mf.getMainAttributes().getValue("Plugin-Id") == null) && props != null) {
+                        java.util.Properties pp = new java.util.Properties();
+                        try (java.io.InputStream pin = jar.getInputStream(props)) {
+                            pp.load(pin);
+                        }
+                        return new String[] {pp.getProperty("plugin.id", "classpath"),
+                                pp.getProperty("plugin.version", "-")};
+                    }
+                }
+            } else if (Files.isRegularFile(p.resolve("META-INF/MANIFEST.MF"))) {
+                try (java.io.InputStream min = Files.newInputStream(p.resolve("META-INF/MANIFEST.MF"))) {
+                    mf = new java.util.jar.Manifest(min);
+                }
+            }
+            if (mf != null && mf.getMainAttributes().getValue("Plugin-Id") != null) {
+                String v = mf.getMainAttributes().getValue("Plugin-Version");
+                return new String[] {mf.getMainAttributes().getValue("Plugin-Id"), v == null ? "-" : v};
+            }
+        } catch (Exception e) {
+            LOG.debug("no plugin id for {}", type.getName(), e);
+        }
+        return new String[] {"classpath", "-"};
     }
 
     /** The config subtree name of a plugin: its id without the {@code arch-} prefix. */

@@ -71,6 +71,23 @@ public final class ConcatenatedData implements BlockData {
         }
     }
 
+    @Override
+    public long knownZeros(long offset) {
+        if (offset < 0 || offset >= size) {
+            return 0;
+        }
+        long total = 0;
+        for (int i = partAt(offset); i < parts.size(); i++) {
+            long into = offset + total - starts[i];
+            long z = parts.get(i).knownZeros(into);
+            total += z;
+            if (z < parts.get(i).size() - into) {
+                break;
+            }
+        }
+        return total;
+    }
+
     /** The index of the part holding byte {@code offset}. */
     private int partAt(long offset) {
         int i = Arrays.binarySearch(starts, offset);

@@ -55,6 +55,15 @@ public final class LoadedGuest implements AutoCloseable {
         return vmcoreinfoOrigin;
     }
 
+    /** Asks every resource that can whether the guest stayed as it was while it was read (before the commit). */
+    public void checkConsistent() throws IOException {
+        for (Closeable c : resources) {
+            if (c instanceof GuestSessionCheck check) {
+                check.checkConsistent();
+            }
+        }
+    }
+
     @Override
     public void close() {
         IOException first = null;

@@ -95,20 +95,21 @@ public final class SnapshotSource implements GuestSource {
     }
 
     private Config parse() {
-        if (!Files.isRegularFile(file)) {
-            throw new InvalidInputException("snapshot " + file + notRegular(file) + "; give the path of a guest "
+        if (!Files.exists(file)) {
+            throw new InvalidInputException("snapshot " + file + " does not exist; give the path of a guest "
                     + "snapshot (.conf)");
         }
-        Config root;
-        try {
-            root = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false))
-                    .resolve();
-        } catch (ConfigException e) {
-            throw new InvalidInputException("snapshot " + file + " is not valid HOCON: " + e.getMessage(), e);
-        }
+        SourceFiles.requireRegular(file, "snapshot");
+        SourceFiles.requireText(file, "snapshot");
+        Config root = SnapshotParser.parse(file);
         if (!root.hasPath("guest")) {
             throw new InvalidInputException("snapshot " + file + " has no 'guest { … }' block; see "
                     + "docs/snapshot-format.md");
+        }
+        if (root.getValue("guest").valueType() != ConfigValueType.OBJECT) {
+            throw new InvalidInputException(where(root.getValue("guest")) + ": guest must be a block "
+                    + "'guest { arch = …, memory = [ … ] }', not a " + root.getValue("guest").valueType()
+                    .name().toLowerCase(java.util.Locale.ROOT) + "; see docs/snapshot-format.md");
         }
         Config guest = root.getConfig("guest");
         Set<String> known = Set.of("arch", "machine-type", "memory", "cpu-state-from", "cpus", "vmcoreinfo-from");
@@ -162,11 +163,8 @@ public final class SnapshotSource implements GuestSource {
             }
             Path p = dir.resolve(b.getString("file")).normalize();
             FileChannel ch = channels.get(p);
-            if (ch == null && Files.exists(p) && !Files.isRegularFile(p)) {
-                throw new InvalidInputException(where + ": file " + p + notRegular(p) + "; the RAM bytes must be a "
-                        + "regular file (relative to the snapshot file)");
-            }
             if (ch == null) {
+                SourceFiles.requireRegular(p, where + ": file");
                 try {
                     ch = FileChannel.open(p, StandardOpenOption.READ);
                 } catch (NoSuchFileException e) {
@@ -262,39 +260,31 @@ public final class SnapshotSource implements GuestSource {
 
     private Path resolve(Path dir, Config guest, String key) {
         Path p = dir.resolve(guest.getString(key)).normalize();
-        if (!Files.isRegularFile(p)) {
+        if (!Files.exists(p)) {
             throw new InvalidInputException(where(guest.getValue(key)) + ": guest." + key + " = " + p
-                    + notRegular(p) + "; fix the path (relative to the snapshot file)");
+                    + " does not exist; fix the path (relative to the snapshot file)");
         }
+        SourceFiles.requireRegular(p, where(guest.getValue(key)) + ": guest." + key);
         return p;
     }
 
-    /** " does not exist", or what the path is instead of a regular file. */
-    private static String notRegular(Path p) {
-        if (!Files.exists(p)) {
-            return " does not exist";
-        }
-        if (Files.isDirectory(p)) {
-            return " is a directory, not a file";
-        }
-        int type = 0;
-        try {
-            type = (Integer) Files.getAttribute(p, "unix:mode") & 0170000;
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
-            // described generically below
-        }
-        return switch (type) {
-            case 0010000 -> " is a FIFO, not a regular file";
-            case 0020000 -> " is a character device, not a regular file";
-            case 0060000 -> " is a block device, not a regular file";
-            case 0140000 -> " is a socket, not a regular file";
-            default -> " is not a regular file";
-        };
-    }
+    /** The largest text file read: {@code info registers -a} of thousands of vCPUs is a few MiB. */
+    static final long MAX_TEXT_FILE = 64L << 20;
+    /** The largest VMCOREINFO text read: Linux's is one page; the note descriptor is at most 64 KiB. */
+    static final long MAX_VMCOREINFO_FILE = 64L << 10;
 
     private String readText(Path p, String key) {
+        long max = key.equals("vmcoreinfo-from") ? MAX_VMCOREINFO_FILE : MAX_TEXT_FILE;
         try {
+            long size = Files.size(p);
+            if (size > max) {
+                throw new InvalidInputException("guest." + key + ": " + p + " is " + size + " bytes, more than the "
+                        + max + " a " + (key.equals("vmcoreinfo-from") ? "VMCOREINFO text" : "register text")
+                        + " can be; give the right file");
+            }
             return Files.readString(p, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new InvalidInputException("guest." + key + ": " + p + " is not UTF-8 text; give the text file");
         } catch (IOException e) {
             throw new InvalidInputException("guest." + key + ": cannot read " + p + ": " + e.getMessage());
         }

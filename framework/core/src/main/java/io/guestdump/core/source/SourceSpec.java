@@ -53,9 +53,11 @@ public final class SourceSpec {
         if (isSocket(p)) {
             return new QmpSource(p, QmpSettings.from(config));
         }
+        SourceFiles.requireRegular(p, "source");
         if (isElf(p)) {
             return new ElfVmcoreSource(p);
         }
+        SourceFiles.requireText(p, "source");
         return new SnapshotSource(p);
     }
 

@@ -13,6 +13,7 @@ import java.nio.channels.WritableByteChannel;
  */
 public record ZeroFillData(long size) implements BlockData {
     private static final int ZERO_CHUNK = 64 * 1024;
+    private static final byte[] ZEROS = new byte[ZERO_CHUNK];
 
     /** Checks the size. */
     public ZeroFillData {
@@ -22,10 +23,15 @@ public record ZeroFillData(long size) implements BlockData {
     }
 
     @Override
+    public long knownZeros(long offset) {
+        return offset < 0 || offset >= size ? 0 : size - offset;
+    }
+
+    @Override
     public void read(long offset, ByteBuffer dst) {
         BlockData.checkRange(offset, dst.remaining(), size);
         while (dst.hasRemaining()) {
-            dst.put((byte) 0);
+            dst.put(ZEROS, 0, Math.min(ZEROS.length, dst.remaining()));
         }
     }
 

@@ -39,7 +39,7 @@ public final class ElfFormat implements DumpFormat {
     public long write(PreparedDump dump, WritableByteChannel out, boolean seekable, ProgressListener progress)
             throws IOException {
         VmcoreLayout layout = plan(dump);
-        VmcoreWriter.write(layout, dump.noteBytes(), out, sparse && seekable, progress);
+        VmcoreWriter.write(layout, dump.noteBytes(), out, sparse && seekable, seekable, progress);
         return layout.fileSize();
     }
 

@@ -41,6 +41,20 @@ public final class VmcoreWriter {
      */
     public static void write(VmcoreLayout layout, byte[] notes, WritableByteChannel out, boolean sparse,
             ProgressListener progress) throws IOException {
+        write(layout, notes, out, sparse, false, progress);
+    }
+
+    /**
+     * Writes the whole file to {@code out}.
+     *
+     * @param sparse skip all-zero pieces of memory when {@code out} is a {@link FileChannel} (ignored otherwise)
+     * @param holes  leave memory that is known to be zeros without reading it ({@link
+     *               io.guestdump.memory.BlockData#knownZeros}, a zero-filled tail) as a hole when {@code out} is a
+     *               {@link FileChannel} of a seekable file: a source claiming a huge zero tail costs no time or disk
+     */
+    public static void write(VmcoreLayout layout, byte[] notes, WritableByteChannel out, boolean sparse,
+            boolean holes, ProgressListener progress) throws IOException {
+        FileChannel file = holes && out instanceof FileChannel f ? f : null;
         if (notes.length != layout.noteSize()) {
             throw new IllegalStateException("notes are " + notes.length + " bytes, layout says " + layout.noteSize());
         }
@@ -48,13 +62,21 @@ public final class VmcoreWriter {
         pos += writeFully(out, ByteBuffer.wrap(notes));
         expect(pos, layout.memoryOffset(), "memory");
         progress.progress(pos, layout.fileSize());
-        if (sparse && out instanceof FileChannel file) {
-            writeSparse(layout, file, pos, progress);
+        if (sparse && out instanceof FileChannel sparseFile) {
+            writeSparse(layout, sparseFile, pos, progress);
             return;
         }
         for (GuestBlock b : layout.blocks()) {
             long len = b.range().length();
             for (long done = 0; done < len; ) {
+                long zeros = file == null ? 0 : Math.min(len - done, b.data().knownZeros(done));
+                if (zeros >= HOLE_GRAIN) {
+                    done += zeros;
+                    pos += zeros;
+                    file.position(pos);
+                    progress.progress(pos, layout.fileSize());
+                    continue;
+                }
                 long n = Math.min(CHUNK, len - done);
                 b.data().transferTo(done, n, out);
                 done += n;
@@ -63,6 +85,9 @@ public final class VmcoreWriter {
             }
         }
         expect(pos, layout.fileSize(), "end of file");
+        if (file != null && file.size() < pos) { // the file ends in a hole: give it its length
+            file.write(ByteBuffer.wrap(new byte[1]), pos - 1);
+        }
     }
 
     /** The memory part, from {@code pos}, leaving all-zero pieces as holes; the file ends at its planned size. */
@@ -73,6 +98,14 @@ public final class VmcoreWriter {
         for (GuestBlock b : layout.blocks()) {
             long len = b.range().length();
             for (long done = 0; done < len; ) {
+                long known = Math.min(len - done, b.data().knownZeros(done)) & -HOLE_GRAIN;
+                if (known > 0) { // known zeros (a zero-filled tail): a hole without reading them
+                    done += known;
+                    pos += known;
+                    out.position(pos);
+                    progress.progress(pos, layout.fileSize());
+                    continue;
+                }
                 int n = (int) Math.min(SPARSE_CHUNK, len - done);
                 ByteBuffer in = ByteBuffer.wrap(buf, 0, n);
                 b.data().read(done, in);

@@ -37,7 +37,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /** Hand-made ELF vmcores for reader tests, and the toy architecture as a directly constructed plugin. */
-final class TestElf {
+public final class TestElf {
     private TestElf() {}
 
     /** The toy plugin without PF4J. */
@@ -45,7 +45,7 @@ final class TestElf {
             new ArchitectureRegistry.Loaded(new ToyArchitecture(), "toy", "0", null);
 
     /** A PT_LOAD: {@code offset} counts from the start of the data area; a negative one is written all ones. */
-    record Load(long offset, long paddr, long filesz, long memsz) {}
+    public record Load(long offset, long paddr, long filesz, long memsz) {}
 
     /** The byte every test guest holds at a physical address. */
     static byte byteAt(long paddr) {
@@ -54,7 +54,7 @@ final class TestElf {
     }
 
     /** {@code length} bytes of the test pattern starting at {@code paddr}. */
-    static byte[] pattern(long paddr, int length) {
+    public static byte[] pattern(long paddr, int length) {
         byte[] b = new byte[length];
         for (int i = 0; i < length; i++) {
             b[i] = byteAt(paddr + i);
@@ -63,7 +63,7 @@ final class TestElf {
     }
 
     /** Toy notes for {@code cpus} vCPUs (pc = 0x1000 + i, sp = 0x8000 + i) and an optional VMCOREINFO. */
-    static List<Note> toyNotes(DumpTarget target, int cpus, String vmcoreinfo, List<Note> carried) {
+    public static List<Note> toyNotes(DumpTarget target, int cpus, String vmcoreinfo, List<Note> carried) {
         List<VcpuState> states = new ArrayList<>();
         for (int i = 0; i < cpus; i++) {
             states.add(VcpuState.builder(i).set("pc", 0x1000 + i).set("sp", 0x8000 + i).build());
@@ -74,7 +74,7 @@ final class TestElf {
     }
 
     /** The toy target of a class and byte order. */
-    static DumpTarget toyTarget(ElfClass c, ElfData d) {
+    public static DumpTarget toyTarget(ElfClass c, ElfData d) {
         return new DumpTarget(TestMachines.EM_RISCV, c, d, 4096);
     }
 
@@ -101,7 +101,7 @@ final class TestElf {
      * the latter little-endian whatever the file's order), sets e_ehsize to 8 and ends with the string table.
      * PT_LOAD offsets count from the data area, which follows the notes.
      */
-    static byte[] build(DumpTarget target, List<Note> notes, List<Load> loads, byte[] data, boolean qemu72) {
+    public static byte[] build(DumpTarget target, List<Note> notes, List<Load> loads, byte[] data, boolean qemu72) {
         ElfClass c = target.elfClass();
         byte[] noteBytes = NoteEncoder.encode(notes, target.data());
         int shnum = qemu72 ? 2 : 0;

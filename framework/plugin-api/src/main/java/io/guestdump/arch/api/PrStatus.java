@@ -180,6 +180,11 @@ public final class PrStatus {
         }
     }
 
+    /** Writes {@code pr_fpvalid}: 1 where the vCPU's FP registers are in a note of their own (QEMU: ARM). */
+    public void writeFpvalid(ByteBuffer out, boolean valid) {
+        out.putInt(fpvalidOffset(), valid ? 1 : 0);
+    }
+
     /** Reads every slot into {@code into} (unsigned, masked) and reports {@code pr_pid}. */
     public void read(ByteBuffer in, VcpuState.Builder into) {
         into.pid(in.getInt(pidOffset));

@@ -79,6 +79,11 @@ public final class VmcoreinfoScanner {
                 continue; // the block lies in the last page of the address space
             }
             while (Long.compareUnsigned(page, end) < 0) {
+                long zeros = Math.min(end - page, b.data().knownZeros(page - start)) & -PAGE;
+                if (zeros > 0) { // known zeros (a zero-filled tail) hold no note: skipped, not read
+                    page += zeros;
+                    continue;
+                }
                 long len = Math.min(CHUNK_BYTES, end - page);
                 if (chunk == null) {
                     chunk = ByteBuffer.allocate(CHUNK_BYTES);

@@ -28,6 +28,12 @@ import java.util.regex.Pattern;
  * the connection is just closed, then the caller stops the stub ({@code gdbserver none}).
  */
 final class GdbStub implements AutoCloseable {
+    /** The longest reply packet accepted (QEMU's are at most a few KiB). */
+    static final int MAX_PACKET = 1 << 20;
+    /** The longest target description file accepted. */
+    static final int MAX_XFER = 16 << 20;
+    /** The most threads (vCPUs) accepted. */
+    static final int MAX_THREADS = 1 << 16;
     private static final Pattern COMMENT = Pattern.compile("<!--.*?-->", Pattern.DOTALL);
     private static final Pattern INCLUDE = Pattern.compile("<xi:include\\s+href=\"([^\"]+)\"");
     private static final Pattern REG = Pattern.compile("<reg\\s([^>]*)>");
@@ -56,7 +62,12 @@ final class GdbStub implements AutoCloseable {
         Selector sel = Selector.open();
         ch.register(sel, SelectionKey.OP_READ);
         GdbStub stub = new GdbStub(ch, sel, timeout);
-        stub.request("qSupported:multiprocess+");
+        try {
+            stub.request("qSupported:multiprocess+");
+        } catch (IOException | RuntimeException e) {
+            stub.close();
+            throw e;
+        }
         return stub;
     }
 
@@ -109,6 +120,10 @@ final class GdbStub implements AutoCloseable {
     private String xfer(String file) throws IOException {
         StringBuilder out = new StringBuilder();
         while (true) {
+            if (out.length() > MAX_XFER) {
+                throw new IOException("gdbstub: protocol error: " + file + " is longer than " + (MAX_XFER >> 20)
+                        + " MiB");
+            }
             String p = request(String.format("qXfer:features:read:%s:%x,%x", file, out.length(), CHUNK));
             if (p.isEmpty() || (p.charAt(0) != 'm' && p.charAt(0) != 'l')) {
                 throw new IOException("gdbstub: reading " + file + " gave '" + p + "'");
@@ -126,6 +141,9 @@ final class GdbStub implements AutoCloseable {
         for (String p = request("qfThreadInfo"); p.startsWith("m"); p = request("qsThreadInfo")) {
             for (String id : p.substring(1).split(",")) {
                 ids.add(id.trim());
+            }
+            if (ids.size() > MAX_THREADS) {
+                throw new IOException("gdbstub: protocol error: more than " + MAX_THREADS + " threads");
             }
         }
         return ids;
@@ -172,9 +190,15 @@ final class GdbStub implements AutoCloseable {
         StringBuilder body = new StringBuilder();
         boolean inPacket = false;
         boolean escaped = false;
+        int noise = 0;
         while (true) {
             int c = next();
+            if (body.length() > MAX_PACKET || noise > MAX_PACKET) {
+                throw new IOException("gdbstub: protocol error: a reply to " + payload + " longer than "
+                        + (MAX_PACKET >> 10) + " KiB");
+            }
             if (!inPacket) {
+                noise++;
                 if (c == '$') {
                     inPacket = true;
                 } else if (c == '-') {

@@ -12,8 +12,11 @@ import java.util.Map;
  * strings, booleans and {@code null}.
  */
 final class Json {
+    /** The deepest nesting parsed (QMP nests a handful of levels); deeper text is refused, not recursed into. */
+    static final int MAX_DEPTH = 64;
     private final String text;
     private int pos;
+    private int depth;
 
     private Json(String text) {
         this.text = text;
@@ -99,11 +102,20 @@ final class Json {
             throw error("the text ends where a value should start");
         }
         char c = text.charAt(pos);
+        if ((c == '{' || c == '[') && depth >= MAX_DEPTH) {
+            throw error("nested more than " + MAX_DEPTH + " levels deep");
+        }
         switch (c) {
             case '{':
-                return object();
+                depth++;
+                Map<String, Object> o = object();
+                depth--;
+                return o;
             case '[':
-                return array();
+                depth++;
+                List<Object> a = array();
+                depth--;
+                return a;
             case '"':
                 return string();
             case 't':

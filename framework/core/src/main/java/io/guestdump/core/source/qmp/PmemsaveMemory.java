@@ -49,33 +49,59 @@ final class PmemsaveMemory {
     };
     private volatile boolean shutDown;
 
-    /** One running {@code pmemsave}: {@code next} is the guest-physical address the pipe delivers next. */
+    /**
+     * One running {@code pmemsave}: {@code next} is the guest-physical address the pipe delivers next. The FIFO is
+     * open twice: {@code pipe} reads, {@code keeper} (read-write, so that neither open blocks) stands in for QEMU as a
+     * writer until QEMU has answered. QEMU closes its end before it answers, so once the answer has come and the
+     * keeper is closed, the pipe ends (EOF) where QEMU stopped writing: a short {@code pmemsave} is seen as one.
+     */
     private static final class Stream {
         final Path fifo;
         final FileChannel pipe;
+        final FileChannel keeper;
         final CompletableFuture<Object> reply;
+        final long start;
         final long end;
+        /** The nanoTime by which QEMU must have delivered everything (time spent waiting on the pipe only). */
+        final long budget;
         long next;
         volatile Throwable failure;
+        /** nanoTime at which the current blocking read began, or 0 when not reading. */
+        volatile long readingSince;
+        /** Nanoseconds spent waiting for QEMU in reads that ended. */
+        volatile long waited;
 
-        Stream(Path fifo, FileChannel pipe, CompletableFuture<Object> reply, long start, long end) {
+        Stream(Path fifo, FileChannel pipe, FileChannel keeper, CompletableFuture<Object> reply, long start, long end,
+                long budget) {
             this.fifo = fifo;
             this.pipe = pipe;
+            this.keeper = keeper;
             this.reply = reply;
+            this.start = start;
             this.next = start;
             this.end = end;
+            this.budget = budget;
         }
     }
+
+    private final Duration stall;
+    private final long minRate;
+    private volatile Thread watchdog;
 
     /**
      * @param qmp     the connection
      * @param fifoDir a private directory QEMU can write to, for the pipes
      * @param timeout how long to wait for QEMU to give up a cancelled {@code pmemsave}
+     * @param stall   how long QEMU may deliver nothing while we wait for bytes, or not answer after the last one
+     * @param minRate the slowest rate accepted: a {@code pmemsave} of N bytes may make us wait at most
+     *                {@code stall + N / minRate}
      */
-    PmemsaveMemory(QmpClient qmp, Path fifoDir, Duration timeout) {
+    PmemsaveMemory(QmpClient qmp, Path fifoDir, Duration timeout, Duration stall, long minRate) {
         this.qmp = qmp;
         this.fifoDir = fifoDir;
         this.timeout = timeout;
+        this.stall = stall;
+        this.minRate = Math.max(1, minRate);
     }
 
     /** The bytes of {@code [start, start + size)}, read on demand. */
@@ -207,43 +233,111 @@ final class PmemsaveMemory {
         }
         Path fifo = fifoDir.resolve("pmem-" + fifoNumber.incrementAndGet());
         Fifos.make(fifo);
-        // read+write so that opening never blocks; QEMU's errors arrive as the command's reply
-        FileChannel pipe = FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        // the read-write keeper first, so that opening the reader does not block; QEMU's errors arrive as the reply
+        FileChannel keeper = FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel pipe;
         CompletableFuture<Object> reply;
+        try {
+            pipe = FileChannel.open(fifo, StandardOpenOption.READ);
+        } catch (IOException | RuntimeException e) {
+            keeper.close();
+            Files.deleteIfExists(fifo);
+            throw e;
+        }
         try {
             reply = qmp.send("pmemsave", Map.of("val", address, "size", end - address, "filename",
                     fifo.toString()));
         } catch (IOException | RuntimeException e) {
             pipe.close();
+            keeper.close();
             Files.deleteIfExists(fifo);
             throw e;
         }
-        Stream s = new Stream(fifo, pipe, reply, address, end);
+        long size = end - address;
+        double budget = stall.toNanos() + (double) size / minRate * 1e9;
+        Stream s = new Stream(fifo, pipe, keeper, reply, address, end,
+                budget >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) budget);
         reply.whenComplete((v, t) -> {
             if (t != null) {
-                s.failure = t;
-                try {
-                    s.pipe.close(); // wakes a reader blocked on the pipe
-                } catch (IOException ignored) {
-                    // the failure is recorded
-                }
+                fail(s, t); // wakes a reader blocked on the pipe
+            } else {
+                close(s.keeper); // QEMU has closed its end: the pipe now ends where QEMU stopped writing
             }
         });
         stream = s;
+        startWatchdog();
         return s;
     }
 
     private void pipeRead(Stream s, ByteBuffer dst) throws IOException {
         int n;
+        long t0 = System.nanoTime();
+        s.readingSince = t0;
         try {
             n = s.pipe.read(dst);
         } catch (ClosedChannelException e) {
             throw failure(s, e);
+        } finally {
+            s.readingSince = 0;
+            s.waited += System.nanoTime() - t0;
         }
         if (n < 0) {
-            throw failure(s, new EOFException("the pipe from QEMU ended early"));
+            throw failure(s, new EOFException("QEMU answered pmemsave of " + (s.end - s.start) + " bytes at "
+                    + PhysRange.hex(s.start) + " as done after writing only " + (s.next - s.start) + " of them (a "
+                    + "short pmemsave); no dump is written from a short read"));
         }
         s.next += n;
+    }
+
+    /** Fails a stream: records why and closes both ends, which wakes a reader and makes QEMU's writes fail. */
+    private static void fail(Stream s, Throwable why) {
+        if (s.failure == null) {
+            s.failure = why;
+        }
+        close(s.keeper);
+        close(s.pipe);
+    }
+
+    private static void close(FileChannel c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // nothing to do: the channel is unusable either way
+        }
+    }
+
+    /** Watches the running stream: QEMU that delivers nothing for {@code stall}, or too slowly, fails it. */
+    private void startWatchdog() { // called with this object's lock held (read, transfer)
+        if (watchdog != null) {
+            return;
+        }
+        long period = Math.max(5, Math.min(1000, stall.toMillis() / 10));
+        watchdog = new Thread(() -> {
+            while (!shutDown) {
+                try {
+                    Thread.sleep(period);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                Stream s = stream;
+                long since = s == null ? 0 : s.readingSince;
+                if (since == 0) {
+                    continue;
+                }
+                long now = System.nanoTime();
+                if (now - since > stall.toNanos()) {
+                    fail(s, new IOException("QEMU delivered no byte for " + stall.toMillis() / 1000.0 + " s ("
+                            + (s.next - s.start) + " of " + (s.end - s.start) + " bytes so far; "
+                            + "guestdump.source.qmp.pmemsave-stall-timeout)"));
+                } else if (s.waited + (now - since) > s.budget) {
+                    fail(s, new IOException("QEMU delivered only " + (s.next - s.start) + " of " + (s.end - s.start)
+                            + " bytes in " + (s.waited + now - since) / 1_000_000_000L + " s, slower than "
+                            + "guestdump.source.qmp.pmemsave-min-rate = " + minRate + " bytes/s"));
+                }
+            }
+        }, "guestdump-pmemsave-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
     }
 
     private IOException failure(Stream s, IOException e) {
@@ -260,7 +354,20 @@ final class PmemsaveMemory {
         }
         stream = null;
         try {
-            QmpClient.await(s.reply);
+            s.reply.get(stall.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IOException("QMP pmemsave of guest-physical " + PhysRange.hex(s.start) + ": QEMU delivered all "
+                    + (s.end - s.start) + " bytes but did not answer within " + stall.toMillis() / 1000.0 + " s "
+                    + "(guestdump.source.qmp.pmemsave-stall-timeout)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for QEMU", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException r) {
+                throw r;
+            }
+            throw c instanceof IOException io ? io : new IOException(c);
         } finally {
             cleanup(s);
         }
@@ -270,6 +377,10 @@ final class PmemsaveMemory {
     void shutdown() {
         shutDown = true;
         endStream();
+        Thread w = watchdog;
+        if (w != null) {
+            w.interrupt();
+        }
     }
 
     /** Ends a running {@code pmemsave} early (closing the pipe fails QEMU's write) and waits for QEMU. */
@@ -288,11 +399,8 @@ final class PmemsaveMemory {
     }
 
     private static void cleanup(Stream s) {
-        try {
-            s.pipe.close();
-        } catch (IOException ignored) {
-            // closing a pipe we no longer read
-        }
+        close(s.keeper);
+        close(s.pipe);
         try {
             Files.deleteIfExists(s.fifo);
         } catch (IOException ignored) {

@@ -33,14 +33,21 @@ final class QmpClient implements AutoCloseable {
     private final BlockingQueue<Map<String, Object>> greeting = new LinkedBlockingQueue<>();
     private final List<Map<String, Object>> events = new ArrayList<>();
     private final AtomicLong ids = new AtomicLong();
+    private final AtomicLong resumes = new AtomicLong();
+    /** Events kept (the newest); a peer that floods events costs no more memory than this. */
+    private static final int MAX_EVENTS = 256;
     private final Thread reader;
     private volatile String lostReason;
     private volatile String notJson;
     private volatile boolean closing;
+    private volatile boolean greeted;
 
-    private QmpClient(Path socket, SocketChannel channel) {
+    private final long maxMessage;
+
+    private QmpClient(Path socket, SocketChannel channel, long maxMessage) {
         this.socket = socket;
         this.channel = channel;
+        this.maxMessage = maxMessage;
         this.reader = new Thread(this::readLoop, "guestdump-qmp-reader");
         reader.setDaemon(true);
         reader.start();
@@ -51,9 +58,10 @@ final class QmpClient implements AutoCloseable {
      *
      * @throws QmpException.NotQmp when the socket is no QMP monitor (no greeting, or other text)
      */
-    static QmpClient connect(Path socket, Duration greetingTimeout, Duration commandTimeout) throws IOException {
+    static QmpClient connect(Path socket, Duration greetingTimeout, Duration commandTimeout, long maxMessage)
+            throws IOException {
         SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket));
-        QmpClient c = new QmpClient(socket, ch);
+        QmpClient c = new QmpClient(socket, ch, maxMessage);
         try {
             Map<String, Object> hello = c.greeting.poll(greetingTimeout.toMillis(), TimeUnit.MILLISECONDS);
             if (hello == null || !hello.containsKey("QMP")) {
@@ -93,18 +101,6 @@ final class QmpClient implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while waiting for QMP command " + command, e);
-        } catch (ExecutionException e) {
-            throw unwrap(e);
-        }
-    }
-
-    /** Waits for an earlier {@link #send}'s reply without a time limit. */
-    static Object await(CompletableFuture<Object> reply) throws IOException {
-        try {
-            return reply.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for QEMU", e);
         } catch (ExecutionException e) {
             throw unwrap(e);
         }
@@ -153,7 +149,12 @@ final class QmpClient implements AutoCloseable {
         return lostReason != null && !closing;
     }
 
-    /** The events received so far ({@code DUMP_COMPLETED}, {@code STOP}, ...), oldest first. */
+    /** How many {@code RESUME} events have arrived (the guest started running) since the connection was made. */
+    long resumeEvents() {
+        return resumes.get();
+    }
+
+    /** The newest events received ({@code DUMP_COMPLETED}, {@code STOP}, ...), oldest first. */
     List<Map<String, Object>> events() {
         synchronized (events) {
             return List.copyOf(events);
@@ -165,7 +166,7 @@ final class QmpClient implements AutoCloseable {
     }
 
     private void readLoop() {
-        JsonFramer framer = new JsonFramer();
+        JsonFramer framer = new JsonFramer(maxMessage);
         ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
         try {
             while (true) {
@@ -178,6 +179,13 @@ final class QmpClient implements AutoCloseable {
                 buf.flip();
                 for (String message : framer.feed(buf)) {
                     dispatch(message);
+                    if (lostReason != null) {
+                        return;
+                    }
+                }
+                if (framer.overflow() != null) {
+                    protocolError(framer.overflow());
+                    return;
                 }
                 if (framer.garbage() != null && notJson == null) {
                     notJson = framer.garbage();
@@ -196,7 +204,11 @@ final class QmpClient implements AutoCloseable {
         try {
             parsed = Json.parse(message);
         } catch (IllegalArgumentException e) {
-            notJson = message.length() > 80 ? message.substring(0, 80) + "…" : message;
+            if (greeting.isEmpty() && !greeted) {
+                notJson = message.length() > 80 ? message.substring(0, 80) + "…" : message;
+                return;
+            }
+            protocolError("QEMU sent a message that is not valid JSON: " + e.getMessage());
             return;
         }
         if (!(parsed instanceof Map)) {
@@ -204,30 +216,51 @@ final class QmpClient implements AutoCloseable {
         }
         Map<String, Object> m = (Map<String, Object>) parsed;
         if (m.containsKey("QMP")) {
+            greeted = true;
             greeting.add(m);
         } else if (m.containsKey("event")) {
+            if ("RESUME".equals(m.get("event"))) {
+                resumes.incrementAndGet();
+            }
             synchronized (events) {
+                if (events.size() >= MAX_EVENTS) {
+                    events.remove(0);
+                }
                 events.add(m);
             }
         } else if (m.containsKey("return") || m.containsKey("error")) {
+            // every command carries an id; a reply without one, or with one we never sent, answers something else
+            // (another client's command, or a message QEMU could not parse): the stream cannot be trusted
             Object id = m.get("id");
-            List<CompletableFuture<Object>> targets = new ArrayList<>();
-            if (id != null && pending.containsKey(id.toString())) {
-                targets.add(pending.remove(id.toString()));
+            CompletableFuture<Object> f = id instanceof String s ? pending.remove(s) : null;
+            if (f == null) {
+                String shown = message.length() > 120 ? message.substring(0, 120) + "…" : message;
+                protocolError(id == null ? "QEMU sent a reply without an id (" + shown + "); every command "
+                        + "guestdump sends carries one" : "QEMU sent a reply with id " + Json.write(id) + ", which "
+                        + "matches no command guestdump is waiting for (" + shown + ")");
+                return;
+            }
+            if (m.get("error") instanceof Map<?, ?> err) {
+                f.completeExceptionally(new QmpException(String.valueOf(err.get("class")),
+                        String.valueOf(err.get("desc"))));
+            } else if (m.containsKey("error")) {
+                protocolError("QEMU sent an error reply whose 'error' is not an object: " + message);
             } else {
-                // QEMU answers a message it could not parse without an id: fail everybody waiting
-                targets.addAll(pending.values());
-                pending.clear();
+                f.complete(m.get("return"));
             }
-            for (CompletableFuture<Object> f : targets) {
-                if (m.containsKey("error")) {
-                    Map<String, Object> err = (Map<String, Object>) m.get("error");
-                    f.completeExceptionally(new QmpException(String.valueOf(err.get("class")),
-                            String.valueOf(err.get("desc"))));
-                } else {
-                    f.complete(m.get("return"));
-                }
-            }
+        } else {
+            protocolError("QEMU sent a message that is neither a reply nor an event: "
+                    + (message.length() > 120 ? message.substring(0, 120) + "…" : message));
+        }
+    }
+
+    /** The peer broke the protocol: everybody waiting fails, and the connection is closed. */
+    private void protocolError(String reason) {
+        connectionLost("protocol error: " + reason);
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closed either way
         }
     }
 
@@ -253,7 +286,21 @@ final class QmpClient implements AutoCloseable {
 
     /** Splits a byte stream into top-level JSON objects (QEMU may pretty-print them over several lines). */
     static final class JsonFramer {
+        /** The deepest nesting accepted; QMP replies nest a handful of levels. */
+        static final int MAX_DEPTH = 64;
         private final StringBuilder current = new StringBuilder();
+        private String overflow;
+        private final long maxMessage;
+
+        /** A framer for the fake server in tests: no practical size limit. */
+        JsonFramer() {
+            this(Integer.MAX_VALUE - 16);
+        }
+
+        /** A framer that refuses messages longer than {@code maxMessage} characters. */
+        JsonFramer(long maxMessage) {
+            this.maxMessage = Math.min(maxMessage, Integer.MAX_VALUE - 16);
+        }
         private final java.nio.charset.CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
         private int depth;
         private boolean inString;
@@ -266,7 +313,7 @@ final class QmpClient implements AutoCloseable {
             java.nio.CharBuffer chars = java.nio.CharBuffer.allocate(bytes.remaining() + 4);
             decoder.decode(bytes, chars, false);
             chars.flip();
-            while (chars.hasRemaining()) {
+            while (chars.hasRemaining() && overflow == null) {
                 char c = chars.get();
                 if (depth == 0 && !inString) {
                     if (c == '{') {
@@ -286,6 +333,13 @@ final class QmpClient implements AutoCloseable {
                     }
                     continue;
                 }
+                if (current.length() >= maxMessage) {
+                    overflow = "QEMU sent a message longer than " + maxMessage + " bytes "
+                            + "(guestdump.source.qmp.max-message-size)";
+                    current.setLength(0);
+                    current.trimToSize();
+                    break;
+                }
                 current.append(c);
                 if (inString) {
                     if (escaped) {
@@ -298,7 +352,12 @@ final class QmpClient implements AutoCloseable {
                 } else if (c == '"') {
                     inString = true;
                 } else if (c == '{' || c == '[') {
-                    depth++;
+                    if (++depth > MAX_DEPTH) {
+                        overflow = "QEMU sent a message nested more than " + MAX_DEPTH + " levels deep";
+                        current.setLength(0);
+                        current.trimToSize();
+                        break;
+                    }
                 } else if (c == '}' || c == ']') {
                     depth--;
                     if (depth == 0) {
@@ -308,6 +367,11 @@ final class QmpClient implements AutoCloseable {
                 }
             }
             return done;
+        }
+
+        /** Why the stream exceeded a bound (too long, too deep), or null. */
+        String overflow() {
+            return overflow;
         }
 
         /** The first non-JSON text seen between messages, or null. */

@@ -1,6 +1,8 @@
 package io.guestdump.core.source.qmp;
 
 import io.guestdump.arch.api.UnsupportedGuestException;
+import io.guestdump.core.GuestLeftPausedException;
+import io.guestdump.core.source.GuestSessionCheck;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,6 +11,10 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,11 +22,18 @@ import org.slf4j.LoggerFactory;
 /**
  * One dump's hold on a live guest: the QMP connection, the lock object, whether we stopped the guest, the private
  * directory and the pipe reader. {@link #close()} undoes it all, at the end of a dump, after a failure, or from a
- * shutdown hook (Ctrl-C): it ends a running {@code pmemsave}, resumes the guest if we stopped it, and removes the
- * lock. The one case it cannot help is a lost connection; then it says how to resume the guest by hand.
+ * shutdown hook (Ctrl-C): it ends a running {@code pmemsave}, resumes the guest if we stopped it (or asked QEMU to
+ * and were interrupted before the answer), and removes the lock. What it reports about the guest is what QEMU's
+ * {@code query-status} says afterwards, never an assumption.
+ *
+ * <p>The lock object is a QOM {@code secret} whose data names its owner (see {@link Owner}): a guestdump killed
+ * with SIGKILL cannot clean up, and the next guestdump on the same host recognises the dead owner, removes its lock
+ * and private directory, and resumes the guest if the owner had stopped it.
  */
-final class QmpSession implements Closeable {
+final class QmpSession implements Closeable, GuestSessionCheck {
     private static final Logger LOG = LoggerFactory.getLogger(QmpSession.class);
+    /** Sees every session as it is made (tests drive the shutdown hook with it); does nothing otherwise. */
+    static volatile Consumer<QmpSession> observer = s -> {};
 
     private final QmpClient client;
     private final QmpSettings settings;
@@ -29,7 +42,11 @@ final class QmpSession implements Closeable {
     private Path workDir;
     private PmemsaveMemory pmemsave;
     private volatile boolean locked;
+    /** {@code stop} was sent: whether it took effect is unknown until QEMU answers or query-status says. */
+    private volatile boolean stopSent;
     private volatile boolean stoppedByUs;
+    /** RESUME events seen before the guest was (found or made) stopped for the dump. */
+    private volatile long resumesAtStop = -1;
     private boolean closed;
 
     QmpSession(QmpClient client, QmpSettings settings) {
@@ -37,6 +54,7 @@ final class QmpSession implements Closeable {
         this.settings = settings;
         this.hook = new Thread(this::interrupted, "guestdump-qmp-resume");
         Runtime.getRuntime().addShutdownHook(hook);
+        observer.accept(this);
     }
 
     /** Runs a quick command. */
@@ -64,36 +82,186 @@ final class QmpSession implements Closeable {
         return v.toString();
     }
 
-    /** Marks the guest as being dumped; refuses when another guestdump holds the mark. */
-    void lock() throws IOException {
-        try {
-            command("object-add", Map.of("qom-type", "secret", "id", settings.lockObject(), "data",
-                    "guestdump pid " + ProcessHandle.current().pid()));
-            locked = true;
-        } catch (QmpException e) {
-            if (e.getMessage().contains("duplicate") || e.getMessage().contains("already")) {
-                throw new UnsupportedGuestException("the guest behind " + client.socket() + " is being dumped by "
-                        + "another guestdump (QOM object '" + settings.lockObject() + "' exists); wait for that "
-                        + "dump to finish. If no guestdump is running (one was killed), remove the mark with "
-                        + "{\"execute\":\"object-del\",\"arguments\":{\"id\":\"" + settings.lockObject() + "\"}}");
-            }
-            throw e;
+    /**
+     * Who holds a lock: written into the lock object's data when it is taken, read back by the next guestdump when
+     * the lock exists.
+     *
+     * @param pid   the owner's process id
+     * @param start the owner's process start time (epoch ms; a reused pid has another)
+     * @param host  the owner's host name
+     * @param boot  the owner host's boot id ({@code /proc/sys/kernel/random/boot_id})
+     * @param stops whether the owner found the guest running and stops it for its dump
+     * @param dir   the owner's private directory (pipes, probe file)
+     */
+    record Owner(long pid, long start, String host, String boot, boolean stops, String dir) {
+        private static final Pattern FORM = Pattern.compile("guestdump-lock v1 pid=(\\d+) start=(\\d+) host=(\\S+) "
+                + "boot=(\\S+) stops=([01]) dir=(.*)");
+
+        /** This process. */
+        static Owner self(boolean stops, Path dir) {
+            ProcessHandle me = ProcessHandle.current();
+            return new Owner(me.pid(), startOf(me).orElse(0L), hostName(), bootId(), stops, dir.toString());
         }
+
+        String text() {
+            return "guestdump-lock v1 pid=" + pid + " start=" + start + " host=" + host + " boot=" + boot + " stops="
+                    + (stops ? 1 : 0) + " dir=" + dir;
+        }
+
+        static Optional<Owner> parse(String text) {
+            Matcher m = FORM.matcher(text);
+            if (!m.matches()) {
+                return Optional.empty();
+            }
+            return Optional.of(new Owner(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), m.group(3),
+                    m.group(4), m.group(5).equals("1"), m.group(6)));
+        }
+
+        /** Whether this owner, on this host, is certainly gone (no process with its pid and start time). */
+        boolean isGone() {
+            if (!host.equals(hostName())) {
+                return false; // another host: nothing can be known
+            }
+            if (!boot.equals(bootId())) {
+                return true; // the host rebooted since
+            }
+            Optional<ProcessHandle> p = ProcessHandle.of(pid);
+            if (p.isEmpty() || !p.get().isAlive()) {
+                return true;
+            }
+            Optional<Long> started = startOf(p.get());
+            return started.isPresent() && Math.abs(started.get() - start) > 1000; // the pid was reused
+        }
+
+        private static Optional<Long> startOf(ProcessHandle p) {
+            return p.info().startInstant().map(java.time.Instant::toEpochMilli);
+        }
+
+        static String hostName() {
+            return firstLine("/proc/sys/kernel/hostname").orElse("unknown").replaceAll("\\s", "_");
+        }
+
+        static String bootId() {
+            return firstLine("/proc/sys/kernel/random/boot_id").orElse("unknown");
+        }
+
+        private static Optional<String> firstLine(String file) {
+            try {
+                String t = Files.readString(Path.of(file)).trim();
+                return t.isEmpty() ? Optional.empty() : Optional.of(t);
+            } catch (IOException | RuntimeException e) {
+                return Optional.empty();
+            }
+        }
+    }
+
+    /**
+     * Marks the guest as being dumped; refuses when another live guestdump holds the mark, and cleans up after one
+     * that is gone (killed with SIGKILL).
+     */
+    void lock() throws IOException {
+        Object status = command("query-status");
+        boolean running = status instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("running"));
+        Owner me = Owner.self(running, workDir());
+        for (int attempt = 0; ; attempt++) {
+            try {
+                command("object-add", Map.of("qom-type", "secret", "id", settings.lockObject(), "data", me.text()));
+                locked = true;
+                return;
+            } catch (QmpException e) {
+                if (!(e.getMessage().contains("duplicate") || e.getMessage().contains("already"))) {
+                    throw e;
+                }
+                Optional<Owner> owner = lockOwner();
+                if (attempt == 0 && owner.isPresent() && owner.get().isGone()) {
+                    cleanUpAfter(owner.get());
+                    continue;
+                }
+                throw new UnsupportedGuestException("the guest behind " + client.socket() + " is being dumped by "
+                        + "another guestdump (QOM object '" + settings.lockObject() + "' exists"
+                        + owner.map(o -> ", held by pid " + o.pid() + " on " + o.host()).orElse("") + "); wait for "
+                        + "that dump to finish. If no guestdump is running (one was killed on another host), remove "
+                        + "the mark with {\"execute\":\"object-del\",\"arguments\":{\"id\":\"" + settings.lockObject()
+                        + "\"}}" + owner.filter(Owner::stops).map(o -> " and resume the guest with "
+                                + "{\"execute\":\"cont\"} if it is paused").orElse(""));
+            }
+        }
+    }
+
+    private Optional<Owner> lockOwner() {
+        try {
+            Object data = command("qom-get", Map.of("path", "/objects/" + settings.lockObject(), "property", "data"));
+            return Owner.parse(String.valueOf(data));
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cannot read the lock's owner: {}", e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** Undoes what a dead owner left: the guest it stopped, its lock, its private directory. */
+    private void cleanUpAfter(Owner dead) throws IOException {
+        Object status = command("query-status");
+        String state = status instanceof Map<?, ?> m ? String.valueOf(m.get("status")) : "";
+        boolean resumed = false;
+        if (dead.stops() && state.equals("paused")) {
+            command("cont");
+            resumed = true;
+        }
+        command("object-del", Map.of("id", settings.lockObject()));
+        Path dir = Path.of(dead.dir());
+        boolean removed = false;
+        if (dir.getFileName() != null && dir.getFileName().toString().startsWith("guestdump-qmp-")
+                && Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            removed = deleteTree(dir);
+        }
+        LOG.warn("the guest's lock was held by guestdump pid {} (started {}), which is gone (killed?): removed its "
+                + "lock{}{}", dead.pid(), java.time.Instant.ofEpochMilli(dead.start()), removed ? " and " + dir : "",
+                resumed ? "; resumed the guest it had stopped" : dead.stops() ? "; the guest it had stopped is "
+                        + state + " now, left as it is" : "");
     }
 
     /** Stops the guest if it runs, and remembers to resume it. */
     void stopIfRunning() throws IOException {
         Object status = command("query-status");
         if (status instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("running"))) {
+            stopSent = true;
             command("stop");
             stoppedByUs = true;
             LOG.info("stopped the running guest for the dump; it is resumed afterwards");
         }
+        resumesAtStop = client.resumeEvents();
     }
 
     /** Whether this session stopped the guest. */
     boolean stoppedByUs() {
         return stoppedByUs;
+    }
+
+    /**
+     * Checks that the guest did not run while its memory was copied (another QMP client's {@code cont}): a
+     * {@code RESUME} event since it was stopped, or {@code query-status} saying it runs. Fails the dump, or warns
+     * where {@code guest-ran-during-dump = warn}.
+     */
+    @Override
+    public void checkConsistent() throws IOException {
+        if (resumesAtStop < 0) {
+            return;
+        }
+        Object status = command("query-status"); // its reply comes after every event QEMU sent before it
+        boolean runs = status instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("running"));
+        long resumes = client.resumeEvents() - resumesAtStop;
+        if (!runs && resumes == 0) {
+            return;
+        }
+        String what = "the guest ran while guestdump copied its memory (" + (resumes > 0 ? resumes + " RESUME event"
+                + (resumes == 1 ? "" : "s") : "") + (resumes > 0 && runs ? ", " : "") + (runs ? "query-status: running"
+                : "") + "): another QMP client resumed it, so the dump mixes memory from different moments";
+        if (settings.guestRan().equals("warn")) {
+            LOG.warn("WARNING: {}; written anyway (guestdump.source.qmp.guest-ran-during-dump = warn)", what);
+            return;
+        }
+        throw new QmpException("GuestRan", what + "; no file is written. Keep other clients from resuming the guest "
+                + "during the dump, or set guestdump.source.qmp.guest-ran-during-dump = warn to keep such dumps");
     }
 
     /** The private directory (made on first use). */
@@ -107,7 +275,8 @@ final class QmpSession implements Closeable {
     /** The pmemsave reader of this session. */
     synchronized PmemsaveMemory pmemsave() throws IOException {
         if (pmemsave == null) {
-            pmemsave = new PmemsaveMemory(client, workDir(), settings.commandTimeout());
+            pmemsave = new PmemsaveMemory(client, workDir(), settings.commandTimeout(), settings.stallTimeout(),
+                    settings.minRate());
         }
         return pmemsave;
     }
@@ -123,14 +292,13 @@ final class QmpSession implements Closeable {
             close();
         } catch (RuntimeException e) {
             primary.addSuppressed(e);
-            LOG.error(e.getMessage());
         }
     }
 
     /**
      * Ends any {@code pmemsave}, resumes the guest if we stopped it, removes the lock and the private directory.
      *
-     * @throws QmpException.ConnectionLost when the guest was stopped by us and cannot be resumed
+     * @throws GuestLeftPausedException when the guest was stopped by us and could not be resumed
      */
     @Override
     public void close() {
@@ -141,19 +309,28 @@ final class QmpSession implements Closeable {
             // the hook itself runs
         }
         if (problem != null) {
-            LOG.error(problem);
-            throw new QmpException.ConnectionLost(problem);
+            throw new GuestLeftPausedException(problem);
         }
     }
 
     private void interrupted() {
+        System.err.println("guestdump: " + onInterrupt());
+    }
+
+    /** The shutdown hook's work (Ctrl-C, SIGTERM): cleans up and returns what is true of the guest afterwards. */
+    String onInterrupt() {
+        boolean wasSent = stopSent;
         String problem = release();
         if (problem != null) {
-            System.err.println("guestdump: " + problem);
-        } else if (stoppedByUs) {
-            System.err.println("guestdump: interrupted; the guest is running again");
+            return "interrupted; " + problem;
         }
+        if (!wasSent) {
+            return "interrupted; guestdump had not stopped the guest";
+        }
+        return "interrupted; " + (lastStatus == null ? "the guest's state is unknown" : lastStatus);
     }
+
+    private volatile String lastStatus;
 
     /** Does the cleanup once; returns the message for a guest left stopped, or null. */
     private synchronized String release() {
@@ -165,15 +342,28 @@ final class QmpSession implements Closeable {
             pmemsave.shutdown();
         }
         String problem = null;
-        if (stoppedByUs) {
+        if (stopSent) {
+            // resume only what we stopped: a stop whose answer we never saw is checked with query-status first
             try {
-                command("cont");
-                LOG.info("resumed the guest");
+                boolean resume = stoppedByUs;
+                if (!resume) {
+                    Object st = command("query-status");
+                    resume = st instanceof Map<?, ?> m && "paused".equals(m.get("status"));
+                }
+                if (resume) {
+                    command("cont");
+                }
+                Object st = command("query-status");
+                boolean runs = st instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("running"));
+                String now = st instanceof Map<?, ?> m ? String.valueOf(m.get("status")) : "unknown";
+                if (runs) {
+                    lastStatus = "the guest is running again (query-status: " + now + ")";
+                    LOG.info("resumed the guest");
+                } else {
+                    problem = notResumed(client.socket(), "after cont, query-status says " + now);
+                }
             } catch (IOException | RuntimeException e) {
-                problem = "the guest behind " + client.socket() + " was stopped by guestdump for the dump and "
-                        + "could not be resumed: " + e.getMessage() + ". Resume it by hand, e.g. printf '%s\\n' "
-                        + "'{\"execute\":\"qmp_capabilities\"}' '{\"execute\":\"cont\"}' | socat - UNIX-CONNECT:"
-                        + client.socket() + "  (or 'cont' in the HMP monitor)";
+                problem = notResumed(client.socket(), e.getMessage());
             }
         }
         if (locked) {
@@ -194,15 +384,28 @@ final class QmpSession implements Closeable {
                 // read-only files
             }
         }
-        if (workDir != null) {
-            try (Stream<Path> s = Files.walk(workDir)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            } catch (IOException e) {
-                LOG.warn("could not remove {}: {}", workDir, e.getMessage());
-            }
+        if (workDir != null && !deleteTree(workDir)) {
+            LOG.warn("could not remove {}", workDir);
         }
         return problem;
+    }
+
+    private static String notResumed(Path socket, String why) {
+        return "the guest behind " + socket + " was stopped by guestdump for the dump and is PAUSED: it could "
+                + "not be resumed (" + why + "). Resume it by hand, e.g. printf '%s\\n' "
+                + "'{\"execute\":\"qmp_capabilities\"}' '{\"execute\":\"cont\"}' | socat - UNIX-CONNECT:"
+                + socket + "  (or 'cont' in the HMP monitor)";
+    }
+
+    private static boolean deleteTree(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+            return true;
+        } catch (IOException e) {
+            LOG.debug("could not remove {}: {}", dir, e.getMessage());
+            return false;
+        }
     }
 }

@@ -23,10 +23,15 @@ import java.util.TreeMap;
  *                           from QEMU's gdbstub (started for the moment) when neither the monitor text nor the probe
  *                           gives them; an arch listed here replaces what its plugin declares
  *                           ({@code ArchitectureSupport.gdbstubRegisters}), an empty map turns the stub off
+ * @param stallTimeout       how long a {@code pmemsave} may deliver no byte (or not answer after the last one)
+ * @param minRate            bytes per second below which a {@code pmemsave} is given up: each one has a deadline of
+ *                           {@code stallTimeout + size / minRate}
+ * @param maxMessage         the longest QMP message accepted from QEMU (a longer one is a protocol error)
+ * @param guestRan           what a guest that ran during a dump of a stopped guest does: {@code fail} or {@code warn}
  */
 public record QmpSettings(Duration greetingTimeout, Duration commandTimeout, Path workDir, boolean readBackingFiles,
         boolean vmcoreinfoProbe, String lockObject,
-        Map<String, Map<String, String>> gdbstubRegisters) {
+        Map<String, Map<String, String>> gdbstubRegisters, Duration stallTimeout, long minRate, long maxMessage, String guestRan) {
 
     /** Reads {@code guestdump.source.qmp} of a resolved configuration. */
     public static QmpSettings from(Config config) {
@@ -36,10 +41,27 @@ public record QmpSettings(Duration greetingTimeout, Duration commandTimeout, Pat
             return new QmpSettings(q.getDuration("greeting-timeout"), q.getDuration("command-timeout"),
                     Path.of(dir.isEmpty() ? System.getProperty("java.io.tmpdir") : dir),
                     q.getBoolean("read-backing-files"), q.getBoolean("vmcoreinfo-probe"), q.getString("lock-object"),
-                    gdbstubRegisters(q.getConfig("gdbstub-registers")));
+                    gdbstubRegisters(q.getConfig("gdbstub-registers")), positive(q, "pmemsave-stall-timeout"),
+                    q.getBytes("pmemsave-min-rate"), q.getBytes("max-message-size"), guestRan(q.getString("guest-ran-during-dump")));
         } catch (ConfigException e) {
             throw new InvalidInputException("configuration error in guestdump.source.qmp: " + e.getMessage(), e);
         }
+    }
+
+    private static Duration positive(Config q, String key) {
+        Duration d = q.getDuration(key);
+        if (d.isZero() || d.isNegative()) {
+            throw new InvalidInputException("guestdump.source.qmp." + key + " = " + d + " must be positive");
+        }
+        return d;
+    }
+
+    private static String guestRan(String v) {
+        if (!v.equals("fail") && !v.equals("warn")) {
+            throw new InvalidInputException("guestdump.source.qmp.guest-ran-during-dump = " + v + " is not one of "
+                    + "fail, warn");
+        }
+        return v;
     }
 
     private static Map<String, Map<String, String>> gdbstubRegisters(Config c) {

@@ -81,7 +81,8 @@ public final class QmpSource implements GuestSource {
         }
         QmpClient client;
         try {
-            client = QmpClient.connect(socket, settings.greetingTimeout(), settings.commandTimeout());
+            client = QmpClient.connect(socket, settings.greetingTimeout(), settings.commandTimeout(),
+                    settings.maxMessage());
         } catch (QmpException.NotQmp e) {
             throw new InvalidInputException(e.getMessage(), e);
         } catch (ConnectException e) {

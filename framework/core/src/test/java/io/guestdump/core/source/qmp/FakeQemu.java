@@ -62,6 +62,14 @@ final class FakeQemu implements AutoCloseable {
 
     /** Drop the connection instead of replying. */
     static final Object HANG_UP = new Object();
+    /** Send no reply at all (the command is accepted and never answered). */
+    static final Object NO_REPLY = new Object();
+
+    /** Send this text instead of the reply (a foreign id, a huge or deeply nested message, garbage). */
+    record Raw(String text) {}
+
+    /** The lock object's data (who holds it), as object-add set it. */
+    volatile String lockData;
 
     FakeQemu(Path socket) throws IOException {
         server = ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
@@ -127,6 +135,13 @@ final class FakeQemu implements AutoCloseable {
             c.close();
             return false;
         }
+        if (reply == NO_REPLY) {
+            return true;
+        }
+        if (reply instanceof Raw raw) {
+            send(c, raw.text());
+            return true;
+        }
         Map<String, Object> r = new LinkedHashMap<>();
         if (reply instanceof Error e) {
             r.put("error", Map.of("class", "GenericError", "desc", e.desc()));
@@ -169,10 +184,21 @@ final class FakeQemu implements AutoCloseable {
                             + "' to object (type 'container')");
                 }
                 lockExists = true;
+                lockData = (String) args.get("data");
                 return Map.of();
             case "object-del":
+                if (!lockExists) {
+                    return new Error("object '" + args.get("id") + "' not found");
+                }
                 lockExists = false;
+                lockData = null;
                 return Map.of();
+            case "qom-get":
+                if (lockExists && args.get("path").equals("/objects/guestdump-dump-lock")
+                        && args.get("property").equals("data")) {
+                    return lockData;
+                }
+                return new Error("Property '" + args.get("property") + "' not found");
             case "human-monitor-command":
                 String line = (String) args.get("command-line");
                 if (line.startsWith("gdbserver unix:")) {
@@ -213,10 +239,22 @@ final class FakeQemu implements AutoCloseable {
         }
     }
 
+    /** Sends text to the connected client now (an event, say), between or during replies. */
+    void push(String text) throws IOException {
+        send(client, text);
+    }
+
+    /** An event as QEMU sends it. */
+    static String event(String name) {
+        return "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"" + name + "\"}\r\n";
+    }
+
     private static void send(SocketChannel c, String text) throws IOException {
-        OutputStream out = Channels.newOutputStream(c);
-        out.write(text.getBytes(StandardCharsets.UTF_8));
-        out.flush();
+        synchronized (c) {
+            OutputStream out = Channels.newOutputStream(c);
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
     }
 
     @Override
