@@ -54,7 +54,12 @@ public final class ConfigErrors {
         } else {
             return "configuration error: " + text + "; check config/guestdump.conf, --config files and -D settings";
         }
-        Optional<Map.Entry<String, ConfigValue>> found = find(config, path, origin);
+        Optional<Map.Entry<String, ConfigValue>> found;
+        try {
+            found = find(config, path, origin);
+        } catch (ConfigException unresolved) {
+            found = Optional.empty();
+        }
         String key = found.map(Map.Entry::getKey).orElse(path);
         String value = found.map(f -> f.getValue().render(ConfigRenderOptions.concise())).orElse("?");
         String where = origin == null ? "" : " (set in " + origin.replaceFirst(": 1$", "") + ")";
