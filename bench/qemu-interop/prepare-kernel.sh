@@ -8,11 +8,16 @@
 # qemu_fw_cfg.ko so that the kernel publishes VMCOREINFO to QEMU's -device vmcoreinfo, prints
 # GUESTDUMP-READY on the console and sleeps. Kernels of other architectures come from Debian's archive
 # through a private apt state (no dpkg architecture is added). Needs apt-get, dpkg-deb, cpio, gzip.
+# Before GUESTDUMP-READY the /init also gives the dump-level tests every page class: 8 MiB of file data in
+# the initramfs (page cache) and three shells holding ~4 MiB strings each (user pages); the rest stays free.
+# INITRD_VERSION below is written next to the files; a cache from an older /init is rebuilt.
 set -eu
 ARCH=${1:-amd64}
 CACHE=${GUESTDUMP_CACHE:-$HOME/.cache/guestdump}
 OUT=$CACHE/qemu/$ARCH
-if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.cpio.gz" ]; then
+INITRD_VERSION=2
+if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.cpio.gz" ] \
+    && [ "$(cat "$OUT/initrd-version" 2>/dev/null)" = "$INITRD_VERSION" ]; then
   echo "$OUT: already prepared"; exit 0
 fi
 case $ARCH in
@@ -52,6 +57,7 @@ I=$WORK/initrd
 mkdir -p "$I/bin" "$I/proc" "$I/sys" "$I/dev"
 cp "$BUSYBOX" "$I/bin/busybox"
 for t in sh mount insmod sleep echo cat xz; do ln -s busybox "$I/bin/$t"; done
+for t in dd head tr mkdir; do ln -s busybox "$I/bin/$t"; done
 if [ -n "$FWCFG" ]; then
   case $FWCFG in
     *.xz) xz -dc "$FWCFG" > "$I/qemu_fw_cfg.ko" ;;
@@ -64,6 +70,14 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 [ -f /qemu_fw_cfg.ko ] && insmod /qemu_fw_cfg.ko
 echo "vmcoreinfo: $(cat /sys/kernel/vmcoreinfo 2>/dev/null)"
+# page classes for the dump-level tests: page cache, user pages (three shells), free memory
+mount -t devtmpfs dev /dev 2>/dev/null
+mkdir -p /work
+dd if=/dev/urandom of=/work/cache.bin bs=4096 count=2048 2>/dev/null
+for i in 1 2 3; do
+  sh -c 'x=$(head -c 4194304 /dev/urandom | tr "\000" "\001"); echo "$x" | head -c 1 > /work/user.'$i'; while true; do sleep 3600; done' &
+done
+for i in 1 2 3; do while [ ! -s /work/user.$i ]; do sleep 1; done; done
 echo GUESTDUMP-READY
 while true; do sleep 3600; done
 INIT
@@ -72,5 +86,6 @@ mkdir -p "$OUT"
 (cd "$I" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT/initrd.cpio.gz"
 cp "$KERNEL" "$OUT/vmlinuz"
 echo "$KVER" > "$OUT/kernel-version"
+echo "$INITRD_VERSION" > "$OUT/initrd-version"
 rm -rf "$WORK"
 echo "$OUT: $(cat "$OUT/kernel-version")"

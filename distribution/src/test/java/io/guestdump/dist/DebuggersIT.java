@@ -97,14 +97,17 @@ class DebuggersIT {
             if (g == null) {
                 continue;
             }
-            live(g, table);
-            if (arch.equals("amd64")) {
-                panicked(g, table);
+            try {
+                live(g, table);
+                if (arch.equals("amd64")) {
+                    panicked(g, table);
+                }
+            } finally {
+                StringBuilder report = new StringBuilder("debuggers " + arch + " (" + g.release() + ")\n");
+                table.forEach((k, v) -> report.append(String.format("  %-52s %s%n", k, v)));
+                System.out.print(report);
+                Files.writeString(Path.of("target", "debuggers-" + arch + ".txt"), report);
             }
-            StringBuilder report = new StringBuilder("debuggers " + arch + " (" + g.release + ")\n");
-            table.forEach((k, v) -> report.append(String.format("  %-44s %s%n", k, v)));
-            System.out.print(report);
-            Files.writeString(Path.of("target", "debuggers-" + arch + ".txt"), report);
         }
     }
 
@@ -318,6 +321,12 @@ class DebuggersIT {
         Path dmesg = run.resolve("dmesg.txt");
         Files.deleteIfExists(dmesg);
         Run r = run(run, List.of("makedumpfile", "--dump-dmesg", file.toString(), dmesg.toString()), 600);
+        Matcher unsupported = Pattern.compile("(\\w+) compression unsupported").matcher(r.out() + r.err());
+        if (r.exit() != 0 && unsupported.find() && name.contains(unsupported.group(1))) {
+            table.put(name + " makedumpfile --dump-dmesg", "Debian's makedumpfile is built without "
+                    + unsupported.group(1));
+            return;
+        }
         assertEquals(0, r.exit(), name + ": makedumpfile --dump-dmesg:\n" + r.out() + r.err());
         String log = Files.readString(dmesg, StandardCharsets.ISO_8859_1);
         assertTrue(log.contains("Linux version " + g.release()), name + ": the kernel log:\n"

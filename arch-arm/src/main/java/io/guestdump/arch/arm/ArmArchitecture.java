@@ -7,9 +7,11 @@ import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.MigrationDevice;
 import io.guestdump.arch.api.NoteGroup;
 import io.guestdump.arch.api.NoteTableReader;
 import io.guestdump.arch.api.PageTableWalker;
+import io.guestdump.arch.api.RamBlockMapping;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
@@ -26,8 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.pf4j.Extension;
 
 /**
@@ -54,7 +54,6 @@ public final class ArmArchitecture implements ArchitectureSupport {
     /** The first address an ELF32 {@code p_paddr} cannot hold. */
     private static final long FOUR_GIB = 0x1_0000_0000L;
 
-    private static final Pattern PAGESIZE = Pattern.compile("(?m)^PAGESIZE=(\\S*)$");
     private static final Set<String> MACHINES = new LinkedHashSet<>(List.of(MACHINE_AARCH64, MACHINE_ARM));
 
     private final long aarch64DefaultPageSize;
@@ -163,26 +162,22 @@ public final class ArmArchitecture implements ArchitectureSupport {
 
     /** The guest kernel's page size from VMCOREINFO, else the configured default (QEMU always uses 64 KiB). */
     private long aarch64PageSize(GuestState guest) {
-        Optional<String> info = guest.vmcoreinfo();
-        if (info.isPresent()) {
-            Matcher m = PAGESIZE.matcher(info.get());
-            if (m.find()) {
-                String text = m.group(1);
-                long size;
-                try {
-                    size = Long.parseLong(text);
-                } catch (NumberFormatException e) {
-                    size = -1;
-                }
-                if (size <= 0 || Long.bitCount(size) != 1) {
-                    throw new InvalidInputException("VMCOREINFO has PAGESIZE=" + text + ", which is not a power of"
-                            + " two; the guest's VMCOREINFO is damaged: correct it, or remove the PAGESIZE line to"
-                            + " use guestdump.arch.arm.aarch64-default-page-size");
-                }
-                return size;
-            }
+        Optional<String> text = GuestVmcoreinfo.of(guest).flatMap(v -> v.get("PAGESIZE"));
+        if (text.isEmpty()) {
+            return aarch64DefaultPageSize;
         }
-        return aarch64DefaultPageSize;
+        long size;
+        try {
+            size = GuestVmcoreinfo.parseNumber("PAGESIZE", text.get());
+        } catch (InvalidInputException e) {
+            size = -1;
+        }
+        if (size <= 0 || Long.bitCount(size) != 1) {
+            throw new InvalidInputException("VMCOREINFO has PAGESIZE=" + text.get() + ", which is not a power of"
+                    + " two; the guest's VMCOREINFO is damaged: correct it, or remove the PAGESIZE line to"
+                    + " use guestdump.arch.arm.aarch64-default-page-size");
+        }
+        return size;
     }
 
     /**
@@ -301,5 +296,25 @@ public final class ArmArchitecture implements ArchitectureSupport {
         }
         String sctlr = target.machine() == ArmElf.EM_AARCH64 ? "sctlr_el1" : "sctlr";
         return cpu.with(Map.of(sctlr, BigInteger.ONE.shiftLeft(Registers.SCTLR_EE_BIT)));
+    }
+
+    @Override
+    public Set<String> migrationCpuSections() {
+        return Set.of(ArmMigration.CPU_SECTION);
+    }
+
+    @Override
+    public Optional<String> migrationMachine(String machineType, List<MigrationDevice> cpus) {
+        return ArmMigration.machine(machineType, cpus);
+    }
+
+    @Override
+    public List<RamBlockMapping> migrationRamLayout(String machineType, String machine, Map<String, Long> blocks) {
+        return ArmMigration.layout(machineType, blocks);
+    }
+
+    @Override
+    public VcpuState decodeMigrationCpu(MigrationDevice cpu, String machine) {
+        return ArmMigration.cpu(cpu, machine);
     }
 }

@@ -6,14 +6,18 @@ import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.MigrationDevice;
 import io.guestdump.arch.api.PageTableWalker;
+import io.guestdump.arch.api.RamBlockMapping;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.arch.x86_64.X86DumpTargets;
+import io.guestdump.arch.x86_64.X86Migration;
 import io.guestdump.arch.x86_64.X86MonitorParser;
 import io.guestdump.arch.x86_64.X86NoteTable;
 import io.guestdump.arch.x86_64.X86PageTableWalker;
 import io.guestdump.arch.x86_64.X86Settings;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.pf4j.Extension;
@@ -108,5 +112,26 @@ public final class I386Architecture implements ArchitectureSupport {
     @Override
     public int kernelWordSize(GuestState guest, DumpTarget target) {
         return 4;
+    }
+
+    @Override
+    public Set<String> migrationCpuSections() {
+        return X86Migration.sections();
+    }
+
+    /** qemu-system-i386 streams: a PC board whose vCPUs have 4-byte {@code target_ulong}s. */
+    @Override
+    public Optional<String> migrationMachine(String machineType, List<MigrationDevice> cpus) {
+        return X86Migration.machine(machineType, cpus, Integer.BYTES, ID);
+    }
+
+    @Override
+    public List<RamBlockMapping> migrationRamLayout(String machineType, String machine, Map<String, Long> blocks) {
+        return X86Migration.layout(machineType, blocks);
+    }
+
+    @Override
+    public VcpuState decodeMigrationCpu(MigrationDevice cpu, String machine) {
+        return I386Registers.fromCanonical(X86Migration.cpu(cpu, false));
     }
 }

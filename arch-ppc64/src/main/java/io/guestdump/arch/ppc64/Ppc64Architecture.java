@@ -5,8 +5,11 @@ import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
-import io.guestdump.arch.api.PageTableWalker;
+import io.guestdump.arch.api.MigrationDevice;
+import io.guestdump.arch.api.MigrationInput;
 import io.guestdump.arch.api.NoteGroup;
+import io.guestdump.arch.api.PageTableWalker;
+import io.guestdump.arch.api.RamBlockMapping;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
@@ -170,4 +173,34 @@ public final class Ppc64Architecture implements ArchitectureSupport {
     static final long MSR_PR = 1L << 14;
     /** MSR[LE], little-endian execution. */
     static final long MSR_LE = 1L;
+
+    @Override
+    public Set<String> migrationCpuSections() {
+        return Set.of(Ppc64Migration.CPU_SECTION);
+    }
+
+    @Override
+    public Optional<String> migrationMachine(String machineType, List<MigrationDevice> cpus) {
+        return Ppc64Migration.machine(machineType, cpus);
+    }
+
+    @Override
+    public List<RamBlockMapping> migrationRamLayout(String machineType, String machine, Map<String, Long> blocks) {
+        return Ppc64Migration.layout(machineType, blocks);
+    }
+
+    @Override
+    public VcpuState decodeMigrationCpu(MigrationDevice cpu, String machine) {
+        return Ppc64Migration.cpu(cpu);
+    }
+
+    @Override
+    public Set<String> migrationIterativeSections() {
+        return Set.of(Ppc64Migration.HTAB);
+    }
+
+    @Override
+    public void skipMigrationSection(String idstr, MigrationInput in) {
+        Ppc64Migration.skipHtab(in);
+    }
 }

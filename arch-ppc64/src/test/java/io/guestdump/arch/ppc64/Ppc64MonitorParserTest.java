@@ -92,14 +92,14 @@ class Ppc64MonitorParserTest {
         "NIP of another vCPU   | 3 | NIP c0000000000e1130                  | NIP c0000000000e1130   LR c000000000a6dea8 CTR c000000000a6dd80 XER 0000000000000078 CPU#1 | names CPU#1 inside the block of CPU#0",
         "GPR row not aligned   | 6 | GPR00 0000000044000888                | GPR02 0000000044000888 c0000000026afca0 c000000001148100 0000000000000000 | multiple of 4",
         "MSR line cut          | 4 | MSR 800000000280b033                  | MSR 800000000280b033 HID0 0000000000000000 | expected 'MSR x HID0 x",
-        "duplicate register    | 9 | PTCR 0000000000000000                 | PTCR 0 DAR 1 DAR 2 | register dar appears twice",
+        "duplicate register    | 9 | PTCR 0000000000000000                 | PTCR 0 DAR 1 DAR 2 | dar is given twice for CPU#0",
     })
     void aBrokenLineIsRefusedWithItsNumberAndText(String what, int lineNumber, String prefix, String broken,
             String reason) {
         String text = replaceLineStartingWith(ONE_CPU, prefix, broken);
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> parse(text));
-        assertTrue(e.getMessage().startsWith("regs.txt:" + lineNumber + ": cannot parse '" + broken.strip() + "'"),
-                e.getMessage());
+        assertTrue(e.getMessage().startsWith("regs.txt line " + lineNumber + ": "), e.getMessage());
+        assertTrue(e.getMessage().contains(": `" + broken.strip() + "`. "), e.getMessage());
         assertTrue(e.getMessage().contains(reason), e.getMessage());
         assertTrue(e.getMessage().contains("info registers -a"), "says what to pass instead: " + e.getMessage());
     }
@@ -108,8 +108,8 @@ class Ppc64MonitorParserTest {
     void registersBeforeAnyCpuHeaderAreRefused() {
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> parse("NIP c0000000000e1130   LR 0 CTR 0 XER 0 CPU#0\n"));
-        assertTrue(e.getMessage().startsWith("regs.txt:1: "), e.getMessage());
-        assertTrue(e.getMessage().contains("before the first 'CPU#n' header"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("regs.txt line 1: "), e.getMessage());
+        assertTrue(e.getMessage().contains("before the first `CPU#<n>` header"), e.getMessage());
     }
 
     @Test
@@ -117,18 +117,18 @@ class Ppc64MonitorParserTest {
         InvalidInputException truncated = assertThrows(InvalidInputException.class,
                 () -> parse(ONE_CPU + "\nCPU#1\nGPR00 0 0 0 0\n"));
         assertTrue(truncated.getMessage().contains("CPU#1"), truncated.getMessage());
-        assertTrue(truncated.getMessage().contains("no 'NIP ...' line"), truncated.getMessage());
+        assertTrue(truncated.getMessage().contains("lacks the 'NIP ...' line"), truncated.getMessage());
 
         InvalidInputException empty = assertThrows(InvalidInputException.class, () -> parse("\n\n"));
-        assertTrue(empty.getMessage().contains("no 'CPU#n' header"), empty.getMessage());
+        assertTrue(empty.getMessage().contains("no `CPU#<n>` section"), empty.getMessage());
     }
 
     @Test
     void cpuIndexesMustAscend() {
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> parse(ONE_CPU + ONE_CPU));
-        assertTrue(e.getMessage().startsWith("regs.txt:11: "), e.getMessage());
-        assertTrue(e.getMessage().contains("does not follow CPU#0"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("regs.txt line 11: "), e.getMessage());
+        assertTrue(e.getMessage().contains("CPU#0 follows CPU#0"), e.getMessage());
     }
 
     private static String replaceLineStartingWith(String text, String prefix, String replacement) {

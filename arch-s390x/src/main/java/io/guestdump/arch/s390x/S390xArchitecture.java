@@ -6,7 +6,10 @@ import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.MigrationDevice;
+import io.guestdump.arch.api.MigrationInput;
 import io.guestdump.arch.api.PageTableWalker;
+import io.guestdump.arch.api.RamBlockMapping;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
@@ -155,5 +158,35 @@ public final class S390xArchitecture implements ArchitectureSupport {
                         + " is part of " + v + ", so give only one of them or make them agree");
             }
         }
+    }
+
+    @Override
+    public Set<String> migrationCpuSections() {
+        return Set.of(S390xMigration.CPU_SECTION);
+    }
+
+    @Override
+    public Optional<String> migrationMachine(String machineType, List<MigrationDevice> cpus) {
+        return S390xMigration.machine(machineType, cpus, ID);
+    }
+
+    @Override
+    public List<RamBlockMapping> migrationRamLayout(String machineType, String machine, Map<String, Long> blocks) {
+        return S390xMigration.layout(machineType, blocks);
+    }
+
+    @Override
+    public VcpuState decodeMigrationCpu(MigrationDevice cpu, String machine) {
+        return S390xMigration.cpu(cpu);
+    }
+
+    @Override
+    public Set<String> migrationIterativeSections() {
+        return Set.of(S390xMigration.STORAGE_ATTRIBUTES);
+    }
+
+    @Override
+    public void skipMigrationSection(String idstr, MigrationInput in) {
+        S390xMigration.skipStorageAttributes(in);
     }
 }

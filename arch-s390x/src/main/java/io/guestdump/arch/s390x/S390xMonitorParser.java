@@ -1,18 +1,17 @@
 package io.guestdump.arch.s390x;
 
-import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.MonitorRegisters;
 import io.guestdump.arch.api.VcpuState;
 import java.math.BigInteger;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Parses QEMU's HMP {@code info registers -a} text for s390x ({@code s390_cpu_dump_state}):
+ * The s390x line grammar of QEMU's HMP {@code info registers -a} text ({@code s390_cpu_dump_state}); the
+ * skeleton ({@link MonitorRegisters}) does headers, order, duplicates and errors:
  *
  * <pre>
  *   CPU#0
@@ -23,92 +22,59 @@ import java.util.regex.Pattern;
  * </pre>
  *
  * The {@code cc} suffix is only printed under TCG and is informational: QEMU already folds the computed condition
- * code into the printed mask. Blank lines are skipped; any other line is an error. Each vCPU must be complete
- * (PSW, R00-R15, C00-C15, and V00-V31 or F00-F15) so that a truncated paste cannot pass for zero registers.
+ * code into the printed mask. Each vCPU must be complete (PSW, R00-R15, C00-C15, and V00-V31 or F00-F15).
  */
-final class S390xMonitorParser {
-    private static final Pattern CPU_HEADER = Pattern.compile("CPU#(\\d+)");
+final class S390xMonitorParser implements MonitorRegisters.Grammar {
     private static final Pattern PSW = Pattern.compile(
             "PSW=mask ([0-9a-fA-F]{16}) addr ([0-9a-fA-F]{16})(?: cc +\\S+)?");
     private static final Pattern REGISTER = Pattern.compile("([RFVC])(\\d{2})=([0-9a-fA-F]+)");
+    private static final S390xMonitorParser GRAMMAR = new S390xMonitorParser();
 
-    private static final String FIX = "Paste the output of the QEMU monitor command `info registers -a` unchanged.";
-
-    private final String source;
-    private final List<VcpuState> cpus = new ArrayList<>();
-    private Map<String, BigInteger> current;
-    private int currentIndex = -1;
-    private int currentLine;
-
-    private S390xMonitorParser(String source) {
-        this.source = source;
-    }
+    private S390xMonitorParser() {}
 
     /** Parses the whole text into one state per {@code CPU#n} section, in text order. */
     static List<VcpuState> parse(String text, String sourceName) {
-        S390xMonitorParser p = new S390xMonitorParser(sourceName);
-        String[] lines = text.split("\r?\n", -1);
-        for (int i = 0; i < lines.length; i++) {
-            p.line(i + 1, lines[i]);
-        }
-        p.finishCpu();
-        if (p.cpus.isEmpty()) {
-            throw new InvalidInputException(sourceName + ": no `CPU#<n>` section found, so no vCPU is described. "
-                    + FIX);
-        }
-        return List.copyOf(p.cpus);
+        return MonitorRegisters.parse(text, sourceName, GRAMMAR);
     }
 
-    private void line(int number, String raw) {
-        String line = raw.strip();
-        if (line.isEmpty()) {
-            return;
-        }
-        Matcher header = CPU_HEADER.matcher(line);
-        if (header.matches()) {
-            int index = index(header.group(1), number, raw);
-            if (index <= currentIndex) {
-                throw error(number, raw, "CPU#" + index + " follows CPU#" + currentIndex
-                        + "; vCPU sections must appear once each, in ascending order");
-            }
-            finishCpu();
-            current = new LinkedHashMap<>();
-            currentIndex = index;
-            currentLine = number;
-            return;
-        }
-        if (current == null) {
-            throw error(number, raw, "register line before the first `CPU#<n>` header");
-        }
-        if (line.startsWith("PSW=")) {
-            Matcher psw = PSW.matcher(line);
+    @Override
+    public String fix() {
+        return "Paste the output of the QEMU monitor command `info registers -a` unchanged.";
+    }
+
+    @Override
+    public void line(MonitorRegisters.Line line, MonitorRegisters.Cpu cpu) {
+        String text = line.raw().strip();
+        if (text.startsWith("PSW=")) {
+            Matcher psw = PSW.matcher(text);
             if (!psw.matches()) {
-                throw error(number, raw, "expected `PSW=mask <16 hex digits> addr <16 hex digits>`, optionally "
+                throw line.error("expected `PSW=mask <16 hex digits> addr <16 hex digits>`, optionally "
                         + "followed by `cc <value>`");
             }
-            put(number, raw, S390xRegisters.PSW_MASK, psw.group(1));
-            put(number, raw, S390xRegisters.PSW_ADDR, psw.group(2));
+            cpu.put(S390xRegisters.PSW_MASK, new BigInteger(psw.group(1), 16));
+            cpu.put(S390xRegisters.PSW_ADDR, new BigInteger(psw.group(2), 16));
             return;
         }
-        for (String token : line.split("\\s+")) {
+        for (String token : line.tokens()) {
             Matcher m = REGISTER.matcher(token);
             if (!m.matches()) {
-                throw error(number, raw, "cannot read `" + token + "`; expected NAME=HEX tokens (R00-R15, "
+                throw line.error("cannot read `" + token + "`; expected NAME=HEX tokens (R00-R15, "
                         + "F00-F15, V00-V31, C00-C15) or a `PSW=mask … addr …` line");
             }
-            register(number, raw, m.group(1), Integer.parseInt(m.group(2)), m.group(3));
+            register(line, cpu, m.group(1), Integer.parseInt(m.group(2)), m.group(3));
         }
     }
 
-    private void register(int number, String raw, String kind, int n, String hex) {
+    private static void register(MonitorRegisters.Line line, MonitorRegisters.Cpu cpu, String kind, int n,
+            String hex) {
         int limit = kind.equals("V") ? S390xRegisters.VECTOR_COUNT : S390xRegisters.COUNT_16;
         if (n >= limit) {
-            throw error(number, raw, kind + String.format(Locale.ROOT, "%02d", n) + " does not exist on s390x ("
+            throw line.error(kind + String.format(Locale.ROOT, "%02d", n) + " does not exist on s390x ("
                     + kind + "00-" + kind + (limit - 1) + ")");
         }
         int digits = kind.equals("V") ? 32 : 16;
         if (hex.length() != digits) {
-            throw error(number, raw, kind + String.format(Locale.ROOT, "%02d", n) + " has " + hex.length()
+            throw line.error(kind + String.format(Locale.ROOT, "%02d", n) + " has " + hex.length()
                     + " hex digits; QEMU prints " + digits);
         }
         String name = switch (kind) {
@@ -117,52 +83,32 @@ final class S390xMonitorParser {
             case "V" -> S390xRegisters.vr(n);
             default -> S390xRegisters.cr(n);
         };
-        put(number, raw, name, hex);
+        cpu.put(name, new BigInteger(hex, 16));
     }
 
-    private void put(int number, String raw, String name, String hex) {
-        if (current.putIfAbsent(name, new BigInteger(hex, 16)) != null) {
-            throw error(number, raw, name + " is given twice for CPU#" + currentIndex);
+    /** PSW, R00-R15, C00-C15, and V00-V31 when any V register is given, else F00-F15. */
+    @Override
+    public List<MonitorRegisters.Required> required(MonitorRegisters.Cpu cpu) {
+        List<String> names = new ArrayList<>(List.of(S390xRegisters.PSW_MASK));
+        for (int i = 0; i < S390xRegisters.COUNT_16; i++) {
+            names.add(S390xRegisters.gpr(i));
         }
+        for (int i = 0; i < S390xRegisters.COUNT_16; i++) {
+            names.add(S390xRegisters.cr(i));
+        }
+        boolean vectors = cpu.registers().keySet().stream().anyMatch(k -> k.startsWith("v"));
+        for (int i = 0; i < (vectors ? S390xRegisters.VECTOR_COUNT : S390xRegisters.COUNT_16); i++) {
+            names.add(vectors ? S390xRegisters.vr(i) : S390xRegisters.fpr(i));
+        }
+        return names.stream().map(n -> new MonitorRegisters.Required(n, label(n))).toList();
     }
 
-    private void finishCpu() {
-        if (current == null) {
-            return;
+    @Override
+    public void finish(MonitorRegisters.Cpu cpu) {
+        boolean vectors = cpu.registers().keySet().stream().anyMatch(k -> k.startsWith("v"));
+        if (vectors && cpu.registers().keySet().stream().anyMatch(k -> k.matches("f\\d+"))) {
+            throw cpu.error("has both V and F registers; QEMU prints one set (F00-F15 are part of V00-V15)");
         }
-        List<String> missing = new ArrayList<>();
-        List<String> required = new ArrayList<>(List.of(S390xRegisters.PSW_MASK));
-        for (int i = 0; i < S390xRegisters.COUNT_16; i++) {
-            required.add(S390xRegisters.gpr(i));
-        }
-        for (int i = 0; i < S390xRegisters.COUNT_16; i++) {
-            required.add(S390xRegisters.cr(i));
-        }
-        boolean vectors = current.keySet().stream().anyMatch(k -> k.startsWith("v"));
-        if (vectors) {
-            for (int i = 0; i < S390xRegisters.VECTOR_COUNT; i++) {
-                required.add(S390xRegisters.vr(i));
-            }
-        } else {
-            for (int i = 0; i < S390xRegisters.COUNT_16; i++) {
-                required.add(S390xRegisters.fpr(i));
-            }
-        }
-        for (String name : required) {
-            if (!current.containsKey(name)) {
-                missing.add(label(name));
-            }
-        }
-        if (vectors && current.keySet().stream().anyMatch(k -> k.matches("f\\d+"))) {
-            throw new InvalidInputException(source + " line " + currentLine + ": CPU#" + currentIndex
-                    + " has both V and F registers; QEMU prints one set (F00-F15 are part of V00-V15). " + FIX);
-        }
-        if (!missing.isEmpty()) {
-            throw new InvalidInputException(source + " line " + currentLine + ": CPU#" + currentIndex + " lacks "
-                    + String.join(", ", missing) + "; the text looks truncated. " + FIX);
-        }
-        cpus.add(new VcpuState(currentIndex, current));
-        current = null;
     }
 
     /** The monitor's spelling of a register name: {@code r5} is {@code R05}. */
@@ -172,18 +118,5 @@ final class S390xMonitorParser {
         }
         return name.substring(0, 1).toUpperCase(Locale.ROOT)
                 + String.format(Locale.ROOT, "%02d", Integer.parseInt(name.substring(1)));
-    }
-
-    private int index(String digits, int number, String raw) {
-        try {
-            return Integer.parseInt(digits);
-        } catch (NumberFormatException e) {
-            throw error(number, raw, "vCPU index " + digits + " is out of range");
-        }
-    }
-
-    private InvalidInputException error(int number, String raw, String what) {
-        return new InvalidInputException(source + " line " + number + ": " + what + ": `" + raw.strip() + "`. "
-                + FIX);
     }
 }

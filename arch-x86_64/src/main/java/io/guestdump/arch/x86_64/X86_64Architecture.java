@@ -6,7 +6,9 @@ import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.GuestVmcoreinfo;
+import io.guestdump.arch.api.MigrationDevice;
 import io.guestdump.arch.api.PageTableWalker;
+import io.guestdump.arch.api.RamBlockMapping;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.memory.GuestBlock;
 import java.util.List;
@@ -119,5 +121,25 @@ public final class X86_64Architecture implements ArchitectureSupport {
     @Override
     public Optional<PageTableWalker> pageTableWalker() {
         return Optional.of(WALKER);
+    }
+
+    @Override
+    public Set<String> migrationCpuSections() {
+        return X86Migration.sections();
+    }
+
+    @Override
+    public Optional<String> migrationMachine(String machineType, List<MigrationDevice> cpus) {
+        return X86Migration.machine(machineType, cpus, Long.BYTES, ID);
+    }
+
+    @Override
+    public List<RamBlockMapping> migrationRamLayout(String machineType, String machine, Map<String, Long> blocks) {
+        return X86Migration.layout(machineType, blocks);
+    }
+
+    @Override
+    public VcpuState decodeMigrationCpu(MigrationDevice cpu, String machine) {
+        return X86Migration.cpu(cpu, true);
     }
 }

@@ -107,7 +107,7 @@ public final class GuestDump {
         try (OutputTarget out = OutputTarget.open(request.output(), request.overwrite() || settings.overwrite(),
                 settings.fsync())) {
             DumpResult result;
-            LoadedGuest guest = source.open(registry);
+            LoadedGuest guest = source.open(registry, out.temporaryPath());
             try {
                 checkClaimedMemory(source, guest);
                 Optional<DumpLevel> level = request.dumpLevel().map(DumpLevel::new);
@@ -181,13 +181,19 @@ public final class GuestDump {
         GuestSource source = source(request.source().orElseThrow(() -> new InvalidInputException("no source given; "
                 + "name the guest: qmp:SOCKET, snapshot:FILE, elf:FILE, or sample: for the bundled sample guest")));
         try (LoadedGuest guest = source.open(registry)) {
+            checkClaimedMemory(source, guest);
             PreparedDump base = prepare(guest, window, request.paging());
-            PreparedDump[] holder = {base};
             return DumpLevels.report(base.state(), guest.arch().arch(), base.target(), level, window, f -> {
-                PreparedDump p = holder[0];
-                PreparedDump withLevel = new PreparedDump(p.guest(), p.state(), p.target(), p.notes(), p.noteBytes(),
-                        p.blocks(), p.mappings(), p.vmcoreinfo(), p.vmcoreinfoOrigin(), f);
-                return ElfFormat.plan(withLevel).fileSize();
+                List<GuestBlock> blocks = base.blocks();
+                List<MemoryMapping> mappings = base.mappings();
+                if (f.scan().endPfn() >= 0) {
+                    blocks = DumpFilter.apply(blocks, Optional.of(new PhysRange(0,
+                            f.scan().endPfn() << f.classes().pageShift())));
+                    mappings = request.paging() ? mappings : MappingPlanner.simple(blocks);
+                }
+                return ElfFormat.plan(new PreparedDump(base.guest(), base.state(), base.target(), base.notes(),
+                        base.noteBytes(), blocks, mappings, base.vmcoreinfo(), base.vmcoreinfoOrigin(), f))
+                        .fileSize();
             });
         }
     }
@@ -427,7 +433,12 @@ public final class GuestDump {
             }
             throw e;
         }
-        guest.close();
+        try {
+            guest.close();
+        } catch (GuestLeftPausedException e) {
+            throw new GuestLeftPausedException("the dump was written to " + out + " (" + result.fileSize()
+                    + " bytes), but " + e.getMessage(), result);
+        }
         return result;
     }
 

@@ -101,7 +101,7 @@ public final class KdumpWriter {
                 ByteBuffer descs = data.allocate(r.sizes.length * PageDesc.SIZE);
                 long rel = 0;
                 for (int i = 0; i < r.sizes.length; i++) {
-                    long pfn = r.batch.firstPfn + i;
+                    long pfn = r.batch.pfn(i);
                     if (r.sizes[i] == ZERO) {
                         if (settings.excludeZeroPages()) {
                             dumped[(int) (pfn >>> 3)] &= (byte) ~(1 << (pfn & 7));
@@ -171,7 +171,16 @@ public final class KdumpWriter {
     private record Segment(int bufferOffset, GuestBlock block, long blockOffset, int length) {}
 
     /** Consecutive present pfns and the block pieces behind them. */
-    private record Batch(long firstPfn, int pages, List<Segment> segments, boolean fullyCovered) {}
+    private record Batch(long firstPfn, int pages, List<Segment> segments, boolean fullyCovered, long[] pfns) {
+        Batch(long firstPfn, int pages, List<Segment> segments, boolean fullyCovered) {
+            this(firstPfn, pages, segments, fullyCovered, null);
+        }
+
+        /** The pfn of the batch's page {@code i}: consecutive, or listed when a dump level leaves gaps. */
+        long pfn(int i) {
+            return pfns == null ? firstPfn + i : pfns[i];
+        }
+    }
 
     /** What a thread made of a batch. */
     private record Result(Batch batch, int[] sizes, int[] flags, byte[] data) {}
@@ -200,19 +209,54 @@ public final class KdumpWriter {
                     }
                     continue;
                 }
-                int pages = (int) Math.min(maxPages, r[1] - pfn);
-                if (layout.dumped() != null) {
-                    int n = 1;
-                    while (n < pages && layout.dumped().test(pfn + n)) {
-                        n++;
-                    }
-                    pages = n;
+                if (layout.dumped() == null) {
+                    int pages = (int) Math.min(maxPages, r[1] - pfn);
+                    Batch b = batch(pfn, pages);
+                    pfn += pages;
+                    return b;
                 }
-                Batch b = batch(pfn, pages);
-                pfn += pages;
-                return b;
+                return gathered();
             }
             return null;
+        }
+
+        /**
+         * Up to a batch of dumped pfns, across the gaps a dump level leaves (and across runs), each stretch of
+         * consecutive pfns read into the buffer after the previous one.
+         */
+        private Batch gathered() {
+            long[] pfns = new long[maxPages];
+            List<Segment> segs = new ArrayList<>();
+            boolean covered = true;
+            int n = 0;
+            while (n < maxPages && run < layout.runs().size()) {
+                long[] r = layout.runs().get(run);
+                while (pfn < r[1] && !layout.dumped().test(pfn)) {
+                    pfn++;
+                }
+                if (pfn >= r[1]) {
+                    run++;
+                    if (run < layout.runs().size()) {
+                        pfn = layout.runs().get(run)[0];
+                    }
+                    continue;
+                }
+                int k = 1;
+                while (n + k < maxPages && pfn + k < r[1] && layout.dumped().test(pfn + k)) {
+                    k++;
+                }
+                Batch part = batch(pfn, k);
+                for (Segment sg : part.segments()) {
+                    segs.add(new Segment(sg.bufferOffset() + n * bs, sg.block(), sg.blockOffset(), sg.length()));
+                }
+                covered &= part.fullyCovered();
+                for (int i = 0; i < k; i++) {
+                    pfns[n + i] = pfn + i;
+                }
+                n += k;
+                pfn += k;
+            }
+            return n == 0 ? null : new Batch(pfns[0], n, segs, covered, Arrays.copyOf(pfns, n));
         }
 
         private Batch batch(long first, int pages) {

@@ -61,7 +61,10 @@ public final class DumpLevels {
                             + " tables, and the " + arch.id() + " plugin has no page-table walker for "
                             + state.machine() + "; dump at level 0 or 1"));
             try {
+                long t0 = System.nanoTime();
                 KernelAddressSpace as = KernelAddressSpace.walk(walker, state);
+                LOG.debug("--dump-level: walked vCPU {}'s page tables in {} ms: {} runs", as.cpu(),
+                        (System.nanoTime() - t0) / 1_000_000, as.runCount());
                 if (as.skipped() > 0) {
                     LOG.warn("--dump-level: page-table walk of vCPU {}: {} entries skipped; first: {}", as.cpu(),
                             as.skipped(), String.join("; ", as.skipReasons()));
@@ -72,8 +75,12 @@ public final class DumpLevels {
             }
         };
         try {
-            return PageClassifier.classify(state.memory(), vi, level, space, arch.kernelWordSize(state, target),
-                    target.data().order(), window);
+            long t0 = System.nanoTime();
+            PageClassifier.Result r = PageClassifier.classify(state.memory(), vi, level, space,
+                    arch.kernelWordSize(state, target), target.data().order(), window);
+            LOG.debug("--dump-level {}: classed {} pages in {} ms", level.value(), r.classes().pages(),
+                    (System.nanoTime() - t0) / 1_000_000);
+            return r;
         } catch (IOException | UncheckedIOException e) {
             String msg = e instanceof UncheckedIOException u ? u.getCause().getMessage() : e.getMessage();
             throw new InvalidInputException("--dump-level " + level.value() + ": reading the guest kernel's page "

@@ -30,7 +30,8 @@ public record LevelFilter(DumpLevel level, PageClassifier.Result scan, boolean z
         if (i < 0) {
             return true;
         }
-        return c.classOf(pfn) == PageClass.KEPT && !(zeroExcluded && c.isZero(pfn));
+        int code = c.codeAt(i);
+        return (code & 7) == 0 && !(zeroExcluded && (code & 8) != 0);
     }
 
     /**

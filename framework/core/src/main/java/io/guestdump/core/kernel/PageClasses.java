@@ -109,6 +109,11 @@ public final class PageClasses {
         return i < 0 ? PageClass.KEPT : PageClass.CODES[nibble(i) & 7];
     }
 
+    /** The four bits of the RAM page at {@code index} (see {@link #index}): class ordinal, and 8 when all zeros. */
+    int codeAt(long index) {
+        return nibble(index);
+    }
+
     /** Whether the page was found to be all zeros. */
     public boolean isZero(long pfn) {
         long i = index(pfn);

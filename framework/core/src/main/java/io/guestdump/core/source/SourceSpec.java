@@ -36,12 +36,14 @@ public final class SourceSpec {
                     return new SnapshotSource(Path.of(rest));
                 case "elf":
                     return new ElfVmcoreSource(Path.of(rest));
+                case "savestate":
+                    return new SaveStateSource(Path.of(rest));
                 case "qmp":
                     return new QmpSource(Path.of(rest), QmpSettings.from(config));
                 default:
                     if (!Files.exists(Path.of(spec))) {
                         throw new InvalidInputException("unknown source kind '" + kind + ":' in " + spec
-                                + "; use snapshot:PATH, elf:PATH, qmp:SOCKET, sample:, or give a path");
+                                + "; use snapshot:PATH, elf:PATH, savestate:PATH, qmp:SOCKET, sample:, or give a path");
                     }
             }
         }
@@ -57,6 +59,9 @@ public final class SourceSpec {
         if (isElf(p)) {
             return new ElfVmcoreSource(p);
         }
+        if (isSaveState(p)) {
+            return new SaveStateSource(p);
+        }
         SourceFiles.requireText(p, "source");
         return new SnapshotSource(p);
     }
@@ -65,6 +70,18 @@ public final class SourceSpec {
         try {
             return Files.getAttribute(p, "unix:mode") instanceof Integer mode && (mode & S_IFMT) == S_IFSOCK;
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** QEMU's migration stream magic, or libvirt's save-image header. */
+    private static boolean isSaveState(Path p) {
+        if (!Files.isRegularFile(p)) {
+            return false;
+        }
+        try (InputStream in = Files.newInputStream(p)) {
+            return SaveStateSource.recognise(in.readNBytes(16));
+        } catch (IOException e) {
             return false;
         }
     }

@@ -232,6 +232,11 @@ public final class OutputTarget implements AutoCloseable {
         return channel != null ? channel : stream;
     }
 
+    /** The temporary file the vmcore is written to until {@link #commit()}, or empty for standard output. */
+    public java.util.Optional<Path> temporaryPath() {
+        return java.util.Optional.ofNullable(temp);
+    }
+
     /** The final path (a file, FIFO or device), or null for standard output. */
     public Path path() {
         return target;

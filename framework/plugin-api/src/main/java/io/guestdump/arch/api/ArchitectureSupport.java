@@ -149,4 +149,66 @@ public interface ArchitectureSupport extends ExtensionPoint {
     default int kernelWordSize(GuestState guest, DumpTarget target) {
         return target.elfClass().addressSize();
     }
+
+    /**
+     * The id strings of the migration-stream device sections that hold one vCPU each (QEMU registers a vCPU's
+     * vmstate under one name, with the vCPU index as instance id). Empty: this plugin reads no migration streams.
+     */
+    default Set<String> migrationCpuSections() {
+        return Set.of();
+    }
+
+    /**
+     * The guest machine name ({@link #machines()}) of a QEMU migration stream, when this plugin serves it.
+     *
+     * @param machineType the machine type the stream's configuration section names, with its version
+     * @param cpus        the stream's vCPU sections (of {@link #migrationCpuSections()}), in vCPU order
+     * @return empty when the stream is not one of this plugin's guests
+     */
+    default Optional<String> migrationMachine(String machineType, List<MigrationDevice> cpus) {
+        return Optional.empty();
+    }
+
+    /**
+     * Where the stream's RAMBlocks lie in guest-physical memory for this machine type (QEMU's board code decides
+     * it, and the stream does not say). Blocks not mapped are left out of the dump.
+     *
+     * @param machineType the stream's machine type
+     * @param machine     the guest machine name {@link #migrationMachine} chose
+     * @param blocks      RAMBlock id string to used length, in stream order
+     * @throws UnsupportedGuestException when the machine type is not known to this plugin
+     */
+    default List<RamBlockMapping> migrationRamLayout(String machineType, String machine,
+            Map<String, Long> blocks) {
+        throw new UnsupportedGuestException("the " + id() + " plugin does not know where machine type "
+                + machineType + " maps its RAM");
+    }
+
+    /**
+     * One vCPU's registers from its migration-stream section, in this plugin's register names.
+     *
+     * @param cpu     the section ({@code instanceId} is the vCPU index)
+     * @param machine the guest machine name
+     */
+    default VcpuState decodeMigrationCpu(MigrationDevice cpu, String machine) {
+        throw new UnsupportedGuestException("the " + id() + " plugin does not decode migration-stream vCPUs");
+    }
+
+    /**
+     * The id strings of this architecture's iterative migration sections (other than QEMU's "ram"), which
+     * {@link #skipMigrationSection} can step over, e.g. a storage-key or hash-table section.
+     */
+    default Set<String> migrationIterativeSections() {
+        return Set.of();
+    }
+
+    /**
+     * Reads past one part (START, PART or END data) of an iterative section of {@link #migrationIterativeSections()},
+     * up to and excluding its section footer.
+     *
+     * @throws InvalidInputException naming the byte when the data is not what QEMU writes
+     */
+    default void skipMigrationSection(String idstr, MigrationInput in) {
+        throw new UnsupportedGuestException("the " + id() + " plugin does not read migration section " + idstr);
+    }
 }

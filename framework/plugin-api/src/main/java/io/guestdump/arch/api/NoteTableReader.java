@@ -31,7 +31,7 @@ public final class NoteTableReader {
     /**
      * Decodes {@code notes} (every note of the file except VMCOREINFO, in file order) with {@code table}.
      *
-     * @param arch  for messages, e.g. {@code "s390x"}
+     * @param arch  for messages, the plugin's id
      * @throws InvalidInputException naming the note, its size and what the table expects
      */
     public static List<VcpuState> read(List<CpuNote> table, List<Note> notes, DumpTarget target, String arch) {

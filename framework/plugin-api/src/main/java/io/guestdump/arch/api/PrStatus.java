@@ -27,8 +27,8 @@ import java.util.List;
  * <p>{@code pr_pid} is the vCPU index + 1, as QEMU writes it (each vCPU looks like a thread of one process); every
  * other field outside {@code pr_reg} is zero. This is the one place that rule is written down.
  *
- * <p>Examples: x86_64 27 × 8-byte slots = 336 bytes; i386 17 × 4 = 144; aarch64 34 × 8 = 392; arm 18 × 4 = 148;
- * ppc64 48 × 8 = 504; s390x 216 bytes of mixed slots = 336; riscv64 32 × 8 = 376.
+ * <p>Examples: 27 × 8-byte slots = 336 bytes, 34 × 8 = 392, 48 × 8 = 504, 32 × 8 = 376 (ELF64); 17 × 4 = 144,
+ * 18 × 4 = 148 (ELF32).
  */
 public final class PrStatus {
     /** {@code pr_pid}, relative to the descriptor start, in ELF64 and ELF32. */
@@ -180,7 +180,7 @@ public final class PrStatus {
         }
     }
 
-    /** Writes {@code pr_fpvalid}: 1 where the vCPU's FP registers are in a note of their own (QEMU: ARM). */
+    /** Writes {@code pr_fpvalid}: 1 where the vCPU's FP registers are in a note of their own (as QEMU writes it for some targets). */
     public void writeFpvalid(ByteBuffer out, boolean valid) {
         out.putInt(fpvalidOffset(), valid ? 1 : 0);
     }

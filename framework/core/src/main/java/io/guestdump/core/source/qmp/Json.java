@@ -11,7 +11,7 @@ import java.util.Map;
  * arrays {@code List<Object>}, numbers {@code Long}, {@code BigInteger} (beyond 64 bits) or {@code Double},
  * strings, booleans and {@code null}.
  */
-final class Json {
+public final class Json {
     /** The deepest nesting parsed (QMP nests a handful of levels); deeper text is refused, not recursed into. */
     static final int MAX_DEPTH = 64;
     private final String text;
@@ -23,7 +23,7 @@ final class Json {
     }
 
     /** Parses one JSON value that makes up the whole text; throws {@link IllegalArgumentException} otherwise. */
-    static Object parse(String text) {
+    public static Object parse(String text) {
         Json p = new Json(text);
         p.skipSpace();
         Object v = p.value();

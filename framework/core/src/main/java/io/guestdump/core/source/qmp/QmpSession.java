@@ -35,7 +35,7 @@ final class QmpSession implements Closeable, GuestSessionCheck {
     /** Sees every session as it is made (tests drive the shutdown hook with it); does nothing otherwise. */
     static volatile Consumer<QmpSession> observer = s -> {};
 
-    private final QmpClient client;
+    private volatile QmpClient client;
     private final QmpSettings settings;
     private final List<Closeable> files = new ArrayList<>();
     private final Thread hook;
@@ -49,9 +49,12 @@ final class QmpSession implements Closeable, GuestSessionCheck {
     private volatile long resumesAtStop = -1;
     private boolean closed;
 
-    QmpSession(QmpClient client, QmpSettings settings) {
+    private final Optional<Path> partial;
+
+    QmpSession(QmpClient client, QmpSettings settings, Optional<Path> partial) {
         this.client = client;
         this.settings = settings;
+        this.partial = partial;
         this.hook = new Thread(this::interrupted, "guestdump-qmp-resume");
         Runtime.getRuntime().addShutdownHook(hook);
         observer.accept(this);
@@ -91,21 +94,24 @@ final class QmpSession implements Closeable, GuestSessionCheck {
      * @param host  the owner's host name
      * @param boot  the owner host's boot id ({@code /proc/sys/kernel/random/boot_id})
      * @param stops whether the owner found the guest running and stops it for its dump
-     * @param dir   the owner's private directory (pipes, probe file)
+     * @param dir     the owner's private directory (pipes, probe file)
+     * @param partial the owner's temporary output file, or "" (standard output)
      */
-    record Owner(long pid, long start, String host, String boot, boolean stops, String dir) {
+    record Owner(long pid, long start, String host, String boot, boolean stops, String dir, String partial) {
         private static final Pattern FORM = Pattern.compile("guestdump-lock v1 pid=(\\d+) start=(\\d+) host=(\\S+) "
-                + "boot=(\\S+) stops=([01]) dir=(.*)");
+                + "boot=(\\S+) stops=([01]) dir=(\\S+)(?: partial=(\\S*))?");
 
         /** This process. */
-        static Owner self(boolean stops, Path dir) {
+        static Owner self(boolean stops, Path dir, Optional<Path> partial) {
             ProcessHandle me = ProcessHandle.current();
-            return new Owner(me.pid(), startOf(me).orElse(0L), hostName(), bootId(), stops, dir.toString());
+            return new Owner(me.pid(), startOf(me).orElse(0L), hostName(), bootId(), stops, dir.toString(),
+                    partial.map(Path::toString).orElse(""));
         }
 
+        /** The lock's data: paths URL-encoded, so that the fields stay separated by spaces. */
         String text() {
             return "guestdump-lock v1 pid=" + pid + " start=" + start + " host=" + host + " boot=" + boot + " stops="
-                    + (stops ? 1 : 0) + " dir=" + dir;
+                    + (stops ? 1 : 0) + " dir=" + encode(dir) + " partial=" + encode(partial);
         }
 
         static Optional<Owner> parse(String text) {
@@ -113,8 +119,21 @@ final class QmpSession implements Closeable, GuestSessionCheck {
             if (!m.matches()) {
                 return Optional.empty();
             }
-            return Optional.of(new Owner(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), m.group(3),
-                    m.group(4), m.group(5).equals("1"), m.group(6)));
+            try {
+                return Optional.of(new Owner(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), m.group(3),
+                        m.group(4), m.group(5).equals("1"), decode(m.group(6)), m.group(7) == null ? ""
+                                : decode(m.group(7))));
+            } catch (IllegalArgumentException e) {
+                return Optional.empty();
+            }
+        }
+
+        private static String encode(String s) {
+            return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        private static String decode(String s) {
+            return java.net.URLDecoder.decode(s, java.nio.charset.StandardCharsets.UTF_8);
         }
 
         /** Whether this owner, on this host, is certainly gone (no process with its pid and start time). */
@@ -162,7 +181,7 @@ final class QmpSession implements Closeable, GuestSessionCheck {
     void lock() throws IOException {
         Object status = command("query-status");
         boolean running = status instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("running"));
-        Owner me = Owner.self(running, workDir());
+        Owner me = Owner.self(running, workDir(), partial);
         for (int attempt = 0; ; attempt++) {
             try {
                 command("object-add", Map.of("qom-type", "secret", "id", settings.lockObject(), "data", me.text()));
@@ -214,8 +233,19 @@ final class QmpSession implements Closeable, GuestSessionCheck {
                 && Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             removed = deleteTree(dir);
         }
+        Path part = dead.partial().isEmpty() ? null : Path.of(dead.partial());
+        boolean partRemoved = false;
+        if (part != null && part.getFileName() != null && part.getFileName().toString().endsWith(".partial")
+                && Files.isRegularFile(part, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                partRemoved = Files.deleteIfExists(part);
+            } catch (IOException e) {
+                LOG.debug("could not remove {}: {}", part, e.getMessage());
+            }
+        }
         LOG.warn("the guest's lock was held by guestdump pid {} (started {}), which is gone (killed?): removed its "
-                + "lock{}{}", dead.pid(), java.time.Instant.ofEpochMilli(dead.start()), removed ? " and " + dir : "",
+                + "lock{}{}{}", dead.pid(), java.time.Instant.ofEpochMilli(dead.start()), removed ? ", " + dir : "",
+                partRemoved ? ", " + part : "",
                 resumed ? "; resumed the guest it had stopped" : dead.stops() ? "; the guest it had stopped is "
                         + state + " now, left as it is" : "");
     }
@@ -341,6 +371,9 @@ final class QmpSession implements Closeable, GuestSessionCheck {
         if (pmemsave != null) {
             pmemsave.shutdown();
         }
+        if (client.isLost() && (stopSent || locked)) {
+            reconnect();
+        }
         String problem = null;
         if (stopSent) {
             // resume only what we stopped: a stop whose answer we never saw is checked with query-status first
@@ -388,6 +421,22 @@ final class QmpSession implements Closeable, GuestSessionCheck {
             LOG.warn("could not remove {}", workDir);
         }
         return problem;
+    }
+
+    /**
+     * After a lost or broken connection (QEMU closed it, or it broke the protocol and guestdump closed it), one new
+     * connection to the same socket for the cleanup: QEMU accepts the next client once the last one is gone.
+     */
+    private void reconnect() {
+        QmpClient old = client;
+        old.close();
+        try {
+            client = QmpClient.connect(old.socket(), settings.greetingTimeout(), settings.commandTimeout(),
+                    settings.maxMessage());
+            LOG.info("reconnected to {} to resume the guest and remove the lock", old.socket());
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cannot reconnect to {}: {}", old.socket(), e.getMessage());
+        }
     }
 
     private static String notResumed(Path socket, String why) {

@@ -71,6 +71,11 @@ public final class QmpSource implements GuestSource {
 
     @Override
     public LoadedGuest open(ArchitectureRegistry registry) {
+        return open(registry, Optional.empty());
+    }
+
+    @Override
+    public LoadedGuest open(ArchitectureRegistry registry, Optional<Path> partial) {
         if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS) && !Files.exists(socket)) {
             throw new InvalidInputException("QMP socket " + socket + " does not exist; start QEMU with -qmp unix:"
                     + socket + ",server=on,wait=off or fix the path");
@@ -93,9 +98,14 @@ public final class QmpSource implements GuestSource {
         } catch (IOException e) {
             throw new InvalidInputException("cannot connect to " + socket + ": " + e.getMessage(), e);
         }
-        QmpSession session = new QmpSession(client, settings);
+        QmpSession session = new QmpSession(client, settings, partial);
         try {
-            return load(session, registry);
+            try {
+                return load(session, registry);
+            } catch (ClassCastException | NullPointerException | IndexOutOfBoundsException e) {
+                throw new QmpException("UnexpectedReply", "QEMU at " + socket + " answered a command with a reply "
+                        + "of an unexpected shape (" + e.getMessage() + "); is this QEMU 7.2 or later?");
+            }
         } catch (RuntimeException e) {
             session.closeAfterFailure(e);
             throw e;

@@ -257,6 +257,15 @@ final class FakeQemu implements AutoCloseable {
         }
     }
 
+    /** Accepts no new connection (QEMU gone, or its socket removed); the current one stays. */
+    void refuseNewClients() {
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // closed either way
+        }
+    }
+
     @Override
     public void close() throws IOException {
         server.close();

@@ -326,18 +326,20 @@ class QmpHostileTest {
 
     // ---- a killed guestdump is cleaned up after
 
-    private String ownerText(long pid, long start, boolean stops, Path ownerDir) {
+    private String ownerText(long pid, long start, boolean stops, Path ownerDir, String partial) {
         return new QmpSession.Owner(pid, start, QmpSession.Owner.hostName(), QmpSession.Owner.bootId(), stops,
-                ownerDir.toString()).text();
+                ownerDir.toString(), partial).text();
     }
 
     @Test
     void theLockNamesItsOwner() {
         qemu.overrides.put("query-dump", args -> {
             assertTrue(qemu.lockData.matches("guestdump-lock v1 pid=" + ProcessHandle.current().pid()
-                    + " start=\\d+ host=\\S+ boot=\\S+ stops=1 dir=" + java.util.regex.Pattern.quote(dir.resolve("work")
-                    + "/guestdump-qmp-") + ".*"),
-                    qemu.lockData);
+                    + " start=\\d+ host=\\S+ boot=\\S+ stops=1 dir=\\S+ partial=\\S+"), qemu.lockData);
+            QmpSession.Owner o = QmpSession.Owner.parse(qemu.lockData).orElseThrow();
+            assertTrue(o.dir().startsWith(dir.resolve("work") + "/guestdump-qmp-"), o.dir());
+            assertTrue(o.partial().startsWith(dir + "/.vmcore") && o.partial().endsWith(".partial")
+                    && Files.isRegularFile(Path.of(o.partial())), o.partial());
             return Map.of("status", "none", "completed", 0, "total", 0);
         });
         run(dir.resolve("vmcore"));
@@ -348,11 +350,12 @@ class QmpHostileTest {
     void aLockWhoseOwnerWasKilledIsCleanedUpAndTheGuestItStoppedResumed() throws IOException {
         Path dead = Files.createDirectory(dir.resolve("work").resolve("guestdump-qmp-dead1"));
         Files.writeString(dead.resolve("pmem-3"), "left by the killed guestdump");
+        Path deadPartial = Files.writeString(dir.resolve(".other vmcore.123.partial"), "half a dump");
         qemu.status = "running";
         qemu.running = false; // the killed guestdump had stopped it
         qemu.lockExists = true;
         // our own pid with another start time: a pid that was reused
-        qemu.lockData = ownerText(ProcessHandle.current().pid(), 1, true, dead);
+        qemu.lockData = ownerText(ProcessHandle.current().pid(), 1, true, dead, deadPartial.toString());
         qemu.overrides.put("qmp_capabilities", args -> {
             qemu.running = false; // serve() sets running from status on connect
             return Map.of();
@@ -361,6 +364,7 @@ class QmpHostileTest {
         run(out);
         assertTrue(Files.isRegularFile(out));
         assertFalse(Files.exists(dead), "the dead owner's private directory is removed");
+        assertFalse(Files.exists(deadPartial), "the dead owner's .partial is removed");
         assertTrue(qemu.running, "the guest the dead owner stopped runs again: " + qemu.log);
         assertFalse(qemu.lockExists);
         List<String> log = List.copyOf(qemu.log);
@@ -371,7 +375,8 @@ class QmpHostileTest {
     void aLockOfALiveOwnerIsRespected() {
         long start = ProcessHandle.current().info().startInstant().orElseThrow().toEpochMilli();
         qemu.lockExists = true;
-        qemu.lockData = ownerText(ProcessHandle.current().pid(), start, true, dir.resolve("work/guestdump-qmp-x"));
+        qemu.lockData = ownerText(ProcessHandle.current().pid(), start, true, dir.resolve("work/guestdump-qmp-x"),
+                "");
         UnsupportedGuestException e = assertThrows(UnsupportedGuestException.class,
                 () -> run(dir.resolve("vmcore")));
         assertTrue(e.getMessage().contains("held by pid " + ProcessHandle.current().pid()), e.getMessage());

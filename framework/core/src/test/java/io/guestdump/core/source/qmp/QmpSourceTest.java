@@ -135,8 +135,19 @@ class QmpSourceTest {
     }
 
     @Test
-    void aLostConnectionSaysHowToResumeByHand() {
+    void aLostConnectionIsReconnectedToResumeTheGuest() throws IOException {
         qemu.overrides.put("pmemsave", args -> FakeQemu.HANG_UP);
+        GuestDumpException e = assertThrows(GuestDumpException.class, () -> run(dir.resolve("vmcore")));
+        assertTrue(e.getMessage().contains("was lost"), e.getMessage());
+        assertResumedAndUnlocked();
+    }
+
+    @Test
+    void aLostConnectionSaysHowToResumeByHand() {
+        qemu.overrides.put("pmemsave", args -> {
+            qemu.refuseNewClients();
+            return FakeQemu.HANG_UP;
+        });
         GuestDumpException e = assertThrows(GuestDumpException.class, () -> run(dir.resolve("vmcore")));
         String all = e.getMessage() + " " + Stream.of(e.getSuppressed()).map(Throwable::getMessage).toList();
         assertTrue(all.contains("could not be resumed") && all.contains("\"cont\"") && all.contains(

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# guestdump --dump-level 31 against makedumpfile -d 31 on a real Debian guest, ratios from one run.
+#
+#   bench/dump-level.sh [WORK_DIR]   (after `mvn package`; SIZE=2G by default, GUESTDUMP=launcher)
+#
+# The amd64 interop guest (bench/qemu-interop/prepare-kernel.sh amd64: Debian 6.1, busybox /init with page cache
+# and three shells' user memory) boots under TCG with SIZE of RAM and -device vmcoreinfo, and is paused (QMP stop).
+# Then, everything from the page cache, no fsync:
+#   A. guestdump dump qmp: --dump-level 31 --format kdump-lzo           (straight from the paused guest)
+#   B. QEMU dump-guest-memory (ELF) + makedumpfile -l -d 31 on an ELF of that guest (makedumpfile 1.7.2 cannot
+#      read QEMU 7.2's ELF, so it reads guestdump's level-0 re-dump of it, which holds the same bytes; the
+#      re-dump itself is not timed)
+#   C. guestdump dump elf:X --dump-level 31 --format kdump-lzo  vs  D. makedumpfile -l -d 31 X
+# The kept pages of A, C and D are compared (bitmaps). QEMU is quit and the big files removed on exit.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+G=${GUESTDUMP:-$ROOT/distribution/target/guestdump/bin/guestdump}
+W=${1:-$(mktemp -d /tmp/guestdump-levels.XXXXXX)}
+SIZE=${SIZE:-2G}
+CACHE=${GUESTDUMP_CACHE:-$HOME/.cache/guestdump}/qemu/amd64
+mkdir -p "$W"; W=$(cd "$W" && pwd)
+QPID=
+cleanup() { [ -n "$QPID" ] && kill "$QPID" 2>/dev/null; rm -f "$W"/*.elf "$W"/*.lzo; }
+trap cleanup EXIT
+now() { date +%s.%N; }
+qmp() {
+  /usr/bin/python3 - "$W/test.sock" "$1" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile('rw')
+f.readline(); f.write('{"execute":"qmp_capabilities"}\n'); f.flush(); f.readline()
+f.write(sys.argv[2] + '\n'); f.flush()
+while True:
+    line = f.readline()
+    if not line or line.startswith('{"return"') or line.startswith('{"error"'):
+        print(line.strip()); break
+PY
+}
+qemu-system-x86_64 -M pc -cpu qemu64 -accel tcg -m "$SIZE" -smp 2 -display none -monitor none -nic none \
+  -serial file:"$W/serial.log" -qmp unix:"$W/qmp.sock",server=on,wait=off -qmp unix:"$W/test.sock",server=on,wait=off \
+  -kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd.cpio.gz" -append "console=ttyS0 panic=0" -no-reboot \
+  -device vmcoreinfo > "$W/qemu.out" 2>&1 &
+QPID=$!
+for _ in $(seq 600); do grep -q GUESTDUMP-READY "$W/serial.log" 2>/dev/null && break; sleep 1; done
+grep -q GUESTDUMP-READY "$W/serial.log"
+qmp '{"execute":"stop"}' >/dev/null
+t0=$(now); "$G" dump "qmp:$W/qmp.sock" --dump-level 31 --format kdump-lzo -D guestdump.output.fsync=false \
+  -o "$W/A.lzo" >/dev/null; tA=$(echo "$(now) - $t0" | bc)
+t0=$(now); qmp "{\"execute\":\"dump-guest-memory\",\"arguments\":{\"paging\":false,\"protocol\":\"file:$W/qemu.elf\"}}" >/dev/null
+tQ=$(echo "$(now) - $t0" | bc)
+kill "$QPID"; QPID=
+"$G" dump "elf:$W/qemu.elf" -D guestdump.output.fsync=false -o "$W/X.elf" >/dev/null
+rm -f "$W/qemu.elf"
+t0=$(now); makedumpfile -l -d 31 "$W/X.elf" "$W/D.lzo" >/dev/null 2>&1; tD=$(echo "$(now) - $t0" | bc)
+t0=$(now); "$G" dump "elf:$W/X.elf" --dump-level 31 --format kdump-lzo -D guestdump.output.fsync=false \
+  -o "$W/C.lzo" >/dev/null; tC=$(echo "$(now) - $t0" | bc)
+same=$(/usr/bin/python3 - "$W/A.lzo" "$W/C.lzo" "$W/D.lzo" <<'PY'
+import struct, sys
+def kept(p):
+    f = open(p, 'rb'); h = f.read(4096)
+    bs, sub, bb, m = struct.unpack('<iiII', h[428:444])
+    f.seek((1 + sub) * bs); f.read(bb * bs // 2); b2 = f.read(bb * bs // 2)
+    return {x for x in range(m) if b2[x >> 3] >> (x & 7) & 1}
+a, c, d = (kept(p) for p in sys.argv[1:])
+print('equal (%d pages)' % len(d) if a == c == d else 'DIFFER: qmp %d, elf %d, makedumpfile %d' % (len(a), len(c), len(d)))
+PY
+)
+sA=$(stat -c %s "$W/A.lzo"); sC=$(stat -c %s "$W/C.lzo"); sD=$(stat -c %s "$W/D.lzo"); sX=$(stat -c %s "$W/X.elf")
+{
+echo "| $SIZE guest, level 31, kdump-lzo | time (s) | file (MiB) |"
+echo "|---|---|---|"
+printf '| A. guestdump dump qmp: --dump-level 31 | %.2f | %.1f |\n' "$tA" "$(echo "$sA / 1048576" | bc -l)"
+printf '| B. QEMU dump-guest-memory + makedumpfile -l -d 31 | %.2f (%.2f + %.2f) | %.1f (ELF %.1f written first) |\n' \
+  "$(echo "$tQ + $tD" | bc)" "$tQ" "$tD" "$(echo "$sD / 1048576" | bc -l)" "$(echo "$sX / 1048576" | bc -l)"
+printf '| C. guestdump dump elf:X --dump-level 31 | %.2f | %.1f |\n' "$tC" "$(echo "$sC / 1048576" | bc -l)"
+printf '| D. makedumpfile -l -d 31 X | %.2f | %.1f |\n' "$tD" "$(echo "$sD / 1048576" | bc -l)"
+printf '\nB/A = %.2f, D/C = %.2f; kept pages: %s\n' "$(echo "($tQ + $tD) / $tA" | bc -l)" "$(echo "$tD / $tC" | bc -l)" "$same"
+} | tee "$W/dump-level.md"

@@ -1,0 +1,323 @@
+package io.guestdump.core.source;
+
+import io.guestdump.arch.api.ArchitectureSupport;
+import io.guestdump.arch.api.GuestDumpException;
+import io.guestdump.arch.api.GuestState;
+import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.MigrationDevice;
+import io.guestdump.arch.api.MigrationInput;
+import io.guestdump.arch.api.RamBlockMapping;
+import io.guestdump.arch.api.VcpuState;
+import io.guestdump.core.plugins.ArchitectureRegistry;
+import io.guestdump.core.source.migration.MigrationStream;
+import io.guestdump.memory.BlockData;
+import io.guestdump.memory.GuestBlock;
+import io.guestdump.memory.GuestMemory;
+import io.guestdump.memory.PhysRange;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.BiConsumer;
+
+/**
+ * A guest read from saved VM state: a QEMU migration stream in a file ({@code migrate "exec:cat > FILE"}), bare or
+ * behind libvirt's {@code virsh save} header. See {@code docs/savestate-source.md}.
+ *
+ * <ul>
+ *   <li>memory: the stream's RAMBlocks, placed in guest-physical memory by the plugin's
+ *       {@code migrationRamLayout} for the machine type the stream names; pages are read from the file through an
+ *       index, never buffered;</li>
+ *   <li>vCPUs: the plugin's {@code decodeMigrationCpu} of each vCPU section, decoded with the stream's own JSON
+ *       description;</li>
+ *   <li>VMCOREINFO: where the stream's {@code vmcoreinfo} device section says the guest put it (QEMU's
+ *       {@code -device vmcoreinfo}), read from the guest's memory.</li>
+ * </ul>
+ */
+public final class SaveStateSource implements GuestSource {
+    /** libvirt's {@code QEMU_SAVE_MAGIC}: a complete {@code virsh save} image. */
+    public static final String LIBVIRT_MAGIC = "LibvirtQemudSave";
+    /** libvirt's {@code QEMU_SAVE_PARTIAL}: an image whose save did not finish. */
+    public static final String LIBVIRT_PARTIAL = "LibvirtQemudPart";
+    /**
+     * {@code virQEMUSaveHeader}: magic[16] · u32 version · u32 data_len · u32 was_running · u32 compressed ·
+     * u32 cookieOffset · u32 unused[14], in the saving host's byte order; the domain XML (and cookie) follow in
+     * {@code data_len} bytes, then QEMU's stream.
+     */
+    static final int LIBVIRT_HEADER_SIZE = 92;
+    private static final String[] LIBVIRT_FORMATS = {"raw", "gzip", "bzip2", "xz", "lzop", "zstd"};
+    /** {@code FW_CFG_VMCOREINFO_FORMAT_ELF}: the guest put an ELF note there. */
+    static final int VMCOREINFO_FORMAT_ELF = 1;
+    /** The largest VMCOREINFO note read from guest memory. */
+    static final long MAX_VMCOREINFO = 1 << 20;
+
+    private final Path file;
+
+    /** Saved state at {@code file}. */
+    public SaveStateSource(Path file) {
+        this.file = file.toAbsolutePath().normalize();
+    }
+
+    @Override
+    public String describe() {
+        return "savestate:" + file;
+    }
+
+    /** Whether the first bytes are QEMU's stream magic or libvirt's save-image magic. */
+    public static boolean recognise(byte[] head) {
+        if (head.length >= 4 && ByteBuffer.wrap(head, 0, 4).order(ByteOrder.BIG_ENDIAN).getInt()
+                == MigrationStream.QEMU_VM_FILE_MAGIC) {
+            return true;
+        }
+        if (head.length >= 16) {
+            String m = new String(head, 0, 16, StandardCharsets.ISO_8859_1);
+            return m.equals(LIBVIRT_MAGIC) || m.equals(LIBVIRT_PARTIAL);
+        }
+        return false;
+    }
+
+    @Override
+    public LoadedGuest open(ArchitectureRegistry registry) {
+        return open(registry.all());
+    }
+
+    LoadedGuest open(List<ArchitectureRegistry.Loaded> plugins) {
+        if (!Files.isRegularFile(file)) {
+            throw new InvalidInputException("saved state " + file + " is not a file; give the file written by "
+                    + "migrate \"exec:cat > FILE\" or virsh save");
+        }
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw new InvalidInputException("cannot open " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            return read(channel, plugins);
+        } catch (RuntimeException e) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // already failing
+            }
+            throw e;
+        }
+    }
+
+    private LoadedGuest read(FileChannel channel, List<ArchitectureRegistry.Loaded> plugins) {
+        long size;
+        try {
+            size = channel.size();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        long start = streamStart(channel, size);
+        String label = file.toString();
+        Set<String> keep = new HashSet<>();
+        for (ArchitectureRegistry.Loaded l : plugins) {
+            keep.addAll(l.arch().migrationCpuSections());
+        }
+        keep.add("vmcoreinfo");
+        Map<String, BiConsumer<String, MigrationInput>> iterative = new HashMap<>();
+        for (ArchitectureRegistry.Loaded l : plugins) {
+            for (String idstr : l.arch().migrationIterativeSections()) {
+                iterative.putIfAbsent(idstr, (id, in) -> plugin(l, "skipMigrationSection",
+                        () -> {
+                            l.arch().skipMigrationSection(id, in);
+                            return null;
+                        }));
+            }
+        }
+        MigrationStream stream = MigrationStream.read(channel, start, size, label, keep, iterative);
+        String machineType = stream.machineType();
+        if (machineType == null) {
+            throw new InvalidInputException(label + ": the stream has no configuration section naming the machine "
+                    + "type; it is needed to place RAM in guest-physical memory");
+        }
+
+        ArchitectureRegistry.Loaded loaded = null;
+        String machine = null;
+        List<MigrationDevice> cpuSections = List.of();
+        for (ArchitectureRegistry.Loaded l : plugins) {
+            List<MigrationDevice> cpus = stream.devices().stream()
+                    .filter(d -> l.arch().migrationCpuSections().contains(d.name()))
+                    .sorted(Comparator.comparingInt(MigrationDevice::instanceId))
+                    .toList();
+            Optional<String> m = plugin(l, "migrationMachine", () -> l.arch().migrationMachine(machineType, cpus));
+            if (m.isPresent()) {
+                loaded = l;
+                machine = m.get();
+                cpuSections = cpus;
+                break;
+            }
+        }
+        if (loaded == null) {
+            throw new InvalidInputException(label + ": no loaded plugin reads a migration stream of machine type "
+                    + machineType + " (sections: " + summary(stream.sections()) + "); plugins loaded: "
+                    + plugins.stream().map(ArchitectureRegistry.Loaded::pluginId).toList());
+        }
+        ArchitectureSupport arch = loaded.arch();
+        final ArchitectureRegistry.Loaded plugin = loaded;
+        final String guestMachine = machine;
+
+        List<VcpuState> cpus = new ArrayList<>();
+        for (MigrationDevice d : cpuSections) {
+            cpus.add(plugin(plugin, "decodeMigrationCpu", () -> arch.decodeMigrationCpu(d, guestMachine)));
+        }
+        if (cpus.isEmpty()) {
+            throw new InvalidInputException(label + ": the stream holds no vCPU section (" + summary(stream.sections())
+                    + ")");
+        }
+
+        Map<String, Long> lengths = stream.blockLengths();
+        List<RamBlockMapping> layout = plugin(plugin, "migrationRamLayout",
+                () -> arch.migrationRamLayout(machineType, guestMachine, lengths));
+        List<GuestBlock> blocks = new ArrayList<>();
+        for (RamBlockMapping m : layout) {
+            Long used = lengths.get(m.block());
+            if (used == null || m.offset() > used || m.length() > used - m.offset()) {
+                throw new InvalidInputException(label + ": " + plugin.pluginId() + " maps bytes 0x"
+                        + Long.toHexString(m.offset()) + "+0x" + Long.toHexString(m.length()) + " of RAMBlock "
+                        + m.block() + ", which the stream gives " + (used == null ? "no" : "0x" + Long.toHexString(used))
+                        + " bytes");
+            }
+            BlockData data = stream.block(m.block()).slice(m.offset(), m.length());
+            blocks.add(new GuestBlock(new PhysRange(m.address(), m.address() + m.length()), data, m.block()));
+        }
+        GuestMemory memory;
+        try {
+            memory = new GuestMemory(blocks);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(label + ": " + e.getMessage(), e);
+        }
+        Optional<String> vmcoreinfo = vmcoreinfo(stream, memory);
+        Map<String, String> properties = new LinkedHashMap<>();
+        properties.put("machine-type", machineType);
+        GuestState state = new GuestState(guestMachine, memory, cpus, properties, vmcoreinfo);
+        return new LoadedGuest(state, plugin, List.of(), vmcoreinfo.isPresent()
+                ? "the stream's vmcoreinfo device (guest memory it points to)" : null, List.of(channel));
+    }
+
+    /** Where QEMU's stream begins: 0, or after libvirt's header and domain XML. */
+    private long streamStart(FileChannel channel, long size) {
+        ByteBuffer h = ByteBuffer.allocate(LIBVIRT_HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        try {
+            while (h.hasRemaining()) {
+                if (channel.read(h, h.position()) < 0) {
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (h.position() < 16) {
+            return 0;
+        }
+        String magic = new String(h.array(), 0, 16, StandardCharsets.ISO_8859_1);
+        if (magic.equals(LIBVIRT_PARTIAL)) {
+            throw new InvalidInputException(file + ": a partial libvirt save image (" + LIBVIRT_PARTIAL + "): the save "
+                    + "did not finish, so the guest's state is incomplete");
+        }
+        if (!magic.equals(LIBVIRT_MAGIC)) {
+            return 0;
+        }
+        if (h.position() < LIBVIRT_HEADER_SIZE) {
+            throw new InvalidInputException(file + ": libvirt save header truncated at " + h.position() + " bytes");
+        }
+        long version = Integer.toUnsignedLong(h.getInt(16));
+        if (version > 0xffff) {
+            h.order(ByteOrder.BIG_ENDIAN); // written by a host of the other byte order
+            version = Integer.toUnsignedLong(h.getInt(16));
+        }
+        long dataLen = Integer.toUnsignedLong(h.getInt(20));
+        long compressed = Integer.toUnsignedLong(h.getInt(28));
+        if (version < 1 || version > 2) {
+            throw new InvalidInputException(file + ": libvirt save image version " + version + "; versions 1 and 2 "
+                    + "are read");
+        }
+        if (compressed != 0) {
+            String name = compressed < LIBVIRT_FORMATS.length ? LIBVIRT_FORMATS[(int) compressed] : "#" + compressed;
+            throw new InvalidInputException(file + ": libvirt saved this image " + name + "-compressed; only raw "
+                    + "images are read. Save with save_image_format = \"raw\" in /etc/libvirt/qemu.conf");
+        }
+        long start = LIBVIRT_HEADER_SIZE + dataLen;
+        if (start + 8 > size) {
+            throw new InvalidInputException(file + ": libvirt header's data_len " + dataLen + " reaches past the end "
+                    + "of the file (" + size + " bytes)");
+        }
+        return start;
+    }
+
+    /** The VMCOREINFO note the guest registered with QEMU's vmcoreinfo device, read from its memory. */
+    private Optional<String> vmcoreinfo(MigrationStream stream, GuestMemory memory) {
+        for (MigrationDevice d : stream.devices()) {
+            if (!d.name().equals("vmcoreinfo") || !d.has("has_vmcoreinfo") || d.unsigned("has_vmcoreinfo") == 0) {
+                continue;
+            }
+            // FWCfgVMCoreInfo holds little-endian values; the host saved them as its own integers (a
+            // little-endian host: the values as they are)
+            if (d.unsigned("vmcoreinfo.guest_format") != VMCOREINFO_FORMAT_ELF) {
+                return Optional.empty();
+            }
+            long size = d.unsigned("vmcoreinfo.size");
+            long paddr = d.unsigned("vmcoreinfo.paddr");
+            if (size < 12 || size > MAX_VMCOREINFO || !memory.isBacked(paddr, size)) {
+                return Optional.empty();
+            }
+            ByteBuffer note = ByteBuffer.allocate((int) size);
+            try {
+                memory.read(paddr, note);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            for (ByteOrder order : List.of(ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN)) {
+                note.order(order);
+                long namesz = Integer.toUnsignedLong(note.getInt(0));
+                long descsz = Integer.toUnsignedLong(note.getInt(4));
+                long nameEnd = 12 + ((namesz + 3) & ~3L);
+                if (namesz == 11 && nameEnd + descsz <= size
+                        && new String(note.array(), 12, 10, StandardCharsets.ISO_8859_1).equals("VMCOREINFO")) {
+                    return Optional.of(new String(note.array(), (int) nameEnd, (int) descsz, StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private <T> T plugin(ArchitectureRegistry.Loaded loaded, String what, PluginCall<T> call) {
+        try {
+            return call.run();
+        } catch (GuestDumpException e) {
+            throw e;
+        } catch (IndexOutOfBoundsException | BufferUnderflowException | IllegalArgumentException
+                | ArithmeticException e) {
+            throw new InvalidInputException(file + ": " + loaded.pluginId() + " " + what + " could not read the "
+                    + "stream's state: " + e, e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface PluginCall<T> {
+        T run();
+    }
+
+    private static String summary(List<String> sections) {
+        return sections.size() > 12 ? String.join(", ", sections.subList(0, 12)) + ", … (" + sections.size() + ")"
+                : String.join(", ", sections);
+    }
+}
