@@ -20,7 +20,7 @@ class ConsumerToolsIT {
 
     @BeforeAll
     static void dump() throws Exception {
-        Dist.guestdump(work, "dump", "-o", "sample.vmcore").expect(0);
+        Dist.guestdump(work, "dump", "sample:", "-o", "sample.vmcore").expect(0);
         vmcore = work.resolve("sample.vmcore");
     }
 

@@ -60,7 +60,8 @@ class GoldenPagingIT {
         Path qemu = GoldenFiles.unpackedFull(arch);
         Path ours = work.resolve(arch + ".vmcore");
         Dist.Run dump = Dist.guestdump(work, "dump", "elf:" + qemu, "--paging", "-o", ours.toString()).expect(0);
-        assertTrue(dump.out().contains("page-table walk: from vCPU 0, " + skipped + " entries skipped"), dump.out());
+        Dist.Run info = Dist.guestdump(work, "info", ours.toString()).expect(0);
+        assertTrue(info.out().contains("page-table walk: from vCPU 0, " + skipped + " entries skipped"), info.out());
         Map<String, String> vmcoreinfo = vmcoreinfo(ours);
         String release = vmcoreinfo.get("OSRELEASE");
         long utsname = Long.parseUnsignedLong(vmcoreinfo.get("SYMBOL(init_uts_ns)"), 16)

@@ -28,12 +28,12 @@ class KdumpConsumersIT {
     @BeforeAll
     static void dump() throws Exception {
         for (String c : CODECS) {
-            Dist.guestdump(work, "dump", "--format", "kdump-" + c, "-o", c + ".kdump").expect(0);
-            Dist.guestdump(work, "dump", "--format", "kdump-" + c, "--flattened", "-o", c + ".flat").expect(0);
+            Dist.guestdump(work, "dump", "sample:", "--format", "kdump-" + c, "-o", c + ".kdump").expect(0);
+            Dist.guestdump(work, "dump", "sample:", "--format", "kdump-" + c, "--flattened", "-o", c + ".flat").expect(0);
         }
-        Dist.guestdump(work, "dump", "--format", "kdump-zstd", "-D", "guestdump.kdump.zero-pages=exclude", "-o",
+        Dist.guestdump(work, "dump", "sample:", "--format", "kdump-zstd", "-D", "guestdump.kdump.zero-pages=exclude", "-o",
                 "excluded.kdump").expect(0);
-        Dist.guestdump(work, "dump", "--paging", "--format", "kdump-lzo", "-o", "paging.kdump").expect(0);
+        Dist.guestdump(work, "dump", "sample:", "--paging", "--format", "kdump-lzo", "-o", "paging.kdump").expect(0);
     }
 
     static Dist.Run libkdumpfile(Path file, boolean zeroExcluded) throws Exception {
@@ -119,7 +119,7 @@ class KdumpConsumersIT {
         Tools.require("python3-libkdumpfile");
         Path f = work.resolve(file);
         if (file.equals("elf")) {
-            Dist.guestdump(work, "dump", "--force", "-o", f.toString()).expect(0);
+            Dist.guestdump(work, "dump", "sample:", "--force", "-o", f.toString()).expect(0);
         } else if (file.endsWith(".rearranged")) {
             Tools.require("makedumpfile");
             Dist.run(work, Map.of(), List.of("sh", "-c", "makedumpfile -R " + f + " < lzo.flat")).expect(0);
@@ -149,7 +149,7 @@ class KdumpConsumersIT {
 
     @Test
     void theSeekableFormIsRefusedOnStandardOutputBeforeAnyByte() throws Exception {
-        Dist.Run r = Dist.guestdump(work, "dump", "--format", "kdump-zlib", "-o", "-");
+        Dist.Run r = Dist.guestdump(work, "dump", "sample:", "--format", "kdump-zlib", "-o", "-");
         assertTrue(r.exit() != 0 && r.out().isEmpty() && r.err().contains("--flattened"), r.err());
     }
 }

@@ -231,7 +231,7 @@ class PackagingIT {
         Dist.run(work, Map.of(), List.of("cp", "-a", Dist.home().toString(), copy.toString())).expect(0);
         Dist.Run r = Dist.run(work, Map.of(), List.of(copy.resolve("bin/guestdump").toString(), "archs", "--json"))
                 .expect(0);
-        assertTrue(r.out().startsWith("{\"plugins\""), r.out());
+        assertTrue(r.out().startsWith("{\"schema\":1,\"plugins\""), r.out());
         assertEquals("", r.err());
         // and can be given its own
         Dist.run(work, Map.of("GUESTDUMP_CDS", "rebuild"), List.of(copy.resolve("bin/guestdump").toString()))

@@ -24,9 +24,10 @@ class PagingIT {
 
     @BeforeAll
     static void dump() throws Exception {
-        Dist.Run r = Dist.guestdump(work, "dump", "--paging", "-o", "paging.vmcore").expect(0);
-        assertTrue(r.out().contains("page-table walk: from vCPU 0, 0 entries skipped"), r.out());
+        Dist.Run r = Dist.guestdump(work, "dump", "sample:", "--paging", "-o", "paging.vmcore").expect(0);
         vmcore = work.resolve("paging.vmcore");
+        Dist.Run info = Dist.guestdump(work, "info", vmcore.toString()).expect(0);
+        assertTrue(info.out().contains("page-table walk: from vCPU 0, 0 entries skipped"), info.out());
     }
 
     /** The address VMCOREINFO gives for {@code init_uts_ns}. */
@@ -70,7 +71,7 @@ class PagingIT {
     @Test
     void withoutPagingTheKernelImageAndLinearMapAreStillReadable() throws Exception {
         Tools.require("gdb-multiarch");
-        Dist.guestdump(work, "dump", "-o", "simple.vmcore").expect(0);
+        Dist.guestdump(work, "dump", "sample:", "-o", "simple.vmcore").expect(0);
         Dist.Run r = gdb(work.resolve("simple.vmcore"), "x/s " + initUtsNs() + " + 130",
                 "x/s 0xffff888000280000 + 130");
         assertTrue(r.out().contains("0xffffffff81080082:\t\"6.1.0-guestdump-sample\"\n"), r.out() + r.err());
@@ -81,7 +82,7 @@ class PagingIT {
     @Test
     void withoutKernelAddressesTheVirtualAddressesAreNotInTheDump() throws Exception {
         Tools.require("gdb-multiarch");
-        Dist.guestdump(work, "dump", "-D", "guestdump.elf.kernel-addresses=false", "-o", "physical.vmcore")
+        Dist.guestdump(work, "dump", "sample:", "-D", "guestdump.elf.kernel-addresses=false", "-o", "physical.vmcore")
                 .expect(0);
         Dist.Run r = gdb(work.resolve("physical.vmcore"), "x/s " + initUtsNs() + " + 130");
         assertTrue((r.out() + r.err()).contains("Cannot access memory at address 0xffffffff81080082"),

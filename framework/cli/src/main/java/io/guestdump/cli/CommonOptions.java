@@ -13,10 +13,11 @@ public final class CommonOptions {
             + "later files win).")
     List<Path> configFiles = new ArrayList<>();
 
-    @Option(names = "-D", paramLabel = "KEY=VALUE", mapFallbackValue = "true",
+    @Option(names = "-D", paramLabel = "KEY=VALUE",
             description = "Override one setting, e.g. -D guestdump.notes.vmcoreinfo-scan=false.")
     Map<String, String> overrides = new LinkedHashMap<>();
 
-    @Option(names = {"-v", "--verbose"}, description = "Log more, and print stack traces of errors.")
+    @Option(names = {"-v", "--verbose"}, description = "Log more, and print stack traces of errors (also accepted "
+            + "before the command).")
     boolean verbose;
 }

@@ -3,8 +3,6 @@ package io.guestdump.cli;
 import io.guestdump.core.DumpRequest;
 import io.guestdump.core.DumpResult;
 import io.guestdump.core.GuestDump;
-import io.guestdump.core.inspect.VmcoreFile;
-import io.guestdump.core.inspect.VmcoreSummary;
 import io.guestdump.core.plugins.ArchitectureRegistry;
 import io.guestdump.core.vmcore.ProgressListener;
 import java.io.PrintWriter;
@@ -17,10 +15,13 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code guestdump dump [SOURCE] -o FILE|-}. */
+/** {@code guestdump dump SOURCE -o FILE|-}. */
 @Command(name = "dump", mixinStandardHelpOptions = true,
-        description = "Dump a guest into an ELF vmcore. SOURCE is snapshot:PATH, qmp:SOCKET (a live QEMU guest; stopped for the dump and resumed), or a path; without "
-                + "SOURCE the bundled sample guest (guestdump.default-source) is dumped.")
+        exitCodeListHeading = ExitCodes.HEADING, exitCodeList = {ExitCodes.HELP_OK, ExitCodes.HELP_DUMP_FAILED,
+            ExitCodes.HELP_USAGE, ExitCodes.HELP_GUEST_PAUSED, ExitCodes.HELP_INTERNAL, ExitCodes.HELP_INTERRUPTED},
+        description = "Dump a guest into a vmcore. SOURCE is qmp:SOCKET (a live QEMU guest; stopped for the dump and "
+                + "resumed), snapshot:PATH, elf:PATH (re-dump a vmcore), a path, or sample: (the bundled sample "
+                + "guest). Prints a short summary; `guestdump info FILE` lists the notes, registers and loads.")
 final class DumpCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -28,22 +29,29 @@ final class DumpCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "SOURCE", description = "snapshot:PATH, qmp:SOCKET, or a path.")
+    @Parameters(index = "0", arity = "1", paramLabel = "SOURCE",
+            description = "qmp:SOCKET, snapshot:PATH, elf:PATH, a path, or sample:.")
     String source;
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE",
-            description = "Output vmcore, or - for standard output.")
+            description = "Output vmcore, or - for standard output (not a terminal). A FIFO or character device is "
+                    + "written in place as a stream, never replaced.")
     String output;
+
+    @Option(names = {"-q", "--quiet"}, description = "Print nothing on success.")
+    boolean quiet;
 
     @Option(names = "--begin", paramLabel = "ADDR", converter = AddressConverter.class,
             description = "First guest-physical address to dump (with --length).")
     Long begin;
 
     @Option(names = "--length", paramLabel = "BYTES", converter = AddressConverter.class,
-            description = "Bytes to dump from --begin (decimal, 0x… or a size like 16MiB).")
+            description = "Bytes to dump from --begin (decimal, 0x… hex, or a whole number of B, KiB, MiB, GiB or TiB "
+                    + "such as 16MiB).")
     Long length;
 
-    @Option(names = {"-f", "--force"}, description = "Replace an existing output file.")
+    @Option(names = {"-f", "--force"}, description = "Replace an existing regular output file (without it, a file "
+            + "that appears at -o while dumping is kept and the dump fails).")
     boolean force;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "elf",
@@ -71,7 +79,7 @@ final class DumpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Environment env = Environment.load(common);
+        Environment env = Environment.load(common, spec.commandLine().getErr());
         PrintWriter out = output.equals("-") ? spec.commandLine().getErr() : spec.commandLine().getOut();
         DumpRequest request = new DumpRequest(Optional.ofNullable(source), output, Optional.ofNullable(begin),
                 Optional.ofNullable(length), force, paging, format, flattened, Optional.ofNullable(dumpLevel));
@@ -82,7 +90,8 @@ final class DumpCommand implements Callable<Integer> {
                 out.flush();
                 return ExitCodes.OK;
             }
-            ProgressBar bar = showProgress(env) ? new ProgressBar(System.err, env.settings.progressMinBytes()) : null;
+            ProgressBar bar = !quiet && showProgress(env)
+                    ? new ProgressBar(System.err, env.settings.progressMinBytes()) : null;
             DumpResult r;
             try {
                 r = dump.dump(request, bar == null ? ProgressListener.NONE : bar);
@@ -92,23 +101,23 @@ final class DumpCommand implements Callable<Integer> {
                 }
                 throw e;
             }
-            String where = (r.output() == null ? "standard output" : r.output().toString()) + " (" + format
-                    + (flattened ? ", flattened" : "") + ")";
-            out.printf("wrote %s: %s %s %s, %d vCPU%s, %d notes, %d PT_LOAD%s, %s of guest memory, %s file, "
-                            + "%.2f s%n", where, r.target().elfClass(), r.target().data(),
-                    registry.elfMachineName(r.target().machine()), r.cpus(), r.cpus() == 1 ? "" : "s", r.notes(), r.loads(),
-                    r.loads() == 1 ? "" : "s", Sizes.human(r.memoryBytes()), Sizes.human(r.fileSize()),
-                    r.nanos() / 1e9);
-            out.printf("  source %s (%s)%n", r.source(), r.machine());
-            out.printf("  VMCOREINFO: %s%n", r.vmcoreinfoOrigin() == null ? "none" : "from " + r.vmcoreinfoOrigin());
-            if (r.output() != null && format.equals("elf")) {
-                try (VmcoreFile f = VmcoreFile.open(r.output())) {
-                    out.print(VmcoreSummary.of(f, registry).toText());
-                }
+            if (!quiet) {
+                summary(out, r, registry);
             }
             out.flush();
         }
         return ExitCodes.OK;
+    }
+
+    /** A few lines: where, what, how much, how long, and where VMCOREINFO came from. */
+    private void summary(PrintWriter out, DumpResult r, ArchitectureRegistry registry) {
+        out.printf("wrote %s (%s%s), %s%n", r.output() == null ? "standard output" : r.output().toString(), format,
+                flattened ? ", flattened" : "", Sizes.human(r.fileSize()));
+        out.printf("  %s %s %s, %d vCPU%s, %s of guest memory in %d PT_LOAD%s, %d notes%n", r.target().elfClass(),
+                r.target().data(), registry.elfMachineName(r.target().machine()), r.cpus(), r.cpus() == 1 ? "" : "s",
+                Sizes.human(r.memoryBytes()), r.loads(), r.loads() == 1 ? "" : "s", r.notes());
+        out.printf("  source %s (%s), %.2f s%n", r.source(), r.machine(), r.nanos() / 1e9);
+        out.printf("  VMCOREINFO: %s%n", r.vmcoreinfoOrigin() == null ? "none" : "from " + r.vmcoreinfoOrigin());
     }
 
     private boolean showProgress(Environment env) {

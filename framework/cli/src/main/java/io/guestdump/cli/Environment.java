@@ -1,9 +1,12 @@
 package io.guestdump.cli;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.guestdump.core.config.ConfigErrors;
 import io.guestdump.core.config.ConfigLoader;
 import io.guestdump.core.config.DumpSettings;
 import io.guestdump.core.plugins.ArchitectureRegistry;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 
 /**
@@ -15,24 +18,56 @@ final class Environment {
     final Path configDir;
     final Config user;
     final DumpSettings settings;
+    private final PrintWriter err;
+    private static final String ARCH_PREFIX = "guestdump.arch.";
 
-    private Environment(Path home, Path configDir, Config user, DumpSettings settings) {
+    private Environment(Path home, Path configDir, Config user, DumpSettings settings, PrintWriter err) {
+        this.err = err;
         this.home = home;
         this.configDir = configDir;
         this.user = user;
         this.settings = settings;
     }
 
-    static Environment load(CommonOptions common) {
+    /** The configuration last loaded, for naming a bad value in an error a plugin's settings threw. */
+    private static volatile Config lastLoaded;
+
+    static Config lastLoaded() {
+        return lastLoaded;
+    }
+
+    /** Loads the configuration and warns on {@code err} about unknown {@code guestdump.} keys. */
+    static Environment load(CommonOptions common, PrintWriter err) {
         Path home = Path.of(System.getProperty("guestdump.home", ".")).toAbsolutePath().normalize();
         Path configDir = Path.of(System.getProperty("guestdump.config-dir", home.resolve("config").toString()))
                 .toAbsolutePath().normalize();
         Config user = ConfigLoader.userLayers(configDir, common.configFiles, common.overrides);
         Config full = ConfigLoader.withReference(user, Environment.class.getClassLoader());
-        return new Environment(home, configDir, user, DumpSettings.from(full, home, configDir));
+        lastLoaded = full;
+        // keys under guestdump.arch are judged once the plugins (and their reference.conf) are loaded
+        warnUnknown(user, ConfigFactory.parseResourcesAnySyntax(Environment.class.getClassLoader(), "reference.conf"),
+                false, err);
+        return new Environment(home, configDir, user, DumpSettings.from(full, home, configDir), err);
     }
 
     ArchitectureRegistry registry() {
-        return ArchitectureRegistry.load(settings.pluginDirs(), settings.disabledPlugins(), user);
+        ArchitectureRegistry registry = ArchitectureRegistry.load(settings.pluginDirs(), settings.disabledPlugins(),
+                user);
+        Config reference = ConfigFactory.parseResourcesAnySyntax(Environment.class.getClassLoader(), "reference.conf");
+        for (ArchitectureRegistry.Loaded l : registry.all()) {
+            reference = reference.withFallback(ConfigFactory.parseResourcesAnySyntax(
+                    l.arch().getClass().getClassLoader(), "reference.conf"));
+        }
+        warnUnknown(user, reference, true, err);
+        return registry;
+    }
+
+    private static void warnUnknown(Config user, Config reference, boolean archKeys, PrintWriter err) {
+        for (String w : ConfigErrors.unknownKeys(user, reference)) {
+            if (w.startsWith("unknown setting " + ARCH_PREFIX) == archKeys) {
+                err.println("guestdump: warning: " + w);
+            }
+        }
+        err.flush();
     }
 }

@@ -1,10 +1,16 @@
 package io.guestdump.cli;
 
+import com.typesafe.config.ConfigException;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VmcoreWriteException;
+import io.guestdump.core.config.ConfigErrors;
 import io.guestdump.core.GuestLeftPausedException;
 import java.io.PrintWriter;
+import io.guestdump.core.inspect.Json;
+import java.nio.file.InvalidPathException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,11 +18,17 @@ import picocli.CommandLine.Command;
 @Command(name = "guestdump", mixinStandardHelpOptions = true, versionProvider = GuestDumpCommand.Version.class,
         description = "Writes the memory and CPU state of a virtual-machine guest into a vmcore that crash, gdb, "
                 + "drgn, makedumpfile and libkdumpfile open.",
+        exitCodeListHeading = ExitCodes.HEADING, exitCodeList = {ExitCodes.HELP_OK, ExitCodes.HELP_DUMP_FAILED,
+            ExitCodes.HELP_USAGE, ExitCodes.HELP_GUEST_PAUSED, ExitCodes.HELP_INTERNAL, ExitCodes.HELP_INTERRUPTED},
         subcommands = {DumpCommand.class, InfoCommand.class, ArchsCommand.class, SampleGuestCommand.class,
                 CommandLine.HelpCommand.class})
 public final class GuestDumpCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** Accepted before the command too; {@link Logging} and the error handler look at every argument. */
+    @CommandLine.Option(names = {"-v", "--verbose"}, description = "Log more, and print stack traces of errors.")
+    boolean verbose;
 
     @Override
     public void run() {
@@ -45,29 +57,54 @@ public final class GuestDumpCommand implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new GuestDumpCommand());
         cl.setExecutionExceptionHandler(GuestDumpCommand::handle);
+        cl.setParameterExceptionHandler(GuestDumpCommand::usage);
         return cl;
+    }
+
+    /** A usage error: the one relevant line and where the help is, not the whole help. */
+    private static int usage(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        PrintWriter err = cl.getErr();
+        if (java.util.Arrays.asList(args).contains("--json")) {
+            jsonError(cl.getOut(), ExitCodes.USAGE, e.getMessage());
+        }
+        err.println("guestdump: " + e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for more information.");
+        err.flush();
+        return ExitCodes.USAGE;
     }
 
     private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         boolean verbose = parsed.hasMatchedOption("--verbose") || hasVerbose(parsed);
         PrintWriter err = cl.getErr();
         int code;
+        String msg = e.getMessage() == null ? e.toString() : e.getMessage();
         GuestLeftPausedException paused = pausedGuest(e);
         if (paused != null) {
             code = ExitCodes.GUEST_PAUSED;
         } else if (e instanceof InvalidInputException || e instanceof UnsupportedGuestException) {
             code = ExitCodes.USAGE;
+        } else if (e instanceof ConfigException ce) {
+            code = ExitCodes.USAGE;
+            msg = ConfigErrors.describe(ce, Environment.lastLoaded());
+        } else if (e instanceof InvalidPathException ip) {
+            code = ExitCodes.USAGE;
+            msg = "the path " + ip.getInput() + " cannot be represented in this system's file name encoding ("
+                    + System.getProperty("sun.jnu.encoding") + "); run guestdump in a UTF-8 locale (e.g. "
+                    + "LC_ALL=C.UTF-8) or choose an ASCII name";
         } else if (e instanceof VmcoreWriteException) {
             code = ExitCodes.DUMP_FAILED;
         } else {
             code = ExitCodes.INTERNAL;
         }
-        String msg = e.getMessage() == null ? e.toString() : e.getMessage();
         if (code == ExitCodes.INTERNAL) {
-            err.println("guestdump: internal error: " + e + (verbose ? "" : " (run with --verbose for details)"));
-        } else {
-            err.println("guestdump: " + msg);
+            msg = "internal error: " + e + (verbose ? "" : " (run with --verbose for details)");
         }
+        if (wantsJson(parsed)) {
+            jsonError(cl.getOut(), code, msg);
+        }
+        err.println("guestdump: " + msg);
         if (paused != null && paused != e) {
             err.println("guestdump: " + paused.getMessage());
         }
@@ -76,6 +113,27 @@ public final class GuestDumpCommand implements Runnable {
         }
         err.flush();
         return code;
+    }
+
+    /** With {@code --json}, errors are a JSON object on standard output too (docs/json-schema.md). */
+    private static void jsonError(PrintWriter out, int code, String message) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("exit", code);
+        error.put("message", message);
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("schema", Json.SCHEMA);
+        root.put("error", error);
+        out.println(Json.render(root));
+        out.flush();
+    }
+
+    private static boolean wantsJson(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--json")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The exception, or one suppressed by it, saying that the guest guestdump stopped stays paused. */

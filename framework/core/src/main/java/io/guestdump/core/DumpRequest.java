@@ -5,7 +5,8 @@ import java.util.Optional;
 /**
  * What to dump and where.
  *
- * @param source    the guest source spec ({@code snapshot:PATH}, a path), empty for the configured default
+ * @param source    the guest source spec ({@code snapshot:PATH}, {@code qmp:SOCKET}, {@code sample:}, a path);
+ *                  required: empty is refused
  * @param output    the output path, or {@code -} for standard output
  * @param begin     QEMU's {@code begin}: first guest-physical address to dump
  * @param length    QEMU's {@code length}: bytes to dump from {@code begin}

@@ -39,7 +39,9 @@ import io.guestdump.elf.NoteEncoder;
 import io.guestdump.memory.GuestBlock;
 import io.guestdump.memory.MemoryMapping;
 import io.guestdump.memory.PhysRange;
+import io.guestdump.core.inspect.VmcoreFile;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,6 +56,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class GuestDump {
     private static final Logger LOG = LoggerFactory.getLogger(GuestDump.class);
+
+    /** The longest VMCOREINFO text written: the kernel's own fits one page (VMCOREINFO_BYTES). */
+    public static final long MAX_VMCOREINFO_BYTES = 1L << 20;
+
+    /** The source naming the bundled sample guest. */
+    public static final String SAMPLE = "sample:";
 
     private final DumpSettings settings;
     private final ArchitectureRegistry registry;
@@ -92,8 +100,8 @@ public final class GuestDump {
         }
         checkForm(format, request);
         Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
-        GuestSource source = request.source().map(spec -> SourceSpec.parse(spec, settings.config()))
-                .orElseGet(() -> new SnapshotSource(settings.defaultSource()));
+        GuestSource source = source(request.source().orElseThrow(() -> new InvalidInputException("no source given; "
+                + "name the guest: qmp:SOCKET, snapshot:FILE, elf:FILE, or sample: for the bundled sample guest")));
         // the output is checked (and its temporary file made) before the guest is touched: a bad -o never stops,
         // probes or locks a live guest
         try (OutputTarget out = OutputTarget.open(request.output(), request.overwrite() || settings.overwrite(),
@@ -104,14 +112,14 @@ public final class GuestDump {
                 checkClaimedMemory(source, guest);
                 Optional<DumpLevel> level = request.dumpLevel().map(DumpLevel::new);
                 PreparedDump prepared = prepare(guest, window, request.paging(), level,
-                        level.isPresent() && format instanceof ElfFormat);
+                        level.isPresent() && format instanceof ElfFormat, progress);
                 format.check(prepared);
                 LOG.debug("{}: {} vCPUs, {} notes, {} mappings", source.describe(), guest.state().cpus().size(),
                         prepared.notes().size(), prepared.mappings().size());
                 long size;
+                progress.phase("writing");
                 try {
-                    size = format.write(prepared, out.channel(), out.path() != null && !request.flattened(),
-                            progress);
+                    size = format.write(prepared, out.channel(), out.seekable() && !request.flattened(), progress);
                     guest.checkConsistent();
                     out.commit();
                 } catch (IOException e) {
@@ -154,6 +162,14 @@ public final class GuestDump {
         }
     }
 
+    /** {@code sample:} is the bundled sample guest ({@code guestdump.sample-source}); anything else a source spec. */
+    private GuestSource source(String spec) {
+        if (spec.equals(SAMPLE)) {
+            return new SnapshotSource(settings.sampleSource());
+        }
+        return SourceSpec.parse(spec, settings.config());
+    }
+
     /**
      * {@code --dry-run}: the page classes of the requested guest and what each dump level would keep; opens the
      * source, reads its memory, writes nothing.
@@ -162,8 +178,8 @@ public final class GuestDump {
         DumpLevel level = new DumpLevel(request.dumpLevel().orElseThrow(() -> new InvalidInputException(
                 "--dry-run reports what a --dump-level would keep; give --dump-level N")));
         Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
-        GuestSource source = request.source().map(spec -> SourceSpec.parse(spec, settings.config()))
-                .orElseGet(() -> new SnapshotSource(settings.defaultSource()));
+        GuestSource source = source(request.source().orElseThrow(() -> new InvalidInputException("no source given; "
+                + "name the guest: qmp:SOCKET, snapshot:FILE, elf:FILE, or sample: for the bundled sample guest")));
         try (LoadedGuest guest = source.open(registry)) {
             checkClaimedMemory(source, guest);
             PreparedDump base = prepare(guest, window, request.paging());
@@ -177,7 +193,7 @@ public final class GuestDump {
 
     /** Decides everything about a dump of an opened guest (every page); writes nothing. */
     public PreparedDump prepare(LoadedGuest guest, Optional<PhysRange> window, boolean paging) {
-        return prepare(guest, window, paging, Optional.empty(), false);
+        return prepare(guest, window, paging, Optional.empty(), false, ProgressListener.NONE);
     }
 
     /**
@@ -189,9 +205,18 @@ public final class GuestDump {
      */
     public PreparedDump prepare(LoadedGuest guest, Optional<PhysRange> window, boolean paging,
             Optional<DumpLevel> level, boolean zeroPages) {
+        return prepare(guest, window, paging, level, zeroPages, ProgressListener.NONE);
+    }
+
+    /**
+     * Decides everything about a dump of an opened guest; writes nothing; long phases (the VMCOREINFO search)
+     * report to {@code progress}.
+     */
+    public PreparedDump prepare(LoadedGuest guest, Optional<PhysRange> window, boolean paging,
+            Optional<DumpLevel> level, boolean zeroPages, ProgressListener progress) {
         GuestState state = guest.state();
         String vmcoreinfoOrigin = guest.vmcoreinfoOrigin();
-        Optional<VmcoreinfoScanner.Found> found = scanForVmcoreinfo(state, guest);
+        Optional<VmcoreinfoScanner.Found> found = scanForVmcoreinfo(state, progress);
         if (found.isPresent()) {
             state = new GuestState(state.machine(), state.memory(), state.cpus(), state.properties(),
                     Optional.of(found.get().text()));
@@ -227,6 +252,7 @@ public final class GuestDump {
         } else {
             mappings = MappingPlanner.simple(blocks);
         }
+        checkNoteSize(table, state.cpus().size(), vmcoreinfo, extraNotes);
         List<Note> notes = NoteSegmentBuilder.build(table, state.cpus(), target, vmcoreinfo, extraNotes);
         byte[] noteBytes = NoteEncoder.encode(notes, target.data());
         LevelFilter levelFilter = null;
@@ -270,11 +296,31 @@ public final class GuestDump {
 
 
     /**
+     * Refuses, before anything is written, notes that vmcore readers (and {@code guestdump info}) would reject: more
+     * than {@link VmcoreFile#MAX_NOTE_BYTES} in all, or a VMCOREINFO text above {@link #MAX_VMCOREINFO_BYTES} (the
+     * kernel's own is at most one page).
+     */
+    static void checkNoteSize(List<CpuNote> table, int cpus, String vmcoreinfo, List<Note> carried) {
+        long vmcoreinfoBytes = vmcoreinfo == null ? 0 : vmcoreinfo.getBytes(StandardCharsets.UTF_8).length;
+        if (vmcoreinfoBytes > MAX_VMCOREINFO_BYTES) {
+            throw new InvalidInputException("the VMCOREINFO text has " + vmcoreinfoBytes + " bytes, more than the "
+                    + MAX_VMCOREINFO_BYTES + " a guest kernel's can have (its buffer is one page); check the "
+                    + "source's VMCOREINFO (a snapshot's vmcoreinfo-from)");
+        }
+        long bytes = NoteSegmentBuilder.encodedSize(table, cpus, vmcoreinfo, carried);
+        if (bytes > VmcoreFile.MAX_NOTE_BYTES) {
+            throw new InvalidInputException("the notes of " + cpus + " vCPUs would take " + bytes + " bytes, more than "
+                    + "the " + VmcoreFile.MAX_NOTE_BYTES + " bytes a vmcore's readers accept; check the source's vCPU "
+                    + "list");
+        }
+    }
+
+    /**
      * The guest kernel's VMCOREINFO found in its memory, when the source has none and the search is on. This is the
      * only search of a dump: what it finds goes into the state every consumer sees (the note, the kdump header,
      * the plugin's walker), and plugins never search themselves.
      */
-    private Optional<VmcoreinfoScanner.Found> scanForVmcoreinfo(GuestState state, LoadedGuest guest) {
+    private Optional<VmcoreinfoScanner.Found> scanForVmcoreinfo(GuestState state, ProgressListener progress) {
         if (state.vmcoreinfo().isPresent() || !settings.vmcoreinfoScan()) {
             return Optional.empty();
         }
@@ -284,7 +330,10 @@ public final class GuestDump {
             return Optional.empty();
         }
         try {
-            Optional<VmcoreinfoScanner.Found> found = VmcoreinfoScanner.find(state.memory());
+            long total = state.memory().blocks().stream().mapToLong(b -> b.range().length()).sum();
+            progress.phase("searching for VMCOREINFO");
+            Optional<VmcoreinfoScanner.Found> found = VmcoreinfoScanner.find(state.memory(),
+                    done -> progress.progress(done, total));
             found.ifPresent(f -> LOG.debug("{}: VMCOREINFO {}", state.machine(), f.origin()));
             return found;
         } catch (IOException e) {
@@ -299,8 +348,9 @@ public final class GuestDump {
             throw new InvalidInputException("--flattened applies to the kdump formats only, not --format "
                     + format.name() + "; drop --flattened");
         }
-        if (request.output().equals("-") && format.hasFlattenedForm() && !request.flattened()) {
-            throw new InvalidInputException("--format " + format.name() + " to standard output needs --flattened: the "
+        if (format.hasFlattenedForm() && !request.flattened() && OutputTarget.streams(request.output())) {
+            String where = request.output().equals("-") ? "standard output" : request.output() + " (a FIFO or device)";
+            throw new InvalidInputException("--format " + format.name() + " to " + where + " needs --flattened: the "
                     + "seekable form cannot be written to a pipe (makedumpfile -R turns a flattened file back into a "
                     + "seekable one); add --flattened, or give a file with -o");
         }
@@ -346,17 +396,18 @@ public final class GuestDump {
                     + "needs the flattened form: ask for it, or give a file");
         }
         Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
-        GuestSource source = request.source().map(spec -> SourceSpec.parse(spec, settings.config()))
-                .orElseGet(() -> new SnapshotSource(settings.defaultSource()));
+        GuestSource source = source(request.source().orElseThrow(() -> new InvalidInputException("no source given; "
+                + "name the guest: qmp:SOCKET, snapshot:FILE, elf:FILE, or sample: for the bundled sample guest")));
         DumpResult result;
         LoadedGuest guest = source.open(registry);
         try {
             checkClaimedMemory(source, guest);
             Optional<DumpLevel> level = request.dumpLevel().map(DumpLevel::new);
             PreparedDump prepared = prepare(guest, window, request.paging(), level,
-                    level.isPresent() && format instanceof ElfFormat);
+                    level.isPresent() && format instanceof ElfFormat, progress);
             format.check(prepared);
             long size;
+            progress.phase("writing");
             try {
                 size = format.write(prepared, out, seekable && !request.flattened(), progress);
                 guest.checkConsistent();

@@ -19,7 +19,7 @@ import java.util.List;
  * @param vmcoreinfoScan  look for the VMCOREINFO note in guest memory when the source has none
  * @param progressMode    auto, always or never
  * @param progressMinBytes dumps smaller than this show no progress
- * @param defaultSource   snapshot used when no source is given, absolute
+ * @param sampleSource    the bundled sample guest's snapshot (source {@code sample:}), absolute
  * @param config          the whole resolved configuration, for plugins
  */
 public record DumpSettings(
@@ -31,7 +31,7 @@ public record DumpSettings(
         boolean vmcoreinfoScan,
         String progressMode,
         long progressMinBytes,
-        Path defaultSource,
+        Path sampleSource,
         Config config) {
 
     /**
@@ -39,7 +39,7 @@ public record DumpSettings(
      *
      * @param config    resolved configuration (user layers over reference)
      * @param home      the installation directory plugin dirs are relative to
-     * @param configDir the configuration directory the default source is relative to
+     * @param configDir the configuration directory the sample source is relative to
      */
     public static DumpSettings from(Config config, Path home, Path configDir) {
         try {
@@ -62,11 +62,10 @@ public record DumpSettings(
                     g.getBoolean("notes.vmcoreinfo-scan"),
                     mode,
                     g.getBytes("progress.min-bytes"),
-                    configDir.resolve(g.getString("default-source")).toAbsolutePath().normalize(),
+                    configDir.resolve(g.getString("sample-source")).toAbsolutePath().normalize(),
                     config);
         } catch (ConfigException e) {
-            throw new InvalidInputException("configuration error: " + e.getMessage()
-                    + "; check config/guestdump.conf, --config files and -D settings", e);
+            throw new InvalidInputException(ConfigErrors.describe(e, config), e);
         }
     }
 }

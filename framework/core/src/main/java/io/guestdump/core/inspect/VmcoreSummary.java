@@ -1,14 +1,11 @@
 package io.guestdump.core.inspect;
 
-import com.typesafe.config.ConfigRenderOptions;
-import com.typesafe.config.ConfigValueFactory;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestDumpException;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.core.notes.NoteSegmentBuilder;
 import io.guestdump.core.paging.PagingNote;
 import io.guestdump.core.plugins.ArchitectureRegistry;
-import io.guestdump.elf.ElfCodec;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteType;
 import io.guestdump.elf.ProgramHeader;
@@ -30,7 +27,7 @@ public final class VmcoreSummary {
 
     private final Map<String, Object> tree;
 
-    private VmcoreSummary(Map<String, Object> tree) {
+    VmcoreSummary(Map<String, Object> tree) {
         this.tree = tree;
     }
 
@@ -38,19 +35,53 @@ public final class VmcoreSummary {
     public static VmcoreSummary of(VmcoreFile file, ArchitectureRegistry registry) {
         Map<String, Object> t = new LinkedHashMap<>();
         var h = file.header();
+        t.put("schema", Json.SCHEMA);
+        t.put("format", "elf");
         t.put("file", file.path().toString());
         t.put("size", file.size());
         t.put("class", h.elfClass().name());
         t.put("byte-order", h.data().name());
-        t.put("machine", registry.elfMachineName(h.machine()));
+        t.put("e_machine", h.machine());
+        t.put("machine", machineName(registry, h.machine()));
         t.put("e-phnum", h.phnum());
         t.put("program-headers", file.phnum());
         t.put("warnings", file.warnings());
 
+        describeNotes(t, file.notes(), h.machine(), h.elfClass(), h.data(), registry, file.path().toString());
+
+        List<Object> loads = new ArrayList<>();
+        long stored = 0;
+        for (ProgramHeader p : file.loads()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("offset", Json.u64(p.offset()));
+            m.put("vaddr", Json.u64(p.vaddr()));
+            m.put("paddr", Json.u64(p.paddr()));
+            m.put("filesz", Json.u64(p.filesz()));
+            m.put("memsz", Json.u64(p.memsz()));
+            loads.add(m);
+            stored += p.filesz();
+        }
+        t.put("loads", loads);
+        t.put("memory-bytes", Json.u64(stored));
+        Object vi = t.remove("vmcoreinfo");
+        Object paging = t.remove("paging");
+        t.put("vmcoreinfo", vi);
+        if (paging != null) {
+            t.put("paging", paging);
+        }
+        return new VmcoreSummary(t);
+    }
+
+    /**
+     * Puts {@code notes}, {@code architecture}, {@code plugin}, {@code cpus} (registers decoded by the plugin that
+     * reads {@code machine}), {@code vmcoreinfo} and {@code paging} into {@code t}: shared by ELF and kdump files.
+     */
+    static void describeNotes(Map<String, Object> t, List<Note> all, int machine, io.guestdump.elf.ElfClass elfClass,
+            io.guestdump.elf.ElfData data, ArchitectureRegistry registry, String where) {
         List<Note> cpuNotes = new ArrayList<>();
         Optional<Note> vmcoreinfo = Optional.empty();
         Map<String, Object> paging = new LinkedHashMap<>();
-        for (Note n : file.notes()) {
+        for (Note n : all) {
             if (n.owner().equals(NoteSegmentBuilder.VMCOREINFO_OWNER) && n.type() == NoteType.NT_VMCOREINFO) {
                 vmcoreinfo = Optional.of(n);
             } else if (PagingNote.is(n)) {
@@ -60,26 +91,26 @@ public final class VmcoreSummary {
             }
         }
         List<Object> notes = new ArrayList<>();
-        for (Note n : file.notes()) {
+        for (Note n : all) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("owner", n.owner());
-            m.put("type", n.type());
+            m.put("type", Integer.toUnsignedLong(n.type()));
             m.put("size", n.descSize());
             notes.add(m);
         }
         t.put("notes", notes);
 
-        Optional<ArchitectureRegistry.Loaded> arch = registry.forElfMachine(h.machine());
+        Optional<ArchitectureRegistry.Loaded> arch = registry.forElfMachine(machine);
         List<Object> cpus = new ArrayList<>();
         if (arch.isPresent()) {
-            DumpTarget target = new DumpTarget(h.machine(), h.elfClass(), h.data(), 4096);
+            DumpTarget target = new DumpTarget(machine, elfClass, data, 4096);
             t.put("architecture", arch.get().arch().machineFor(target));
             t.put("plugin", arch.get().pluginId());
             List<VcpuState> states;
             try {
                 states = arch.get().arch().decodeNotes(cpuNotes, target);
             } catch (GuestDumpException | IllegalArgumentException e) {
-                throw new io.guestdump.arch.api.InvalidInputException(file.path() + ": CPU notes do not decode: "
+                throw new io.guestdump.arch.api.InvalidInputException(where + ": CPU notes do not decode: "
                         + e.getMessage(), e);
             }
             for (VcpuState s : states) {
@@ -93,24 +124,10 @@ public final class VmcoreSummary {
                 cpus.add(c);
             }
         } else {
-            t.put("architecture", "unknown (no plugin reads " + registry.elfMachineName(h.machine()) + ")");
+            t.put("architecture", "unknown (no plugin reads " + registry.elfMachineName(machine) + ")");
         }
         t.put("cpus", cpus);
 
-        List<Object> loads = new ArrayList<>();
-        long stored = 0;
-        for (ProgramHeader p : file.loads()) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("offset", hexU(p.offset()));
-            m.put("vaddr", hexU(p.vaddr()));
-            m.put("paddr", hexU(p.paddr()));
-            m.put("filesz", hexU(p.filesz()));
-            m.put("memsz", hexU(p.memsz()));
-            loads.add(m);
-            stored += p.filesz();
-        }
-        t.put("loads", loads);
-        t.put("memory-bytes", stored);
         Map<String, Object> vi = new LinkedHashMap<>();
         vi.put("present", vmcoreinfo.isPresent());
         vmcoreinfo.ifPresent(n -> {
@@ -126,30 +143,66 @@ public final class VmcoreSummary {
         if (!paging.isEmpty()) {
             t.put("paging", paging);
         }
+    }
+
+    /** {@code EM_X86_64} for 62, as the plugin declaring it names it; {@code EM_?} when no plugin does. */
+    static String machineName(ArchitectureRegistry registry, int machine) {
+        String n = registry.elfMachineName(machine);
+        int paren = n.indexOf(" (");
+        return paren > 0 ? n.substring(0, paren) : n;
+    }
+
+    /** A number of the tree in hex, as the text form prints addresses. */
+    private static String hex(Object n) {
+        return "0x" + (n instanceof BigInteger b ? b.toString(16) : Long.toHexString(((Number) n).longValue()));
+    }
+
+    /** The summary as a JSON document (docs/json-schema.md). */
+    public String toJson() {
+        return Json.render(tree) + "\n";
+    }
+
+    /** The same summary under another file name ({@code -} for a copy of standard input). */
+    public VmcoreSummary named(String file) {
+        Map<String, Object> t = new LinkedHashMap<>(tree);
+        t.put("file", file);
         return new VmcoreSummary(t);
     }
 
-    private static String hexU(long v) {
-        return ElfCodec.hex(v);
-    }
-
-    /** The summary as a JSON document. */
-    public String toJson() {
-        return ConfigValueFactory.fromMap(tree).render(ConfigRenderOptions.concise().setJson(true)) + "\n";
+    /** Marks the file as one {@code dump elf:} refuses, with the reason. */
+    public VmcoreSummary withDefect(String defect) {
+        Map<String, Object> t = new LinkedHashMap<>(tree);
+        t.put("redumpable", false);
+        t.put("defect", defect);
+        return new VmcoreSummary(t);
     }
 
     /** The summary as readable text. */
     @SuppressWarnings("unchecked")
     public String toText() {
         StringBuilder sb = new StringBuilder();
-        sb.append(tree.get("file")).append(": ").append(tree.get("class")).append(' ').append(tree.get("byte-order"))
-                .append(" core, ").append(tree.get("machine")).append(", architecture ").append(tree.get("architecture"))
-                .append('\n');
-        sb.append("  size ").append(tree.get("size")).append(" bytes, ").append(tree.get("memory-bytes"))
-                .append(" bytes of guest memory in ").append(((List<?>) tree.get("loads")).size())
-                .append(" PT_LOADs");
-        if ((int) tree.get("e-phnum") == 0xffff) {
-            sb.append(" (PN_XNUM: ").append(tree.get("program-headers")).append(" program headers)");
+        boolean elf = "elf".equals(tree.get("format"));
+        if (elf) {
+            sb.append(tree.get("file")).append(": ").append(tree.get("class")).append(' ')
+                    .append(tree.get("byte-order")).append(" core, ").append(tree.get("machine")).append(" (")
+                    .append(tree.get("e_machine")).append("), architecture ").append(tree.get("architecture"))
+                    .append('\n');
+            sb.append("  size ").append(tree.get("size")).append(" bytes, ").append(tree.get("memory-bytes"))
+                    .append(" bytes of guest memory in ").append(((List<?>) tree.get("loads")).size())
+                    .append(" PT_LOADs");
+            if ((int) tree.get("e-phnum") == 0xffff) {
+                sb.append(" (PN_XNUM: ").append(tree.get("program-headers")).append(" program headers)");
+            }
+        } else {
+            sb.append(tree.get("file")).append(": ").append(tree.get("format")).append(" (").append(tree.get("form"))
+                    .append("), ").append(tree.get("class")).append(' ').append(tree.get("byte-order"))
+                    .append(", utsname machine ").append(tree.get("utsname-machine")).append(" release ")
+                    .append(tree.get("utsname-release")).append(", architecture ").append(tree.get("architecture"))
+                    .append('\n');
+            sb.append("  size ").append(tree.get("size")).append(" bytes, block size ").append(tree.get("block-size"))
+                    .append(", max_mapnr ").append(tree.get("max-mapnr")).append(", ").append(tree.get("dumped-pages"))
+                    .append(" pages dumped, dump level ").append(tree.get("dump-level")).append(", phys_base ")
+                    .append(hex(tree.get("phys-base")));
         }
         sb.append('\n');
         for (Object w : (List<Object>) tree.get("warnings")) {
@@ -160,7 +213,7 @@ public final class VmcoreSummary {
         for (Object n : notes) {
             Map<String, Object> m = (Map<String, Object>) n;
             sb.append("    ").append(m.get("owner")).append(" type 0x")
-                    .append(Integer.toHexString((int) m.get("type"))).append(", ").append(m.get("size"))
+                    .append(Long.toHexString(((Number) m.get("type")).longValue())).append(", ").append(m.get("size"))
                     .append(" bytes\n");
         }
         List<Object> cpus = (List<Object>) tree.get("cpus");
@@ -177,13 +230,15 @@ public final class VmcoreSummary {
             }
             sb.append('\n');
         }
-        sb.append("  loads:\n");
-        List<Object> loads = (List<Object>) tree.get("loads");
+        List<Object> loads = (List<Object>) tree.getOrDefault("loads", List.of());
+        if (elf) {
+            sb.append("  loads:\n");
+        }
         for (Object o : loads.subList(0, Math.min(loads.size(), TEXT_LOADS))) {
             Map<String, Object> m = (Map<String, Object>) o;
-            sb.append("    paddr ").append(m.get("paddr")).append(" vaddr ").append(m.get("vaddr"))
-                    .append(" offset ").append(m.get("offset")).append(" filesz ").append(m.get("filesz"))
-                    .append(" memsz ").append(m.get("memsz")).append('\n');
+            sb.append("    paddr ").append(hex(m.get("paddr"))).append(" vaddr ").append(hex(m.get("vaddr")))
+                    .append(" offset ").append(hex(m.get("offset"))).append(" filesz ").append(hex(m.get("filesz")))
+                    .append(" memsz ").append(hex(m.get("memsz"))).append('\n');
         }
         if (loads.size() > TEXT_LOADS) {
             sb.append("    … ").append(loads.size() - TEXT_LOADS).append(" more (all of them with --json)\n");

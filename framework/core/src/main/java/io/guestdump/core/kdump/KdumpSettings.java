@@ -14,6 +14,9 @@ import io.guestdump.arch.api.InvalidInputException;
  * @param batchBytes       guest bytes handed to a compression thread at a time
  */
 public record KdumpSettings(boolean excludeZeroPages, int zlibLevel, int zstdLevel, int threads, long batchBytes) {
+    /** The most compression threads {@code guestdump.kdump.threads} may ask for. */
+    public static final int MAX_THREADS = 256;
+
 
     /** Reads {@code guestdump.kdump} from the resolved configuration. */
     public static KdumpSettings from(Config config) {
@@ -31,9 +34,9 @@ public record KdumpSettings(boolean excludeZeroPages, int zlibLevel, int zstdLev
             throw new InvalidInputException("guestdump.kdump.zstd-level = " + zstdLevel + " is not between 1 and 19");
         }
         int threads = k.getInt("threads");
-        if (threads < 0) {
-            throw new InvalidInputException("guestdump.kdump.threads = " + threads + " is negative; 0 means all "
-                    + "processors");
+        if (threads < 0 || threads > MAX_THREADS) {
+            throw new InvalidInputException("guestdump.kdump.threads = " + threads + " is not between 0 and "
+                    + MAX_THREADS + "; 0 means one per processor");
         }
         long batch = k.getBytes("batch-size");
         if (batch < 1 || batch > (64L << 20)) {

@@ -32,6 +32,23 @@ public final class NoteSegmentBuilder {
         return notes;
     }
 
+    /** The bytes {@link #build} would encode, computed from the table without building a note. */
+    public static long encodedSize(List<CpuNote> table, int cpus, String vmcoreinfo, List<Note> carried) {
+        long perCpu = 0;
+        for (CpuNote row : table) {
+            perCpu = Math.addExact(perCpu, Note.encodedSize(row.owner(), row.descSize()));
+        }
+        long total = Math.multiplyExact(perCpu, (long) cpus);
+        if (vmcoreinfo != null) {
+            total = Math.addExact(total, Note.encodedSize(VMCOREINFO_OWNER,
+                    vmcoreinfo.getBytes(StandardCharsets.UTF_8).length));
+        }
+        for (Note n : carried) {
+            total = Math.addExact(total, n.encodedSize());
+        }
+        return total;
+    }
+
     /** The guest note QEMU copies from the guest: owner VMCOREINFO, type 0, the text as descriptor. */
     public static Note vmcoreinfoNote(String text) {
         return new Note(VMCOREINFO_OWNER, NoteType.NT_VMCOREINFO, text.getBytes(StandardCharsets.UTF_8));

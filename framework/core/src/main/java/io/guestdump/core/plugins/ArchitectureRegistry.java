@@ -148,7 +148,9 @@ public final class ArchitectureRegistry implements AutoCloseable {
                 String who = w == null ? "extension " + type.getName() + " on the class path"
                         : "plugin " + w.getPluginId() + " at " + w.getPluginPath();
                 String id = w == null ? type.getName() : w.getPluginId();
-                String msg = who + " failed to start: " + rootMessage(e) + "; the other plugins still load. Fix "
+                String why = e instanceof com.typesafe.config.ConfigException ce
+                        ? io.guestdump.core.config.ConfigErrors.describe(ce, userConfig) : rootMessage(e);
+                String msg = who + " failed to start: " + why + "; the other plugins still load. Fix "
                         + "what the message names (its settings live under guestdump.arch." + archIdOf(id)
                         + "), or leave it out with guestdump.plugins.disabled = [\"" + id + "\"].";
                 LOG.warn(msg);

@@ -34,7 +34,11 @@ final class ConfigNumbers {
         ConfigValue value = c.getValue(key);
         if (sizesAllowed && value.valueType() == ConfigValueType.STRING) {
             String s = ((String) value.unwrapped()).trim();
-            if (!isHex(s) && !s.matches("\\d+")) {
+            if (!isHex(s) && !s.matches("[0-9_]+")) {
+                if (!s.matches("[0-9]+\\s*[A-Za-z]+")) {
+                    throw new InvalidInputException(where + ": " + key + " = \"" + s + "\" is not a number; write "
+                            + "decimal, \"0x…\" hex, or a whole number of a unit such as \"512 MiB\"");
+                }
                 try {
                     return BigInteger.valueOf(c.getBytes(key));
                 } catch (ConfigException e) {
@@ -57,6 +61,10 @@ final class ConfigNumbers {
         } else if (value.valueType() == ConfigValueType.STRING) {
             String s = ((String) raw).trim().replace("_", "");
             try {
+                // ASCII digits only: BigInteger alone takes a sign and any Unicode digit (Arabic-Indic, fullwidth)
+                if (!s.matches("0[xX][0-9a-fA-F]+|[0-9]+")) {
+                    throw new NumberFormatException(s);
+                }
                 v = isHex(s) ? new BigInteger(s.substring(2), 16) : new BigInteger(s);
             } catch (NumberFormatException e) {
                 throw new InvalidInputException(where + " = \"" + raw + "\" is not a number; write decimal or "

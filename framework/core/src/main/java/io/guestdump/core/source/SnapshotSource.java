@@ -183,8 +183,10 @@ public final class SnapshotSource implements GuestSource {
                 throw new InvalidInputException(where + ": cannot read the size of " + p + ": " + e.getMessage());
             }
             if (Long.compareUnsigned(fileOffset, fileSize) > 0 || Long.compareUnsigned(size, fileSize - fileOffset) > 0) {
-                throw new InvalidInputException(where + ": block " + range + " needs bytes " + fileOffset + ".."
-                        + (fileOffset + size) + " of " + p.getFileName() + ", which has only " + fileSize
+                throw new InvalidInputException(where + ": block " + range + " needs bytes " + PhysRange.hex(fileOffset)
+                        + "..0x" + new BigInteger(Long.toUnsignedString(fileOffset))
+                                .add(new BigInteger(Long.toUnsignedString(size))).toString(16)
+                        + " of " + p.getFileName() + ", which has only " + fileSize
                         + " bytes; fix size or file-offset, or supply the whole file");
             }
             String name = b.hasPath("name") ? b.getString("name") : p.getFileName().toString();

@@ -43,7 +43,7 @@ public final class SourceSpec {
                 default:
                     if (!Files.exists(Path.of(spec))) {
                         throw new InvalidInputException("unknown source kind '" + kind + ":' in " + spec
-                                + "; use snapshot:PATH, elf:PATH, savestate:PATH, qmp:SOCKET, or give a path");
+                                + "; use snapshot:PATH, elf:PATH, savestate:PATH, qmp:SOCKET, sample:, or give a path");
                     }
             }
         }

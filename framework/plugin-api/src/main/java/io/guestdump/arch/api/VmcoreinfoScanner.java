@@ -60,7 +60,17 @@ public final class VmcoreinfoScanner {
 
     /** The first VMCOREINFO note in the guest's memory, or empty. */
     public static Optional<Found> find(GuestMemory memory) throws IOException {
+        return find(memory, scanned -> { });
+    }
+
+    /**
+     * The first VMCOREINFO note in the guest's memory, or empty; {@code scanned} is told the bytes searched so far
+     * after every chunk (for a progress bar: the search reads all memory when the guest has no note).
+     */
+    public static Optional<Found> find(GuestMemory memory, java.util.function.LongConsumer scanned)
+            throws IOException {
         ByteBuffer chunk = null;
+        long done = 0;
         for (GuestBlock b : memory.blocks()) {
             long start = b.range().start();
             long end = b.range().end();
@@ -88,6 +98,8 @@ public final class VmcoreinfoScanner {
                     }
                 }
                 page += len;
+                done += len;
+                scanned.accept(done);
             }
         }
         return Optional.empty();
