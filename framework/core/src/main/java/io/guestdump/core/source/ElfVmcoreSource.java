@@ -3,7 +3,6 @@ package io.guestdump.core.source;
 import io.guestdump.arch.api.ArchitectureSupport;
 import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
-import io.guestdump.arch.api.GuestDumpException;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.VcpuState;
@@ -16,7 +15,6 @@ import io.guestdump.elf.Note;
 import io.guestdump.memory.GuestBlock;
 import io.guestdump.memory.GuestMemory;
 import java.io.IOException;
-import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -140,20 +138,7 @@ public final class ElfVmcoreSource implements GuestSource {
      * it expects: they are reported as invalid input naming the plugin.
      */
     private <T> T plugin(ArchitectureRegistry.Loaded loaded, String what, PluginCall<T> call) {
-        try {
-            return call.run();
-        } catch (GuestDumpException e) {
-            throw e;
-        } catch (IndexOutOfBoundsException | BufferUnderflowException | IllegalArgumentException
-                | ArithmeticException e) {
-            throw new InvalidInputException(file + ": " + loaded.pluginId() + " " + what + " could not read the "
-                    + "file's notes: " + e, e);
-        }
-    }
-
-    @FunctionalInterface
-    private interface PluginCall<T> {
-        T run();
+        return PluginCall.guarded(file, loaded.pluginId(), what, "file's notes", call);
     }
 
     /** The page size from VMCOREINFO's {@code PAGESIZE=}, else {@value #DEFAULT_PAGE_SIZE}. */

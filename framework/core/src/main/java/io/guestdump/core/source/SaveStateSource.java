@@ -1,7 +1,6 @@
 package io.guestdump.core.source;
 
 import io.guestdump.arch.api.ArchitectureSupport;
-import io.guestdump.arch.api.GuestDumpException;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.MigrationDevice;
@@ -16,7 +15,6 @@ import io.guestdump.memory.GuestMemory;
 import io.guestdump.memory.PhysRange;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -300,20 +298,7 @@ public final class SaveStateSource implements GuestSource {
     }
 
     private <T> T plugin(ArchitectureRegistry.Loaded loaded, String what, PluginCall<T> call) {
-        try {
-            return call.run();
-        } catch (GuestDumpException e) {
-            throw e;
-        } catch (IndexOutOfBoundsException | BufferUnderflowException | IllegalArgumentException
-                | ArithmeticException e) {
-            throw new InvalidInputException(file + ": " + loaded.pluginId() + " " + what + " could not read the "
-                    + "stream's state: " + e, e);
-        }
-    }
-
-    @FunctionalInterface
-    private interface PluginCall<T> {
-        T run();
+        return PluginCall.guarded(file, loaded.pluginId(), what, "stream's state", call);
     }
 
     private static String summary(List<String> sections) {

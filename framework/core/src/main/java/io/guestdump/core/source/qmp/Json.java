@@ -75,7 +75,8 @@ public final class Json {
         }
     }
 
-    private static void quote(String s, StringBuilder sb) {
+    /** Appends {@code s} as a JSON string, escaped per RFC 8259 (also for {@code info --json}). */
+    public static void quote(String s, StringBuilder sb) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
