@@ -384,7 +384,9 @@ class QemuInteropIT {
         assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
         // opened read+write by the test first, so that the child's open for writing does not block; never read
         try (FileChannel held = FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            Process p = new ProcessBuilder(Dist.launcher().toString(), "dump", "qmp:" + sock, "-o", "-")
+            // env --default-signal=INT: a test JVM started from a background shell inherits SIGINT ignored
+            Process p = new ProcessBuilder("env", "--default-signal=INT", Dist.launcher().toString(), "dump",
+                    "qmp:" + sock, "-o", "-")
                     .directory(run.toFile()).redirectOutput(fifo.toFile()).redirectError(run.resolve("cancel.out")
                             .toFile()).start();
             waitFor(() -> "paused".equals(q.status()) || !p.isAlive(), 120, "guestdump to stop the guest");

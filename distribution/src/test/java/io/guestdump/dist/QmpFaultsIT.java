@@ -167,7 +167,9 @@ class QmpFaultsIT {
                 }
                 return null;
             };
-            Process p = new ProcessBuilder(Dist.launcher().toString(), "dump", "qmp:" + socket, "-o",
+            // env --default-signal=INT: a test JVM started from a background shell inherits SIGINT ignored
+            Process p = new ProcessBuilder("env", "--default-signal=INT", Dist.launcher().toString(), "dump",
+                    "qmp:" + socket, "-o",
                     dir.resolve("vmcore").toString()).directory(dir.toFile()).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("out.txt").toFile()).start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

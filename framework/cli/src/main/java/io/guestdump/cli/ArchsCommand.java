@@ -72,7 +72,8 @@ final class ArchsCommand implements Callable<Integer> {
                     @SuppressWarnings("unchecked")
                     Map<String, Object> m = (Map<String, Object>) o;
                     List<String> elf = ((List<?>) m.get("elf-machines")).stream()
-                            .map(e -> String.valueOf(((Map<?, ?>) e).get("name"))).toList();
+                            .map(e -> ((Map<?, ?>) e).get("name") + " (" + ((Map<?, ?>) e).get("e_machine") + ")")
+                            .toList();
                     out.printf("%-8s %-14s %-7s machines %-18s %s  %s%n", m.get("id"), m.get("plugin"),
                             m.get("version"), m.get("machines"), elf, m.get("jar"));
                 }

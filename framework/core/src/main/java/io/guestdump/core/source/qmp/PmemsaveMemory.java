@@ -373,6 +373,14 @@ final class PmemsaveMemory {
         }
     }
 
+    /**
+     * Ends the running {@code pmemsave}, if any, once the dump has read what it needs: a stream the writer did not
+     * read to its end holds QEMU's main loop (it blocks writing the pipe), and every later command would wait.
+     */
+    synchronized void endReading() {
+        endStream();
+    }
+
     /** Ends a running {@code pmemsave} and refuses to start another (cancellation, end of the dump). */
     void shutdown() {
         shutDown = true;

@@ -277,6 +277,9 @@ final class QmpSession implements Closeable, GuestSessionCheck {
         if (resumesAtStop < 0) {
             return;
         }
+        if (pmemsave != null) {
+            pmemsave.endReading(); // a pmemsave still writing its pipe would hold this command's answer
+        }
         Object status = command("query-status"); // its reply comes after every event QEMU sent before it
         boolean runs = status instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("running"));
         long resumes = client.resumeEvents() - resumesAtStop;
