@@ -452,6 +452,8 @@ class QemuInteropIT {
     private static List<Map<String, String>> registers(Path run, Path vmcore) throws Exception {
         String json = Dist.guestdump(run, "info", "--json", vmcore.toString()).expect(0).out();
         List<Map<String, String>> out = new ArrayList<>();
+        // info --json writes u64 values exactly; Typesafe Config's JSON parser refuses integers beyond a long
+        json = json.replaceAll("(?<=[:\\[,])(\\d{19,})(?=[,\\]}])", "\"$1\"");
         List<Object> cpus = ConfigFactory.parseString(json, ConfigParseOptions.defaults().setSyntax(ConfigSyntax.JSON))
                 .getList("cpus").unwrapped();
         for (Object cpu : cpus) {
