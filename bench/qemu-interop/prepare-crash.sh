@@ -10,7 +10,15 @@ set -eu
 ARCH=${1:-arm64}
 CACHE=${GUESTDUMP_CACHE:-$HOME/.cache/guestdump}
 OUT=$CACHE/crash/$ARCH
+# Absolute symlinks in the root (ppc64el's /lib64/ld64.so.2 -> /lib/powerpc64le-linux-gnu/ld64.so.2) would point
+# into the host under qemu-user's -L: each is made relative, within the root (also in a root prepared before this).
+relative_links() {
+  find "$1" -type l -lname '/*' | while read -r l; do
+    ln -sfn "$(realpath -m --relative-to="$(dirname "$l")" "$1$(readlink "$l")")" "$l"
+  done
+}
 if [ -x "$OUT/root/usr/bin/crash" ]; then
+  relative_links "$OUT/root"
   echo "$OUT: already prepared"; exit 0
 fi
 WORK=$CACHE/crash/work-$ARCH
@@ -24,5 +32,6 @@ PKGS=$(apt-cache $O depends --recurse --no-recommends --no-suggests --no-conflic
 rm -rf "$OUT"; mkdir -p "$OUT/root"
 for d in "$WORK"/debs/*.deb; do dpkg-deb -x "$d" "$OUT/root"; done
 rm -rf "$WORK"
+relative_links "$OUT/root"
 [ -x "$OUT/root/usr/bin/crash" ] || { echo "no usr/bin/crash in the extracted packages" >&2; exit 1; }
 echo "$OUT/root: $(ls "$OUT"/root/usr/bin/crash)"

@@ -11,8 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -22,22 +24,27 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Kernel debuggers with the guest kernel's real symbols on every output guestdump writes, as a kernel engineer
- * would use them: the amd64 and arm64 interop guests (Debian kernels, {@code bench/qemu-interop/prepare-kernel.sh})
- * are booted once each, paused, and dumped by QEMU ({@code paging=false} and {@code paging=true}) and by guestdump
- * in every output: ELF, {@code --paging} ELF, each kdump codec, and {@code --dump-level 31} where the build has it.
- * The symbols are Debian's {@code linux-image-<version>-dbg} vmlinux of exactly that kernel
- * ({@code bench/qemu-interop/prepare-dbg.sh}).
+ * would use them: the amd64, arm64, ppc64el and s390x interop guests (Debian kernels,
+ * {@code bench/qemu-interop/prepare-kernel.sh}) are booted once each, paused, and dumped by QEMU
+ * ({@code paging=false} and {@code paging=true}) and by guestdump in every output: ELF, {@code --paging} ELF, each
+ * kdump codec (amd64; one elsewhere), and {@code --dump-level 31} where the build has it. amd64 and arm64 are dumped
+ * live through QMP ({@code -device vmcoreinfo}); ppc64el and s390x have no fw_cfg for it, so guestdump re-dumps
+ * QEMU's plain file of the live guest and finds VMCOREINFO by the memory scan. The symbols are Debian's
+ * {@code linux-image-<version>-dbg} vmlinux of exactly that kernel ({@code bench/qemu-interop/prepare-dbg.sh}).
  *
  * <ul>
- *   <li>drgn opens every output, reads {@code init_uts_ns.name.release}, lists the tasks with {@code for_each_task}
- *       and unwinds every sleeping task into the scheduler; its output equals the one for QEMU's
- *       {@code paging=true} dump (QEMU's plain dump does not open in drgn 0.0.22: no kernel virtual addresses).
- *       Every CPU's current task is unwound too; drgn 0.0.22 uses a CPU's NT_PRSTATUS only when its {@code pr_pid}
- *       is the task's pid, which QEMU's (cpu + 1) and so ours never are, so the idle-loop check applies from drgn
- *       0.0.25 on (which trusts the note by CPU).
+ *   <li>Two drgns: bookworm's python3-drgn 0.0.22 and trixie's 0.0.31 from a private root
+ *       ({@code bench/qemu-interop/prepare-drgn-trixie.sh}). Each opens every output, reads
+ *       {@code init_uts_ns.name.release}, lists the tasks with {@code for_each_task} and unwinds every sleeping task
+ *       into the scheduler; from 0.0.25 on (which trusts NT_PRSTATUS by CPU) every CPU's current task
+ *       ({@code runqueues.curr}, drgn's {@code cpu_curr}) must unwind into the idle loop or the panic path. drgn
+ *       0.0.22 takes a CPU's registers only where {@code pr_pid} is the task's pid, which QEMU's (cpu + 1) and so
+ *       ours never are. Each drgn's output equals its output on QEMU's {@code paging=true} dump, else on QEMU's
+ *       plain one, else (no QEMU dump opens) on our first output.
  *   <li>crash runs {@code sys}, {@code ps}, {@code log}, {@code kmem -i} and {@code bt -a}: the same output as on
- *       QEMU's own plain dump, file name aside, and no error from the first four. arm64's crash is Debian's arm64
- *       build under qemu-user ({@code bench/qemu-interop/prepare-crash.sh arm64}).
+ *       QEMU's own plain dump where crash opens that, file name aside, and no error from the first four. The foreign
+ *       arches run Debian's build of crash of that arch under qemu-user
+ *       ({@code bench/qemu-interop/prepare-crash.sh ARCH}), on the ELF, {@code --paging} ELF and kdump-zstd.
  *   <li>makedumpfile {@code --dump-dmesg} reads every amd64 output, and the kernel log it prints is the guest's.
  * </ul>
  *
@@ -45,9 +52,9 @@ import org.junit.jupiter.api.io.TempDir;
  * VMCOREINFO; guestdump re-dumps QEMU's file ({@code elf:}) and finds the kernel's note by the memory scan; the same
  * checks pass, crash's {@code bt -a} shows the panic path.
  *
- * <p>{@code GUESTDUMP_DEBUGGER_ARCHES} lists the arches (default {@code amd64 arm64}); skipped when a tool, QEMU, a
- * kernel or its symbols are missing, unless {@code GUESTDUMP_REQUIRE_TOOLS=1}. What each tool said per output goes
- * to {@code target/debuggers-ARCH.txt} (the table in docs/consumers.md is filled from it).
+ * <p>{@code GUESTDUMP_DEBUGGER_ARCHES} lists the arches (default {@code amd64 arm64 ppc64el s390x}); skipped when a
+ * tool, QEMU, a kernel or its symbols are missing, unless {@code GUESTDUMP_REQUIRE_TOOLS=1}. What each tool said of
+ * each output goes to {@code target/debuggers-ARCH.md}, a table docs/consumers.md is reconciled with.
  */
 class DebuggersIT {
     @TempDir
@@ -74,32 +81,82 @@ class DebuggersIT {
             "        return '?'",
             "def names(trace):",
             "    return ' <- '.join(frame(f) for f in trace)",
+            "def trace(t):",  // drgn 0.0.22 reads a CPU's current task from stale registers, which may fault
+            "    try:",
+            "        return names(prog.stack_trace(t))",
+            "    except (drgn.FaultError, ValueError) as e:",
+            "        return '! ' + str(e)",
             "running = set()",
             "for cpu in for_each_online_cpu(prog):",
-            "    t = per_cpu(prog['runqueues'], cpu).curr",
+            "    t = per_cpu(prog['runqueues'], cpu).curr",  // cpu_curr(prog, cpu), which 0.0.22 lacks
             "    running.add(t.value_())",
-            "    print('cpu', cpu, t.comm.string_().decode(), names(prog.stack_trace(t)))",
+            "    print('cpu', cpu, t.comm.string_().decode(), trace(t))",
             "scheduled = asleep = 0",
             "for t in tasks:",
             "    if t.value_() in running:",
             "        continue",
             "    asleep += 1",
-            "    trace = names(prog.stack_trace(t))",
-            "    if 'schedule' in trace:",
+            "    s = trace(t)",
+            "    if 'schedule' in s:",
             "        scheduled += 1",
-            "    print('task', t.pid.value_(), t.comm.string_().decode(), trace)",
+            "    print('task', t.pid.value_(), t.comm.string_().decode(), s)",
             "print('sleeping', asleep, 'in-scheduler', scheduled)");
 
     static final List<String> CRASH_COMMANDS = List.of("sys", "ps", "log", "kmem -i", "bt -a");
 
-    /** One output: its name, how guestdump makes it, and whether it is one of QEMU's. */
+    /** The frames a CPU's current task shows when that CPU idles (generic loop and each arch's wait) or panicked. */
+    static final Pattern IDLE_OR_PANIC = Pattern.compile("(^| <- )(do_idle|cpu_idle_poll|default_idle_call"
+            + "|default_idle|arch_cpu_idle|cpu_do_idle|psw_idle|panic|stop_this_cpu|ipi_cpu_stop|panic_smp_self_stop"
+            + "|smp_stop_cpu)( <- |$)");
+
+    /** The table's columns, in order; a results file lists every output with one cell per column. */
+    static final String DRGN_COLUMN = "drgn ";
+    static final String CRASH_COLUMN = "crash 8.0.2";
+    static final String MAKEDUMPFILE_COLUMN = "makedumpfile --dump-dmesg";
+
+    /** One output: its name and how guestdump makes it. */
     record Output(String name, List<String> args) {}
+
+    /** A drgn: the Python that imports it, and its version. */
+    record Drgn(List<String> python, String version) {
+        String column() {
+            return DRGN_COLUMN + version;
+        }
+    }
+
+    /** A drgn's reference output: what it said of the file named {@code of}. */
+    record DrgnRef(String of, String out) {}
+
+    /** What each tool said of each output (rows in the order they were checked), for target/debuggers-ARCH.md. */
+    static final class Results {
+        final Map<String, Map<String, String>> rows = new LinkedHashMap<>();
+        final Set<String> columns = new LinkedHashSet<>();
+
+        void put(String output, String tool, String result) {
+            columns.add(tool);
+            rows.computeIfAbsent(output, k -> new LinkedHashMap<>()).put(tool, result);
+        }
+
+        String markdown(String title) {
+            StringBuilder b = new StringBuilder("## " + title + "\n\n| output |");
+            columns.forEach(c -> b.append(' ').append(c).append(" |"));
+            b.append("\n|---|");
+            columns.forEach(c -> b.append("---|"));
+            b.append('\n');
+            rows.forEach((output, cells) -> {
+                b.append("| ").append(output).append(" |");
+                columns.forEach(c -> b.append(' ').append(cells.getOrDefault(c, "not run")).append(" |"));
+                b.append('\n');
+            });
+            return b.toString();
+        }
+    }
 
     @Test
     void drgnCrashAndMakedumpfileReadEveryOutputWithTheKernelsSymbols() throws Exception {
-        String arches = System.getenv().getOrDefault("GUESTDUMP_DEBUGGER_ARCHES", "amd64 arm64");
+        String arches = System.getenv().getOrDefault("GUESTDUMP_DEBUGGER_ARCHES", "amd64 arm64 ppc64el s390x");
         for (String arch : arches.trim().split("[ ,]+")) {
-            Map<String, String> table = new LinkedHashMap<>();
+            Results table = new Results();
             Guest g = ready(arch);
             if (g == null) {
                 continue;
@@ -110,29 +167,34 @@ class DebuggersIT {
                     panicked(g, table);
                 }
             } finally {
-                StringBuilder report = new StringBuilder("debuggers " + arch + " (" + g.release() + ")\n");
-                table.forEach((k, v) -> report.append(String.format("  %-52s %s%n", k, v)));
+                String report = table.markdown(arch + " (" + g.release() + "), DebuggersIT") + "\n";
                 System.out.print(report);
-                Files.writeString(Path.of("target", "debuggers-" + arch + ".txt"), report);
+                Files.createDirectories(Path.of("target"));
+                Files.writeString(Path.of("target", "debuggers-" + arch + ".md"), report);
             }
         }
     }
 
     /** What a guest needs; null (and a skip message) when something is missing outside CI. */
-    record Guest(QemuInteropIT.Guest qemu, Path kernel, Path vmlinux, String release, List<String> crash) {}
+    record Guest(QemuInteropIT.Guest qemu, Path kernel, Path vmlinux, String release, List<String> crash,
+            List<Drgn> drgns) {}
+
+    /** qemu-user's name of each foreign arch whose Debian crash build runs under it. */
+    static final Map<String, String> QEMU_USER = Map.of("arm64", "aarch64", "ppc64el", "ppc64le", "s390x", "s390x");
 
     private Guest ready(String arch) throws Exception {
         QemuInteropIT.Guest q = QemuInteropIT.GUESTS.get(arch);
-        assertTrue(q != null, "unknown arch " + arch + " in GUESTDUMP_DEBUGGER_ARCHES");
+        assertTrue(q != null && (arch.equals("amd64") || QEMU_USER.containsKey(arch)), "arch " + arch
+                + " in GUESTDUMP_DEBUGGER_ARCHES: one of amd64 " + String.join(" ", QEMU_USER.keySet()));
         Path cache = Path.of(System.getenv().getOrDefault("GUESTDUMP_CACHE",
                 System.getProperty("user.home") + "/.cache/guestdump"));
         Path kernel = cache.resolve("qemu").resolve(arch);
         Path kver = kernel.resolve("kernel-version");
         String release = Files.isRegularFile(kver) ? Files.readString(kver).trim() : "";
         Path vmlinux = cache.resolve("dbg").resolve(arch).resolve("vmlinux-" + release);
-        List<String> crash = arch.equals("amd64") ? List.of("crash") : List.of("qemu-aarch64-static", "-L",
-                cache.resolve("crash/arm64/root").toString(), cache.resolve("crash/arm64/root/usr/bin/crash")
-                        .toString());
+        Path crashRoot = cache.resolve("crash").resolve(arch).resolve("root");
+        List<String> crash = arch.equals("amd64") ? List.of("crash") : List.of("qemu-" + QEMU_USER.get(arch)
+                + "-static", "-L", crashRoot.toString(), crashRoot.resolve("usr/bin/crash").toString());
         List<String> missing = new ArrayList<>();
         if (!onPath(q.qemu())) {
             missing.add(q.qemu());
@@ -144,17 +206,30 @@ class DebuggersIT {
             missing.add(vmlinux + " (bench/qemu-interop/prepare-dbg.sh " + arch + ")");
         }
         if (!onPath(crash.get(0)) || crash.size() > 1 && !Files.isExecutable(Path.of(crash.get(3)))) {
-            missing.add(String.join(" ", crash) + (crash.size() > 1 ? " (bench/qemu-interop/prepare-crash.sh arm64)"
-                    : ""));
+            missing.add(String.join(" ", crash) + (crash.size() > 1 ? " (bench/qemu-interop/prepare-crash.sh " + arch
+                    + ")" : ""));
         }
-        if (!onPath("makedumpfile")) {
+        if (arch.equals("amd64") && !onPath("makedumpfile")) {
             missing.add("makedumpfile");
         }
-        if (run(dir, List.of("/usr/bin/python3", "-c", "import drgn"), 60).exit() != 0) {
-            missing.add("python3-drgn");
+        // bookworm's drgn (python3-drgn 0.0.22) and trixie's (0.0.31, the only one that unwinds every CPU here)
+        List<Drgn> drgns = new ArrayList<>();
+        for (List<String> python : List.of(List.of("/usr/bin/python3"),
+                List.of(cache.resolve("drgn-trixie/python").toString()))) {
+            Path exe = Path.of(python.get(0));
+            Run v = Files.isExecutable(exe) ? run(dir, concat(python, "-c", "import drgn; print(drgn.__version__)"), 60)
+                    : new Run(127, "", exe + " missing");
+            if (v.exit() == 0) {
+                drgns.add(new Drgn(python, v.out().trim()));
+            } else {
+                missing.add(python.get(0).startsWith("/usr") ? "python3-drgn" : python.get(0)
+                        + " (bench/qemu-interop/prepare-drgn-trixie.sh)");
+            }
         }
         if (missing.isEmpty()) {
-            return new Guest(q, kernel, vmlinux, release, crash);
+            assertTrue(drgns.stream().anyMatch(d -> atLeast(d.version(), 0, 0, 25)), "a drgn >= 0.0.25 for the"
+                    + " per-CPU check: " + drgns);
+            return new Guest(q, kernel, vmlinux, release, crash, drgns);
         }
         String why = "debuggers " + arch + " needs " + String.join(", ", missing);
         assertFalse("1".equals(System.getenv("GUESTDUMP_REQUIRE_TOOLS")), "GUESTDUMP_REQUIRE_TOOLS=1 but " + why);
@@ -162,49 +237,70 @@ class DebuggersIT {
         return null;
     }
 
-    /** The guest with its initramfs (VMCOREINFO through fw_cfg), dumped live through QMP. */
-    private void live(Guest g, Map<String, String> table) throws Exception {
+    /**
+     * The guest with its initramfs, paused. Where QEMU has {@code -device vmcoreinfo} (amd64, arm64) guestdump dumps
+     * it live through QMP; elsewhere (ppc64el, s390x: no fw_cfg) guestdump re-dumps QEMU's {@code paging=false} file
+     * of it ({@code elf:}) and finds VMCOREINFO by the memory scan, as the README tells such users to.
+     */
+    private void live(Guest g, Results table) throws Exception {
         String arch = g.qemu().arch();
         Path run = Files.createDirectories(dir.resolve(arch));
         Process qemu = boot(g, run, true);
-        try (QemuInteropIT.Qmp q = new QemuInteropIT.Qmp(run.resolve("test-qmp.sock"))) {
-            q.execute("stop");
-            Path qemuElf = run.resolve("qemu.elf");
-            Path qemuPaging = run.resolve("qemu-paging.elf");
-            q.execute("dump-guest-memory", "{\"paging\":false,\"protocol\":\"file:" + qemuElf + "\"}");
-            q.execute("dump-guest-memory", "{\"paging\":true,\"protocol\":\"file:" + qemuPaging + "\"}");
-            // drgn's reference: QEMU's paging=true dump where drgn opens it, else our first output
-            String drgnRef = null;
-            try {
-                drgnRef = drgn(g, run, qemuPaging, "QEMU paging=true", table);
-            } catch (AssertionError e) {
-                table.put("QEMU paging=true drgn", "fails: " + e.getMessage().lines().filter(l -> l.contains("Error"))
-                        .findFirst().orElse(e.getMessage().lines().findFirst().orElse("")));
+        Path qemuElf = run.resolve("qemu.elf");
+        Path qemuPaging = run.resolve("qemu-paging.elf");
+        boolean viaQmp = g.qemu().vmcoreinfo();
+        Map<Drgn, DrgnRef> drgnRef = new LinkedHashMap<>();
+        String crashRef;
+        try {
+            try (QemuInteropIT.Qmp q = new QemuInteropIT.Qmp(run.resolve("test-qmp.sock"))) {
+                q.execute("stop");
+                q.execute("dump-guest-memory", "{\"paging\":false,\"protocol\":\"file:" + qemuElf + "\"}");
+                q.execute("dump-guest-memory", "{\"paging\":true,\"protocol\":\"file:" + qemuPaging + "\"}");
+            }
+            if (!viaQmp) {
+                stop(qemu); // every output comes from QEMU's file
+            }
+            // drgn's reference: its output on QEMU's paging=true dump, else on QEMU's plain one, else on our first
+            for (Path file : List.of(qemuPaging, qemuElf)) {
+                String name = file == qemuPaging ? "QEMU paging=true ELF" : "QEMU paging=false ELF";
+                for (Drgn d : g.drgns()) {
+                    String out = drgn(g, d, run, file, name, table, false);
+                    if (out != null) {
+                        drgnRef.putIfAbsent(d, new DrgnRef(name, out));
+                    }
+                }
             }
             Files.delete(qemuPaging);
-            String crashRef = crash(g, run, qemuElf, "QEMU paging=false", table, null);
-            Files.delete(qemuElf);
+            crashRef = crash(g, run, qemuElf, "QEMU paging=false ELF", table, null, false);
+            table.put("QEMU paging=true ELF", CRASH_COLUMN, "not run (crash's reference is QEMU's paging=false dump)");
+            if (viaQmp) {
+                Files.delete(qemuElf);
+            }
             for (Output o : outputs(run, arch.equals("amd64"))) {
                 Path file = run.resolve(o.name());
-                List<String> args = new ArrayList<>(List.of("dump", "qmp:" + run.resolve("qmp.sock")));
+                List<String> args = new ArrayList<>(List.of("dump", viaQmp ? "qmp:" + run.resolve("qmp.sock")
+                        : "elf:" + qemuElf));
                 args.addAll(o.args());
                 args.addAll(List.of("-o", file.toString()));
                 Dist.Run r = Dist.guestdump(run, args.toArray(String[]::new)).expect(0);
                 assertFalse(r.err().contains("WARN"), o.name() + ": " + r.err());
-                String drgn = check(g, run, file, o, drgnRef, crashRef, table);
-                drgnRef = drgnRef == null ? drgn : drgnRef;
+                if (!viaQmp) {
+                    assertTrue(r.out().contains("VMCOREINFO: from guest memory"), r.out());
+                }
+                check(g, run, file, o, drgnRef, crashRef, table);
                 Files.delete(file);
             }
         } finally {
             stop(qemu);
         }
+        Files.deleteIfExists(qemuElf);
     }
 
     /**
      * The guest without its initramfs: the kernel panics (no root file system), qemu_fw_cfg never loads, QEMU has
      * no VMCOREINFO. QEMU dumps it; guestdump re-dumps that file and finds VMCOREINFO in the guest's memory.
      */
-    private void panicked(Guest g, Map<String, String> table) throws Exception {
+    private void panicked(Guest g, Results table) throws Exception {
         Path run = Files.createDirectories(dir.resolve(g.qemu().arch() + "-panic"));
         Process qemu = boot(g, run, false);
         Path qemuElf = run.resolve("qemu.elf");
@@ -214,8 +310,15 @@ class DebuggersIT {
         } finally {
             stop(qemu);
         }
-        String crashRef = crash(g, run, qemuElf, "panic: QEMU paging=false", table, null);
+        String crashRef = crash(g, run, qemuElf, "panic: QEMU paging=false ELF", table, null, true);
         assertTrue(crashRef.contains("panic"), "crash bt -a of the panicked guest shows the panic path:\n" + crashRef);
+        Map<Drgn, DrgnRef> drgnRef = new LinkedHashMap<>();
+        for (Drgn d : g.drgns()) {
+            String out = drgn(g, d, run, qemuElf, "panic: QEMU paging=false ELF", table, false);
+            if (out != null) {
+                drgnRef.put(d, new DrgnRef("QEMU paging=false ELF", out));
+            }
+        }
         for (Output o : outputs(run, true)) {
             if (o.name().contains("zlib") || o.name().contains("snappy")) {
                 continue; // the codecs are covered on the live guest; here the VMCOREINFO scan is under test
@@ -226,7 +329,7 @@ class DebuggersIT {
             args.addAll(List.of("-o", file.toString()));
             Dist.Run r = Dist.guestdump(run, args.toArray(String[]::new)).expect(0);
             assertTrue(r.out().contains("VMCOREINFO: from guest memory"), r.out());
-            check(g, run, file, new Output("panic: " + o.name(), o.args()), null, crashRef, table);
+            check(g, run, file, new Output("panic: " + o.name(), o.args()), drgnRef, crashRef, table);
             Files.delete(file);
         }
         Files.delete(qemuElf);
@@ -249,33 +352,57 @@ class DebuggersIT {
         return out;
     }
 
-    /** drgn, crash and (amd64) makedumpfile on one output; returns drgn's output. */
-    private String check(Guest g, Path run, Path file, Output o, String drgnRef, String crashRef,
-            Map<String, String> table) throws Exception {
-        String drgn = drgn(g, run, file, o.name(), table);
+    /** Every drgn, crash and (amd64) makedumpfile on one of our outputs. */
+    private void check(Guest g, Path run, Path file, Output o, Map<Drgn, DrgnRef> drgnRef, String crashRef,
+            Results table) throws Exception {
         boolean level = o.name().contains("d31");
-        if (drgnRef != null && !level) {
-            assertEquals(drgnRef, drgn, o.name() + ": drgn says what it says on QEMU's paging=true dump (or on the"
-                    + " first of ours where drgn cannot open that)");
+        for (Drgn d : g.drgns()) {
+            String drgn = drgn(g, d, run, file, o.name(), table, true);
+            DrgnRef ref = drgnRef.get(d);
+            if (ref != null && !level) {
+                assertEquals(ref.out(), drgn, o.name() + ": drgn " + d.version() + " says what it says on " + ref.of()
+                        + " (QEMU's dump, or the first of ours where drgn cannot open QEMU's)");
+                table.put(o.name(), d.column(), table.rows.get(o.name()).get(d.column()) + "; equal to "
+                        + ref.of().replace("panic: ", ""));
+            }
+            drgnRef.putIfAbsent(d, new DrgnRef(o.name(), drgn));
         }
+        // under qemu-user crash takes minutes a run: the foreign arches check the ELF, --paging ELF and one kdump
         boolean foreignCrashSubset = g.crash().size() > 1 && !(o.name().equals("ours.elf")
                 || o.name().equals("ours-paging.elf") || o.name().equals("ours-zstd.kdump"));
         if (!foreignCrashSubset) {
-            crash(g, run, file, o.name(), table, level ? null : crashRef);
+            crash(g, run, file, o.name(), table, level ? null : crashRef, true);
+        } else {
+            table.put(o.name(), CRASH_COLUMN, "not run (qemu-user: ELF, --paging ELF and kdump-zstd only)");
         }
         if (g.qemu().arch().equals("amd64")) {
             makedumpfile(g, run, file, o.name(), table);
+        } else {
+            table.put(o.name(), MAKEDUMPFILE_COLUMN, "not run (amd64 only here; GoldenDumpLevelIT runs arm64's"
+                    + " and s390x's)");
         }
-        return drgn;
     }
 
-    /** Runs the drgn script; returns its output without the trace lines that depend on garbage in drgn 0.0.22. */
-    private String drgn(Guest g, Path run, Path file, String name, Map<String, String> table) throws Exception {
+    /**
+     * Runs the drgn script and checks what it says: the release, the tasks, the sleeping tasks unwound into the
+     * scheduler and, from drgn 0.0.25 on, every CPU's current task in the idle loop or the panic path. Returns its
+     * output; null when drgn cannot open the file and {@code mustOpen} is false (QEMU's dumps), with the reason in
+     * the table.
+     */
+    private String drgn(Guest g, Drgn d, Path run, Path file, String name, Results table, boolean mustOpen)
+            throws Exception {
         Path py = run.resolve("drgn-check.py");
         Files.writeString(py, DRGN);
-        Run r = run(run, List.of("/usr/bin/python3", py.toString(), file.toString(), g.vmlinux().toString()), 600);
-        assertEquals(0, r.exit(), name + ": drgn failed:\n" + r.out() + r.err());
+        Run r = run(run, concat(d.python(), py.toString(), file.toString(), g.vmlinux().toString()), 600);
+        if (r.exit() != 0 && !mustOpen) {
+            String why = r.err().lines().filter(l -> !l.startsWith(" ") && !l.startsWith("Traceback")).reduce((a, b)
+                    -> b).orElse("exit " + r.exit());
+            table.put(name, d.column(), "**fails**: " + why.replace("|", "\\|"));
+            return null;
+        }
+        assertEquals(0, r.exit(), name + ": drgn " + d.version() + " failed:\n" + r.out() + r.err());
         String out = r.out();
+        assertTrue(out.contains("version " + d.version() + "\n"), out);
         assertTrue(out.contains("release " + g.release() + "\n"), name + ": init_uts_ns.name.release:\n" + out);
         Matcher tasks = Pattern.compile("(?m)^tasks (\\d+)$").matcher(out);
         assertTrue(tasks.find() && Integer.parseInt(tasks.group(1)) > 20, name + ": for_each_task:\n" + out);
@@ -286,30 +413,42 @@ class DebuggersIT {
         // drgn 0.0.22 unwinds a task whose pid is a NT_PRSTATUS pr_pid (QEMU's cpu + 1) with that CPU's registers
         assertTrue(inScheduler > 0 && inScheduler >= asleep - 2, name + ": sleeping tasks unwind into the scheduler ("
                 + inScheduler + " of " + asleep + "):\n" + out);
-        String version = out.lines().filter(l -> l.startsWith("version ")).findFirst().orElseThrow().substring(8);
         List<String> cpus = out.lines().filter(l -> l.startsWith("cpu ")).toList();
         assertFalse(cpus.isEmpty(), out);
-        if (atLeast(version, 0, 0, 25)) {
+        String perCpu;
+        if (atLeast(d.version(), 0, 0, 25)) {
             for (String c : cpus) {
-                assertTrue(c.contains("idle") || c.contains("panic"), name + ": a CPU's current task ends in the idle"
-                        + " loop or the panic path: " + c);
+                assertTrue(IDLE_OR_PANIC.matcher(c.replaceFirst("^cpu \\d+ \\S+ ", "")).find(), name + ": drgn "
+                        + d.version() + ": a CPU's current task is in the idle loop or the panic path: " + c);
             }
+            perCpu = "; every CPU's current task (" + cpus.size() + ") in "
+                    + (out.contains("panic") ? "the idle loop or the panic path" : "the idle loop");
+        } else {
+            perCpu = "; CPUs not checked (drgn < 0.0.25 takes a CPU's registers only where pr_pid is the task's pid)";
         }
-        table.put(name + " drgn " + version, "opens; release; " + tasks.group(1) + " tasks; " + inScheduler + "/"
-                + asleep + " sleeping tasks unwound into the scheduler");
+        table.put(name, d.column(), "ok: release; " + tasks.group(1) + " tasks; " + inScheduler + "/" + asleep
+                + " sleeping tasks in the scheduler" + perCpu);
         return out;
     }
 
-    /** Runs crash's commands; checks them against {@code reference} (QEMU's output) when given. */
-    private String crash(Guest g, Path run, Path file, String name, Map<String, String> table, String reference)
-            throws Exception {
+    /**
+     * Runs crash's commands; checks them against {@code reference} (QEMU's output) when given. QEMU's own dump
+     * ({@code mustOpen} false) may be one crash refuses; then the reason goes to the table and the result is null.
+     */
+    private String crash(Guest g, Path run, Path file, String name, Results table, String reference,
+            boolean mustOpen) throws Exception {
         Path cmds = run.resolve("crash.cmds");
         Files.writeString(cmds, String.join("\n", CRASH_COMMANDS) + "\nquit\n");
         List<String> cmd = new ArrayList<>(g.crash());
         cmd.addAll(List.of("-s", g.vmlinux().toString(), file.toString(), "-i", cmds.toString()));
-        Run r = run(run, cmd, 1200);
+        Run r = run(run, cmd, 1800);
         String out = (r.out() + r.err()).replace(file.toString(), "DUMPFILE").replace(file.getFileName().toString(),
                 "DUMPFILE");
+        if (r.exit() != 0 && !mustOpen) {
+            String why = out.lines().filter(l -> l.startsWith("crash: ")).findFirst().orElse("exit " + r.exit());
+            table.put(name, CRASH_COLUMN, "**fails**: " + why.replace("|", "\\|"));
+            return null;
+        }
         assertEquals(0, r.exit(), name + ": crash failed:\n" + out);
         List<String> errors = out.lines().filter(l -> l.matches("^(crash|sys|ps|log|kmem): .*")).toList();
         assertTrue(errors.isEmpty(), name + ": crash sys/ps/log/kmem -i reported errors " + errors + ":\n" + out);
@@ -319,18 +458,19 @@ class DebuggersIT {
             assertEquals(reference, out, name + ": crash prints what it prints for QEMU's dump");
         }
         boolean bt = out.contains(" #0 ") && out.lines().noneMatch(l -> l.startsWith("bt: "));
-        table.put(name + " crash", "sys ps log kmem -i: ok; bt -a: " + (bt ? "ok" : "fails") + (reference != null
-                ? "; equal to QEMU's" : ""));
+        String btFailure = out.lines().filter(l -> l.startsWith("bt: ")).findFirst().orElse("");
+        table.put(name, CRASH_COLUMN, "ok: sys ps log kmem -i; bt -a " + (bt ? "ok" : "**fails** ("
+                + btFailure.replace("|", "\\|") + ")") + (reference != null ? "; equal to QEMU's" : ""));
         return out;
     }
 
-    private void makedumpfile(Guest g, Path run, Path file, String name, Map<String, String> table) throws Exception {
+    private void makedumpfile(Guest g, Path run, Path file, String name, Results table) throws Exception {
         Path dmesg = run.resolve("dmesg.txt");
         Files.deleteIfExists(dmesg);
         Run r = run(run, List.of("makedumpfile", "--dump-dmesg", file.toString(), dmesg.toString()), 600);
         Matcher unsupported = Pattern.compile("(\\w+) compression unsupported").matcher(r.out() + r.err());
         if (r.exit() != 0 && unsupported.find() && name.contains(unsupported.group(1))) {
-            table.put(name + " makedumpfile --dump-dmesg", "Debian's makedumpfile is built without "
+            table.put(name, MAKEDUMPFILE_COLUMN, "Debian's makedumpfile is built without "
                     + unsupported.group(1));
             return;
         }
@@ -338,7 +478,7 @@ class DebuggersIT {
         String log = Files.readString(dmesg, StandardCharsets.ISO_8859_1);
         assertTrue(log.contains("Linux version " + g.release()), name + ": the kernel log:\n"
                 + log.substring(0, Math.min(2000, log.length())));
-        table.put(name + " makedumpfile --dump-dmesg", log.lines().count() + " log lines");
+        table.put(name, MAKEDUMPFILE_COLUMN, "ok: " + log.lines().count() + " log lines, the guest's banner");
         Files.delete(dmesg);
     }
 
@@ -350,7 +490,10 @@ class DebuggersIT {
                 "-nic", "none", "-serial", "file:" + serial, "-qmp", "unix:" + run.resolve("qmp.sock")
                         + ",server=on,wait=off", "-qmp", "unix:" + run.resolve("test-qmp.sock") + ",server=on,wait=off",
                 "-kernel", g.kernel().resolve("vmlinuz").toString(), "-append", "console=" + g.qemu().console()
-                        + " panic=0", "-no-reboot", "-device", "vmcoreinfo"));
+                        + " panic=0", "-no-reboot"));
+        if (g.qemu().vmcoreinfo()) {
+            cmd.addAll(List.of("-device", "vmcoreinfo"));
+        }
         if (initramfs) {
             cmd.addAll(List.of("-initrd", g.kernel().resolve("initrd.cpio.gz").toString()));
         }
@@ -405,6 +548,12 @@ class DebuggersIT {
             }
         }
         return true;
+    }
+
+    private static List<String> concat(List<String> head, String... tail) {
+        List<String> all = new ArrayList<>(head);
+        all.addAll(List.of(tail));
+        return all;
     }
 
     private static boolean onPath(String exe) {
