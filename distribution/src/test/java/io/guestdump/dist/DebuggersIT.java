@@ -155,6 +155,7 @@ class DebuggersIT {
     @Test
     void drgnCrashAndMakedumpfileReadEveryOutputWithTheKernelsSymbols() throws Exception {
         String arches = System.getenv().getOrDefault("GUESTDUMP_DEBUGGER_ARCHES", "amd64 arm64 ppc64el s390x");
+        Map<String, AssertionError> failed = new LinkedHashMap<>();
         for (String arch : arches.trim().split("[ ,]+")) {
             Results table = new Results();
             Guest g = ready(arch);
@@ -166,12 +167,20 @@ class DebuggersIT {
                 if (arch.equals("amd64")) {
                     panicked(g, table);
                 }
+            } catch (AssertionError e) { // the other arches still run, so every results file is written
+                failed.put(arch, e);
             } finally {
                 String report = table.markdown(arch + " (" + g.release() + "), DebuggersIT") + "\n";
                 System.out.print(report);
                 Files.createDirectories(Path.of("target"));
                 Files.writeString(Path.of("target", "debuggers-" + arch + ".md"), report);
             }
+        }
+        if (!failed.isEmpty()) {
+            AssertionError all = new AssertionError("debuggers failed on " + failed.keySet() + ": " + failed.values()
+                    .iterator().next().getMessage());
+            failed.values().forEach(all::addSuppressed);
+            throw all;
         }
     }
 
@@ -283,7 +292,16 @@ class DebuggersIT {
                 args.addAll(o.args());
                 args.addAll(List.of("-o", file.toString()));
                 Dist.Run r = Dist.guestdump(run, args.toArray(String[]::new)).expect(0);
-                assertFalse(r.err().contains("WARN"), o.name() + ": " + r.err());
+                List<String> warnings = r.err().lines().filter(l -> l.contains("WARN")).toList();
+                // QEMU's ppc64 notes carry no LPCR, so a re-dump of its file cannot tell radix from hash: --paging
+                // reports the linear map only, and says so (the live QMP source reads LPCR)
+                boolean noLpcr = !viaQmp && arch.equals("ppc64el") && !warnings.isEmpty() && warnings.stream()
+                        .allMatch(l -> l.contains("hash MMU (LPCR.HR clear)"));
+                assertTrue(warnings.isEmpty() || noLpcr, o.name() + ": " + r.err());
+                if (noLpcr) {
+                    table.put(o.name(), "guestdump's warning", "QEMU's ppc64 ELF has no LPCR: the linear map only, no"
+                            + " vmalloc/vmemmap");
+                }
                 if (!viaQmp) {
                     assertTrue(r.out().contains("VMCOREINFO: from guest memory"), r.out());
                 }
@@ -421,13 +439,13 @@ class DebuggersIT {
                 assertTrue(IDLE_OR_PANIC.matcher(c.replaceFirst("^cpu \\d+ \\S+ ", "")).find(), name + ": drgn "
                         + d.version() + ": a CPU's current task is in the idle loop or the panic path: " + c);
             }
-            perCpu = "; every CPU's current task (" + cpus.size() + ") in "
+            perCpu = "; all " + cpus.size() + " CPUs' current tasks in "
                     + (out.contains("panic") ? "the idle loop or the panic path" : "the idle loop");
         } else {
-            perCpu = "; CPUs not checked (drgn < 0.0.25 takes a CPU's registers only where pr_pid is the task's pid)";
+            perCpu = "; CPUs not checked (< 0.0.25: registers only where pr_pid is the task's pid)";
         }
         table.put(name, d.column(), "ok: release; " + tasks.group(1) + " tasks; " + inScheduler + "/" + asleep
-                + " sleeping tasks in the scheduler" + perCpu);
+                + " asleep in the scheduler" + perCpu);
         return out;
     }
 
