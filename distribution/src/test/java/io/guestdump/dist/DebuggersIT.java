@@ -109,6 +109,9 @@ class DebuggersIT {
             + "|default_idle|arch_cpu_idle|cpu_do_idle|psw_idle|panic|stop_this_cpu|ipi_cpu_stop|panic_smp_self_stop"
             + "|smp_stop_cpu)( <- |$)");
 
+    /** A per-CPU line of the drgn script: cpu, comm, trace. */
+    static final Pattern CPU_LINE = Pattern.compile("cpu (\\d+) (\\S+) (.*)");
+
     /** The table's columns, in order; a results file lists every output with one cell per column. */
     static final String DRGN_COLUMN = "drgn ";
     static final String CRASH_COLUMN = "crash 8.0.2";
@@ -291,7 +294,15 @@ class DebuggersIT {
                         : "elf:" + qemuElf));
                 args.addAll(o.args());
                 args.addAll(List.of("-o", file.toString()));
-                Dist.Run r = Dist.guestdump(run, args.toArray(String[]::new)).expect(0);
+                Dist.Run r = Dist.guestdump(run, args.toArray(String[]::new));
+                // the same missing LPCR: vmemmap is not mapped, so no dump level reads the struct pages
+                if (!viaQmp && arch.equals("ppc64el") && o.name().contains("d31") && r.exit() == 2
+                        && r.err().contains("names no struct page array this dump can read")) {
+                    table.put(o.name(), "guestdump's warning", "refused (exit 2): QEMU's ppc64 ELF has no LPCR, the"
+                            + " linear map only, so no struct page array to read");
+                    continue;
+                }
+                r.expect(0);
                 List<String> warnings = r.err().lines().filter(l -> l.contains("WARN")).toList();
                 // QEMU's ppc64 notes carry no LPCR, so a re-dump of its file cannot tell radix from hash: --paging
                 // reports the linear map only, and says so (the live QMP source reads LPCR)
@@ -429,24 +440,53 @@ class DebuggersIT {
         int asleep = Integer.parseInt(sleeping.group(1));
         int inScheduler = Integer.parseInt(sleeping.group(2));
         // drgn 0.0.22 unwinds a task whose pid is a NT_PRSTATUS pr_pid (QEMU's cpu + 1) with that CPU's registers
+        if (noStacks(g, d) && inScheduler == 0) { // a --paging file's PT_LOADs map the stacks for it
+            table.put(name, d.column(), "ok: release; " + tasks.group(1) + " tasks; no stack reads (" + d.version()
+                    + " has no s390x page-table translation; only --paging's PT_LOADs map the vmap'd stacks)");
+            return comparable(g, d, out);
+        }
         assertTrue(inScheduler > 0 && inScheduler >= asleep - 2, name + ": sleeping tasks unwind into the scheduler ("
                 + inScheduler + " of " + asleep + "):\n" + out);
         List<String> cpus = out.lines().filter(l -> l.startsWith("cpu ")).toList();
         assertFalse(cpus.isEmpty(), out);
         String perCpu;
         if (atLeast(d.version(), 0, 0, 25)) {
+            List<String> inInterrupt = new ArrayList<>();
             for (String c : cpus) {
-                assertTrue(IDLE_OR_PANIC.matcher(c.replaceFirst("^cpu \\d+ \\S+ ", "")).find(), name + ": drgn "
-                        + d.version() + ": a CPU's current task is in the idle loop or the panic path: " + c);
+                Matcher m = CPU_LINE.matcher(c);
+                assertTrue(m.matches(), c);
+                if (IDLE_OR_PANIC.matcher(m.group(3)).find()) {
+                    continue;
+                }
+                // an idle CPU caught in an interrupt, where drgn stops at the interrupt frame (s390x)
+                assertTrue(m.group(2).equals("swapper/" + m.group(1)) && m.group(3).contains("irq_exit"), name
+                        + ": drgn " + d.version() + ": a CPU's current task is in the idle loop or the panic path: " + c);
+                inInterrupt.add(m.group(1));
             }
             perCpu = "; all " + cpus.size() + " CPUs' current tasks in "
-                    + (out.contains("panic") ? "the idle loop or the panic path" : "the idle loop");
+                    + (out.contains("panic") ? "the idle loop or the panic path" : "the idle loop") + (inInterrupt
+                    .isEmpty() ? "" : " (CPU " + String.join(", ", inInterrupt) + ": the idle task in an interrupt;"
+                    + " drgn stops at the interrupt frame)");
         } else {
             perCpu = "; CPUs not checked (< 0.0.25: registers only where pr_pid is the task's pid)";
         }
         table.put(name, d.column(), "ok: release; " + tasks.group(1) + " tasks; " + inScheduler + "/" + asleep
                 + " asleep in the scheduler" + perCpu);
-        return out;
+        return comparable(g, d, out);
+    }
+
+    /**
+     * drgn 0.0.22 cannot translate s390x kernel virtual addresses, so the vmap'd kernel stacks read only where the
+     * file's PT_LOADs map them ({@code --paging}); its files are compared without the traces.
+     */
+    private static boolean noStacks(Guest g, Drgn d) {
+        return g.qemu().arch().equals("s390x") && !atLeast(d.version(), 0, 0, 25);
+    }
+
+    /** drgn's output as compared between files: without the stack traces where they do not read. */
+    private static String comparable(Guest g, Drgn d, String out) {
+        return noStacks(g, d) ? out.lines().filter(l -> !l.matches("^(cpu|task|sleeping) .*")).map(l -> l + "\n")
+                .reduce("", String::concat) : out;
     }
 
     /**
