@@ -28,7 +28,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link #shutdown()} closes our end of the pipe, which makes QEMU's write fail and the command return.
  */
 final class PmemsaveMemory {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PmemsaveMemory.class);
     private static final int BUFFER = 1 << 20;
+    /**
+     * A read up to this far past where the running {@code pmemsave} has got reads on through the bytes in between
+     * rather than starting another: a new {@code pmemsave} costs a QMP round trip, a FIFO and the end of the previous
+     * one (milliseconds), in which QEMU streams megabytes. A dump level's kept pages and a {@code struct page} array
+     * read in pieces are read this way, in a few long streams.
+     */
+    static final long READ_THROUGH = 4L << 20;
     /** Small reads that do not continue the running stream are served by whole pages, kept in a small cache. */
     private static final int PAGE = 4096;
     /** Pages kept (1 MiB): page-table walkers go back to a parent table after each child. */
@@ -38,6 +46,9 @@ final class PmemsaveMemory {
     private final Path fifoDir;
     private final Duration timeout;
     private final AtomicLong fifoNumber = new AtomicLong();
+    /** Bytes read from the pipes, and of those, read through and dropped ({@link #READ_THROUGH}). */
+    private long pipeBytes;
+    private long droppedBytes;
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
     private volatile Stream stream;
     /** Guest-physical page address to its bytes; the guest is stopped while this object is used. */
@@ -156,10 +167,7 @@ final class PmemsaveMemory {
     }
 
     private synchronized void read(long address, ByteBuffer dst, long blockStart, long limit) throws IOException {
-        Stream running = stream;
-        boolean continues = running != null && running.next == address && running.end - running.next >= dst
-                .remaining();
-        if (!continues && dst.remaining() <= PAGE) {
+        if (!reachable(stream, address, dst.remaining()) && dst.remaining() <= PAGE) {
             while (dst.hasRemaining()) {
                 long page = Math.max(blockStart, address & -PAGE);
                 byte[] bytes = page(page, Math.min(limit, (address & -PAGE) + PAGE));
@@ -215,10 +223,26 @@ final class PmemsaveMemory {
         return b.array();
     }
 
+    /**
+     * Whether the running stream {@code s} can deliver {@code [address, address + count)}: it continues there, or
+     * gets there by reading through at most {@link #READ_THROUGH} bytes.
+     */
+    private static boolean reachable(Stream s, long address, long count) {
+        return s != null && Long.compareUnsigned(address, s.next) >= 0 && address - s.next <= READ_THROUGH
+                && Long.compareUnsigned(s.end - address, count) >= 0;
+    }
+
     /** A stream that delivers {@code address} next and holds at least {@code count} bytes. */
     private Stream positionAt(long address, long count, long limit) throws IOException {
         Stream s = stream;
-        if (s != null && s.next == address && s.end - s.next >= count) {
+        if (reachable(s, address, count)) {
+            while (s.next != address) { // the bytes in between are read and dropped
+                buffer.clear();
+                buffer.limit((int) Math.min(buffer.capacity(), address - s.next));
+                long before = s.next;
+                pipeRead(s, buffer);
+                droppedBytes += s.next - before;
+            }
             return s;
         }
         if (s != null) {
@@ -287,6 +311,7 @@ final class PmemsaveMemory {
                     + "short pmemsave); no dump is written from a short read"));
         }
         s.next += n;
+        pipeBytes += n;
     }
 
     /** Fails a stream: records why and closes both ends, which wakes a reader and makes QEMU's writes fail. */
@@ -385,6 +410,8 @@ final class PmemsaveMemory {
     void shutdown() {
         shutDown = true;
         endStream();
+        LOG.debug("pmemsave: {} commands, {} bytes through the pipes, {} of them read through to a later address",
+                fifoNumber.get(), pipeBytes, droppedBytes);
         Thread w = watchdog;
         if (w != null) {
             w.interrupt();
