@@ -36,7 +36,7 @@ class InterruptIT {
         // opened read+write by the test first, so that guestdump's open for writing does not block; never read
         try (FileChannel held = FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             Process p = start("dump", "sample:", "-o", fifo.toString());
-            awaitBlockedIn(p, "pipe_write");
+            awaitBlockedIn(p, "pipe_(write|wait_writable)");
             Dist.Run r = interrupt(p);
             assertEquals(130, r.exit(), r.err());
         }
@@ -82,7 +82,7 @@ class InterruptIT {
                 Thread.sleep(20);
             }
             assertTrue(held.get(), "guestdump never asked for the guest's memory: " + said());
-            awaitBlockedIn(p, "pipe_read");
+            awaitBlockedIn(p, "pipe_(read|wait_readable)");
             assertTrue(names().stream().anyMatch(n -> n.endsWith(".partial")), "the dump is under way: " + names());
             Dist.Run r = interrupt(p);
             assertEquals(130, r.exit(), r.err());
@@ -101,7 +101,10 @@ class InterruptIT {
                 .redirectOutput(dir.resolve("out.txt").toFile()).start();
     }
 
-    /** Waits until a thread of {@code p} sleeps in the kernel function {@code wchan} names (a pipe's read or write). */
+    /**
+     * Waits until a thread of {@code p} sleeps in a kernel function {@code wchan} matches (a pipe's read or write:
+     * {@code pipe_write}, or {@code pipe_wait_writable} for sendfile into a pipe).
+     */
     private void awaitBlockedIn(Process p, String wchan) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (System.nanoTime() < deadline) {
@@ -109,7 +112,8 @@ class InterruptIT {
             try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(p.pid()), "task"))) {
                 for (Path t : tasks.toList()) {
                     try {
-                        if (Files.readString(t.resolve("wchan")).contains(wchan)) {
+                        if (java.util.regex.Pattern.compile(wchan).matcher(Files.readString(t.resolve("wchan")))
+                                .find()) {
                             return;
                         }
                     } catch (IOException gone) {

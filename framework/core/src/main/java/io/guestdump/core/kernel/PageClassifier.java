@@ -256,8 +256,9 @@ public final class PageClassifier {
     }
 
     /**
-     * Reads every RAM page still kept and marks the all-zero ones (makedumpfile {@code exclude_zero_pages_cyclic});
-     * with {@code allPages}, every RAM page whatever its class (for the per-level report).
+     * Reads every RAM page still kept and marks the all-zero ones (makedumpfile {@code exclude_zero_pages_cyclic}):
+     * pages already left out are not read; with {@code allPages}, every RAM page whatever its class (for the
+     * per-level report).
      */
     public static void markZeroPages(GuestMemory memory, PageClasses classes, boolean allPages,
             Optional<PhysRange> window) throws IOException {
@@ -287,6 +288,22 @@ public final class PageClassifier {
             long end = fe[1];
             for (long pfn = first; pfn < end; ) {
                 int n = (int) Math.min(chunkPages, end - pfn);
+                if (!allPages) {
+                    // pages already left out are not read: the chunk starts and ends at a kept page
+                    int lo = 0;
+                    while (lo < n && classes.classOf(pfn + lo) != PageClass.KEPT) {
+                        lo++;
+                    }
+                    if (lo > 0) {
+                        pfn += lo;
+                        done += (long) lo * ps;
+                        progress.progress(done, total);
+                        continue;
+                    }
+                    while (classes.classOf(pfn + n - 1) != PageClass.KEPT) {
+                        n--;
+                    }
+                }
                 long addr = pfn << classes.pageShift();
                 if (!memory.isBacked(addr, (long) n * ps)) {
                     n = 1;

@@ -271,4 +271,38 @@ class PageClassifierTest {
         PageClassifier.markZeroPages(m, r.classes(), false, Optional.empty(), zeros);
         zeros.assertOnePhaseUpTo(PageClassifier.PHASE_ZEROS, r.classes().pages() << 12);
     }
+
+    @Test
+    void theZeroSearchOfALevelReadsOnlyThePagesStillKept() throws IOException {
+        Guest g = sample();
+        long[] read = new long[1];
+        io.guestdump.memory.BlockData all = new ByteArrayData(g.ram);
+        io.guestdump.memory.BlockData counting = new io.guestdump.memory.BlockData() {
+            @Override
+            public long size() {
+                return all.size();
+            }
+
+            @Override
+            public void read(long offset, ByteBuffer dst) throws IOException {
+                read[0] += dst.remaining();
+                all.read(offset, dst);
+            }
+        };
+        // one block [0, 16 MiB), classed up to the end of section 3 (4 MiB); level 31 leaves out the classes of
+        // sample() and, here, all of section 2 (present now) as one free block of 256 pages
+        g.page(0x200, 0, 0, BUDDY, 8); // a free order-8 block: pfns 0x200-0x2ff
+        g.b.putLong(Guest.phys(SECTIONS) + 16 * 2, VMEMMAP | 1 | 2);
+        GuestMemory m = new GuestMemory(List.of(new GuestBlock(PhysRange.ofLength(0, 16 << 20), counting, "ram")));
+        PageClassifier.Result r = PageClassifier.classify(m, GuestVmcoreinfo.parse(VMCOREINFO), new DumpLevel(31),
+                () -> g.space(m), 8, ByteOrder.LITTLE_ENDIAN, Optional.empty());
+        assertEquals(PageClass.FREE, r.classes().classOf(0x2ff));
+        read[0] = 0;
+        PageClassifier.markZeroPages(m, r.classes(), false, Optional.empty());
+        long kept = r.classes().count(PageClass.KEPT);
+        assertTrue(read[0] >= kept << 12, read[0] + " bytes read, " + kept + " pages kept");
+        assertTrue(read[0] <= (kept + 64) << 12, "the 256 free pages in a row are not read: " + read[0] + " bytes read, "
+                + kept + " pages kept");
+        assertEquals(kept, r.classes().zeroPages(), "every kept page of this guest is all zeros (its RAM is empty)");
+    }
 }
