@@ -37,6 +37,8 @@ final class PmemsaveMemory {
      * read in pieces are read this way, in a few long streams.
      */
     static final long READ_THROUGH = 4L << 20;
+    /** FIFOs made by one {@code mkfifo}. */
+    static final int FIFO_BATCH = 32;
     /** Small reads that do not continue the running stream are served by whole pages, kept in a small cache. */
     private static final int PAGE = 4096;
     /** Pages kept (1 MiB): page-table walkers go back to a parent table after each child. */
@@ -46,6 +48,10 @@ final class PmemsaveMemory {
     private final Path fifoDir;
     private final Duration timeout;
     private final AtomicLong fifoNumber = new AtomicLong();
+    /** FIFOs made and not used yet ({@link #nextFifo}). */
+    private final java.util.ArrayDeque<Path> spareFifos = new java.util.ArrayDeque<>();
+    /** Pmemsave commands started, for the debug summary. */
+    private long commands;
     /** Bytes read from the pipes, and of those, read through and dropped ({@link #READ_THROUGH}). */
     private long pipeBytes;
     private long droppedBytes;
@@ -255,8 +261,7 @@ final class PmemsaveMemory {
         if (shutDown) {
             throw new IOException("the dump was cancelled; no more guest memory is read");
         }
-        Path fifo = fifoDir.resolve("pmem-" + fifoNumber.incrementAndGet());
-        Fifos.make(fifo);
+        Path fifo = nextFifo();
         // the read-write keeper first, so that opening the reader does not block; QEMU's errors arrive as the reply
         FileChannel keeper = FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE);
         FileChannel pipe;
@@ -271,6 +276,7 @@ final class PmemsaveMemory {
         try {
             reply = qmp.send("pmemsave", Map.of("val", address, "size", end - address, "filename",
                     fifo.toString()));
+            commands++;
         } catch (IOException | RuntimeException e) {
             pipe.close();
             keeper.close();
@@ -291,6 +297,22 @@ final class PmemsaveMemory {
         stream = s;
         startWatchdog();
         return s;
+    }
+
+    /**
+     * A new FIFO for the next {@code pmemsave}: each stream has its own, made {@link #FIFO_BATCH} at a time (one
+     * {@code mkfifo} process for many streams); those not used are removed with the private directory.
+     */
+    private Path nextFifo() throws IOException {
+        if (spareFifos.isEmpty()) {
+            java.util.List<Path> batch = new java.util.ArrayList<>();
+            for (int i = 0; i < FIFO_BATCH; i++) {
+                batch.add(fifoDir.resolve("pmem-" + fifoNumber.incrementAndGet()));
+            }
+            Fifos.makeAll(batch);
+            spareFifos.addAll(batch);
+        }
+        return spareFifos.poll();
     }
 
     private void pipeRead(Stream s, ByteBuffer dst) throws IOException {
@@ -411,7 +433,7 @@ final class PmemsaveMemory {
         shutDown = true;
         endStream();
         LOG.debug("pmemsave: {} commands, {} bytes through the pipes, {} of them read through to a later address",
-                fifoNumber.get(), pipeBytes, droppedBytes);
+                commands, pipeBytes, droppedBytes);
         Thread w = watchdog;
         if (w != null) {
             w.interrupt();
