@@ -114,6 +114,9 @@ public final class GuestDump {
                 PreparedDump prepared = prepare(guest, window, request.paging(), level,
                         level.isPresent() && format instanceof ElfFormat, progress);
                 format.check(prepared);
+                if (format instanceof ElfFormat && out.seekable() && !request.flattened()) {
+                    out.reserve(ElfFormat.plan(prepared).fileSize());
+                }
                 LOG.debug("{}: {} vCPUs, {} notes, {} mappings", source.describe(), guest.state().cpus().size(),
                         prepared.notes().size(), prepared.mappings().size());
                 long size;

@@ -50,16 +50,16 @@ final class SnapshotParser {
     private SnapshotParser() {}
 
     /**
-     * A parsed snapshot: the resolved root, and the {@code memory} lists read by {@link BlockList} rather than by
-     * the HOCON parser. Where such a list was taken out of the text, the root holds its {@link BlockList#marker()}
+     * A parsed snapshot: the resolved root, and the {@code memory} lists read by {@link LeanList} rather than by
+     * the HOCON parser. Where such a list was taken out of the text, the root holds its {@link LeanList#marker()}
      * string in its place.
      *
      * @param root  the resolved root
      * @param lists the lists taken out, by marker
      */
-    record Parsed(Config root, Map<String, BlockList> lists) {
+    record Parsed(Config root, Map<String, LeanList> lists) {
         /** The list whose marker {@code value} is, or null when {@code value} is an ordinary value. */
-        BlockList list(ConfigValue value) {
+        LeanList list(ConfigValue value) {
             return value.valueType() == ConfigValueType.STRING ? lists.get((String) value.unwrapped()) : null;
         }
     }
@@ -73,13 +73,12 @@ final class SnapshotParser {
                     .setSyntax(ConfigSyntax.CONF).setIncluder(new Confined(root, file, 0))
                     .setOriginDescription(file.toString());
             ConfigResolveOptions resolve = ConfigResolveOptions.defaults().setUseSystemEnvironment(false);
-            Map<String, BlockList> lists = new HashMap<>();
-            String lean = BlockList.takeOut(text, lists);
+            Map<String, LeanList> lists = new HashMap<>();
+            String lean = LeanList.takeOut(text, lists);
             if (!lists.isEmpty()) {
                 try {
                     Config config = ConfigFactory.parseString(lean, options).resolve(resolve);
-                    if (config.root().get("guest") instanceof ConfigObject guest && guest.get("memory") != null
-                            && new Parsed(config, lists).list(guest.get("memory")) != null) {
+                    if (leanValuesAreWhole(config, lists)) {
                         return new Parsed(config, lists);
                     }
                 } catch (ConfigException e) {
@@ -94,6 +93,25 @@ final class SnapshotParser {
         } catch (StackOverflowError e) {
             throw new InvalidInputException("snapshot " + file + " nests too deeply to be a snapshot");
         }
+    }
+
+    /**
+     * Whether every {@code guest} key a list may stand in for is either an ordinary value or exactly one list's
+     * marker; a value that merely contains a marker (a list concatenated with something) means the text must be
+     * parsed as it is.
+     */
+    private static boolean leanValuesAreWhole(Config config, Map<String, LeanList> lists) {
+        if (!(config.root().get("guest") instanceof ConfigObject guest)) {
+            return true; // no guest block: the caller refuses the snapshot, whatever the lists were
+        }
+        for (String key : LeanList.KEYS) {
+            ConfigValue v = guest.get(key);
+            if (v != null && v.valueType() == ConfigValueType.STRING && !lists.containsKey((String) v.unwrapped())
+                    && ((String) v.unwrapped()).contains("guestdump-")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String oneLine(String s) {

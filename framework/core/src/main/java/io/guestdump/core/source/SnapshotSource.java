@@ -76,7 +76,7 @@ public final class SnapshotSource implements GuestSource {
         List<Closeable> open = new ArrayList<>();
         try {
             GuestMemory memory = new GuestMemory(blocks(parsed, guest, dir, open));
-            List<VcpuState> cpus = cpus(guest, dir, arch.arch(), machine);
+            List<VcpuState> cpus = cpus(parsed, guest, dir, arch.arch(), machine);
             Optional<String> vmcoreinfo = Optional.empty();
             String origin = null;
             if (guest.hasPath("vmcoreinfo-from")) {
@@ -129,8 +129,8 @@ public final class SnapshotSource implements GuestSource {
             throw new InvalidInputException(file + ": guest.memory is missing; list the RAM blocks as "
                     + "[ { start, size, file, file-offset } ]");
         }
-        // a long list of plain blocks is read one block at a time (BlockList), anything else as parsed HOCON
-        BlockList lean = parsed.list(guest.getValue("memory"));
+        // a long list of plain blocks is read one block at a time (LeanList), anything else as parsed HOCON
+        LeanList lean = parsed.list(guest.getValue("memory"));
         List<? extends ConfigObject> list = null;
         if (lean == null) {
             try {
@@ -227,29 +227,36 @@ public final class SnapshotSource implements GuestSource {
         return blocks;
     }
 
-    private List<VcpuState> cpus(Config guest, Path dir, ArchitectureSupport arch, String machine) {
+    private List<VcpuState> cpus(SnapshotParser.Parsed parsed, Config guest, Path dir, ArchitectureSupport arch,
+            String machine) {
         List<VcpuState> cpus = new ArrayList<>();
         if (guest.hasPath("cpu-state-from")) {
             Path p = resolve(dir, guest, "cpu-state-from");
             cpus.addAll(arch.parseMonitorRegisters(readText(p, "cpu-state-from"), p.toString()));
         }
         if (guest.hasPath("cpus")) {
-            List<? extends ConfigObject> list;
-            try {
-                list = guest.getObjectList("cpus");
-            } catch (ConfigException.WrongType e) {
-                throw new InvalidInputException(where(guest.getValue("cpus")) + ": guest.cpus must be a list of "
-                        + "objects of register values");
+            // a long list of vCPUs is read one at a time (LeanList), anything else as parsed HOCON
+            LeanList lean = parsed.list(guest.getValue("cpus"));
+            List<? extends ConfigObject> list = null;
+            if (lean == null) {
+                try {
+                    list = guest.getObjectList("cpus");
+                } catch (ConfigException.WrongType e) {
+                    throw new InvalidInputException(where(guest.getValue("cpus")) + ": guest.cpus must be a list of "
+                            + "objects of register values");
+                }
             }
-            if (!cpus.isEmpty() && list.size() > cpus.size()) {
-                throw new InvalidInputException(where(guest.getValue("cpus")) + ": guest.cpus has " + list.size()
+            int count = lean != null ? lean.size() : list.size();
+            if (!cpus.isEmpty() && count > cpus.size()) {
+                throw new InvalidInputException(where(guest.getValue("cpus")) + ": guest.cpus has " + count
                         + " entries but cpu-state-from describes " + cpus.size() + " vCPUs; give at most one entry "
                         + "per vCPU");
             }
             Set<String> names = arch.registerNames(machine);
-            for (int i = 0; i < list.size(); i++) {
+            for (int i = 0; i < count; i++) {
                 Map<String, BigInteger> values = new LinkedHashMap<>();
-                flatten(list.get(i), "", "guest.cpus[" + i + "]", names, values);
+                ConfigObject cpu = lean != null ? lean.element(i, file).root() : list.get(i);
+                flatten(cpu, "", "guest.cpus[" + i + "]", names, values, lean != null ? lean.line(i) - 1 : 0);
                 if (i < cpus.size()) {
                     cpus.set(i, cpus.get(i).with(values));
                 } else {
@@ -265,19 +272,19 @@ public final class SnapshotSource implements GuestSource {
     }
 
     private void flatten(ConfigObject obj, String prefix, String where, Set<String> names,
-            Map<String, BigInteger> out) {
+            Map<String, BigInteger> out, int lineOffset) {
         for (Map.Entry<String, ConfigValue> e : obj.entrySet()) {
             String name = prefix + e.getKey();
             ConfigValue v = e.getValue();
             if (v.valueType() == ConfigValueType.OBJECT) {
-                flatten((ConfigObject) v, name + ".", where, names, out);
+                flatten((ConfigObject) v, name + ".", where, names, out, lineOffset);
                 continue;
             }
             if (!names.contains(name)) {
-                throw new InvalidInputException(where(v) + ": " + where + ": unknown register '" + name
+                throw new InvalidInputException(where(v, lineOffset) + ": " + where + ": unknown register '" + name
                         + "'; known registers: " + new TreeSet<>(names));
             }
-            out.put(name, ConfigNumbers.unsigned(v, where(v) + ": " + where + "." + name));
+            out.put(name, ConfigNumbers.unsigned(v, where(v, lineOffset) + ": " + where + "." + name));
         }
     }
 
@@ -325,8 +332,13 @@ public final class SnapshotSource implements GuestSource {
     }
 
     private String where(ConfigValue v) {
+        return where(v, 0);
+    }
+
+    /** Where {@code v} is, for a value parsed from text that starts {@code lineOffset} lines into the file. */
+    private String where(ConfigValue v, int lineOffset) {
         int line = v.origin().lineNumber();
-        return line > 0 ? file + ":" + line : file.toString();
+        return line > 0 ? file + ":" + (line + lineOffset) : file.toString();
     }
 
     private static void closeAll(List<Closeable> open) {

@@ -5,6 +5,7 @@ import io.guestdump.arch.api.VmcoreWriteException;
 import java.io.FileOutputStream;
 import java.io.FileDescriptor;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
@@ -235,6 +236,31 @@ public final class OutputTarget implements AutoCloseable {
     /** The temporary file the vmcore is written to until {@link #commit()}, or empty for standard output. */
     public java.util.Optional<Path> temporaryPath() {
         return java.util.Optional.ofNullable(temp);
+    }
+
+    /**
+     * Extends the temporary file to the vmcore's final {@code size} before anything else is written, so that a
+     * file larger than the target's file system allows (ext4: 16 TiB) is refused as bad input, in one line, rather
+     * than failing part-way with EFBIG. Writes one zero byte at {@code size - 1}; every writer later writes that
+     * byte again or leaves it a hole, which reads as the same zero. Nothing happens for a stream.
+     *
+     * @throws InvalidInputException when the file system cannot hold a file of {@code size} bytes
+     */
+    public void reserve(long size) {
+        if (channel == null || size <= 0) {
+            return;
+        }
+        try {
+            channel.write(ByteBuffer.wrap(new byte[1]), size - 1);
+        } catch (IOException e) {
+            if (String.valueOf(e.getMessage()).contains("File too large")) {
+                throw new InvalidInputException("the vmcore would be " + size + " bytes (0x" + Long.toHexString(size)
+                        + "), more than the file system of " + target.getParent() + " holds in one file (" + e.getMessage()
+                        + "); dump part of the guest (--begin/--length), choose a kdump --format, or write to another "
+                        + "file system");
+            }
+            throw new VmcoreWriteException("cannot extend the temporary file " + temp + " to " + size + " bytes", e);
+        }
     }
 
     /** The final path (a file, FIFO or device), or null for standard output. */

@@ -13,36 +13,41 @@ import java.util.HexFormat;
 import java.util.Map;
 
 /**
- * A snapshot's {@code memory = [ { … }, … ]} list kept as text and read one block at a time, so that a snapshot of
- * 100,000 blocks does not hold 100,000 parsed HOCON objects (with their origins and syntax trees, about 2.5 KiB a
- * block) at once. Each element is still parsed by the HOCON parser, alone, when the blocks are read; a list is
- * taken out of the text only where that gives exactly what parsing it in place gives:
+ * A snapshot's {@code memory = [ { … }, … ]} (or {@code cpus = [ … ]}) list kept as text and read one element at a
+ * time, so that a snapshot of 100,000 blocks does not hold 100,000 parsed HOCON objects (with their origins and
+ * syntax trees, about 2.5 KiB a block) at once. Each element is still parsed by the HOCON parser, alone, when it is
+ * read; a list is taken out of the text only where that gives exactly what parsing it in place gives:
  *
  * <ul>
- *   <li>its key ends in {@code memory} and is followed by {@code =} or {@code :} (not {@code +=}), on one line with
- *       the {@code [};</li>
+ *   <li>its key ends in {@code memory} or {@code cpus} and is followed by {@code =} or {@code :} (not {@code +=}),
+ *       on one line with the {@code [};</li>
  *   <li>every element is one {@code { … }} object, separated by a comma or a new line, with no {@code ${…}}
  *       substitution, no {@code include} and no triple-quoted string in it;</li>
  *   <li>nothing but a comment, a comma, a new line or a {@code }} follows its {@code ]} (no concatenation).</li>
  * </ul>
  *
  * The list's text is replaced by a string no snapshot can contain (a random marker), padded with its new lines so
- * every later line keeps its number. The whole file is then parsed as HOCON; if {@code guest.memory} is not
- * exactly a marker afterwards (the list was overridden, concatenated, or not the guest's), the original text is
- * parsed instead, so the semantics are always HOCON's.
+ * every later line keeps its number. The whole file is then parsed as HOCON; if {@code guest.memory} or
+ * {@code guest.cpus} holds a marker string that is not exactly one list's marker (the list was concatenated with
+ * something), the original text is parsed instead, so the semantics are always HOCON's.
  */
-final class BlockList {
+final class LeanList {
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /** The keys whose lists are taken out of the text. */
+    static final java.util.List<String> KEYS = java.util.List.of("memory", "cpus");
+
     private final String text;
+    private final String key;
     private final String marker;
     private int[] starts = new int[16];
     private int[] ends = new int[16];
     private int[] lines = new int[16];
     private int size;
 
-    private BlockList(String text, String marker) {
+    private LeanList(String text, String key, String marker) {
         this.text = text;
+        this.key = key;
         this.marker = marker;
     }
 
@@ -71,7 +76,7 @@ final class BlockList {
             int at = e.origin() != null && e.origin().lineNumber() > 0 ? lines[i] + e.origin().lineNumber() - 1
                     : lines[i];
             String message = e.getMessage() == null ? "" : e.getMessage().replace('\n', ' ').replace('\r', ' ');
-            throw new InvalidInputException("snapshot " + file + ":" + at + ": guest.memory[" + i + "] is not valid "
+            throw new InvalidInputException("snapshot " + file + ":" + at + ": guest." + key + "[" + i + "] is not valid "
                     + "HOCON: " + message, e);
         }
     }
@@ -80,7 +85,7 @@ final class BlockList {
      * Takes every list that qualifies out of {@code text}, adding it to {@code lists} by marker; returns the text
      * with each replaced by its quoted marker (the text itself when none qualifies).
      */
-    static String takeOut(String text, Map<String, BlockList> lists) {
+    static String takeOut(String text, Map<String, LeanList> lists) {
         StringBuilder out = null;
         int copied = 0;
         int line = 1;
@@ -98,10 +103,12 @@ final class BlockList {
                 i = end - 1;
             } else if (c == '#' || (c == '/' && text.startsWith("//", i))) {
                 i = lineEnd(text, i) - 1;
-            } else if (c == '[' && keyedMemory(text, i)) {
+            } else if (c == '[' && key(text, i) != null) {
                 byte[] nonce = new byte[12];
                 RANDOM.nextBytes(nonce);
-                BlockList list = new BlockList(text, "guestdump-memory-list-" + HexFormat.of().formatHex(nonce));
+                String key = key(text, i);
+                LeanList list = new LeanList(text, key, "guestdump-" + key + "-list-"
+                        + HexFormat.of().formatHex(nonce));
                 int end = list.scan(i, line);
                 if (end < 0) {
                     continue;
@@ -128,14 +135,14 @@ final class BlockList {
         return out.append(text, copied, text.length()).toString();
     }
 
-    /** Whether the {@code [} at {@code at} opens the value of a key ending in {@code memory}, on its line. */
-    private static boolean keyedMemory(String text, int at) {
+    /** The key in {@link #KEYS} whose value the {@code [} at {@code at} opens, on its line; or null. */
+    private static String key(String text, int at) {
         int i = skipBlanksBack(text, at - 1);
         if (i < 0 || (text.charAt(i) != '=' && text.charAt(i) != ':')) {
-            return false;
+            return null;
         }
         if (text.charAt(i) == '=' && i > 0 && text.charAt(i - 1) == '+') {
-            return false;
+            return null;
         }
         i = skipBlanksBack(text, i - 1);
         int keyEnd = i + 1;
@@ -143,18 +150,18 @@ final class BlockList {
             keyEnd = i;
             i--;
         }
-        int start = keyEnd - "memory".length();
-        if (start < 0 || !text.startsWith("memory", start)) {
-            return false;
+        for (String key : KEYS) {
+            int start = keyEnd - key.length();
+            if (start < 0 || !text.startsWith(key, start)) {
+                continue;
+            }
+            if (keyEnd != i + 1) { // quoted: "memory"
+                return start > 0 && text.charAt(start - 1) == '"' ? key : null;
+            }
+            char before = start == 0 ? '\n' : text.charAt(start - 1);
+            return before == '.' || before == '{' || before == ',' || Character.isWhitespace(before) ? key : null;
         }
-        if (keyEnd != i + 1) { // quoted: "memory"
-            return start > 0 && text.charAt(start - 1) == '"';
-        }
-        if (start == 0) {
-            return true;
-        }
-        char before = text.charAt(start - 1);
-        return before == '.' || before == '{' || before == ',' || Character.isWhitespace(before);
+        return null;
     }
 
     private static int skipBlanksBack(String text, int i) {

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The {@code memory} list is now kept as text (three ints a block) and each block parsed alone when it is read;
  * these tests show the compact structure and that it means exactly what HOCON means.
  */
-class SnapshotBlockListTest {
+class SnapshotLeanListTest {
     @TempDir
     Path dir;
 
@@ -48,7 +48,7 @@ class SnapshotBlockListTest {
         Path file = write(blocks(n));
         SnapshotParser.Parsed parsed = SnapshotParser.parse(file);
         ConfigValue memory = parsed.root().getValue("guest.memory");
-        BlockList list = parsed.list(memory);
+        LeanList list = parsed.list(memory);
         assertNotNull(list, "guest.memory was parsed into " + memory.valueType() + ", not kept as text");
         assertEquals(n, list.size());
         // the parsed root holds one string where the list was, not n objects
@@ -64,6 +64,21 @@ class SnapshotBlockListTest {
         }
         // lines after the list keep their numbers
         assertEquals(2, parsed.root().getValue("guest.arch").origin().lineNumber());
+    }
+
+    @Test
+    void aLongListOfVcpusIsKeptAsTextToo() throws IOException {
+        int n = 50_000;
+        Path file = write("guest {\n  arch = toy64\n  cpus = [\n" + "    { pc = 4096, sp { lo = 1 } }\n".repeat(n)
+                + "  ]\n  memory = [ { start = 0, size = 4096, file = ram.bin } ]\n}\n");
+        SnapshotParser.Parsed parsed = SnapshotParser.parse(file);
+        LeanList cpus = parsed.list(parsed.root().getValue("guest.cpus"));
+        assertNotNull(cpus);
+        assertEquals(n, cpus.size());
+        assertEquals(4096, cpus.element(n - 1, file).getLong("pc"));
+        assertEquals(1, cpus.element(n - 1, file).getLong("sp.lo"));
+        assertEquals(n + 5, parsed.root().getValue("guest.memory").origin().lineNumber());
+        assertNotNull(parsed.list(parsed.root().getValue("guest.memory")));
     }
 
     /** Each case: the lean reader's blocks are HOCON's blocks, one by one (Config equality ignores origins). */
@@ -82,7 +97,7 @@ class SnapshotBlockListTest {
             Path file = write(text);
             SnapshotParser.Parsed parsed = SnapshotParser.parse(file);
             List<? extends ConfigObject> hocon = ConfigFactory.parseString(text).getObjectList("guest.memory");
-            BlockList list = parsed.list(parsed.root().getValue("guest.memory"));
+            LeanList list = parsed.list(parsed.root().getValue("guest.memory"));
             if (list == null) {
                 // a list the lean reader leaves to HOCON (elements not separated): parsed as before
                 assertEquals(hocon, parsed.root().getObjectList("guest.memory"), memory);
@@ -114,7 +129,7 @@ class SnapshotBlockListTest {
             SnapshotParser.Parsed parsed = SnapshotParser.parse(write(text));
             List<? extends ConfigObject> hocon = ConfigFactory.parseString(text).resolve()
                     .getObjectList("guest.memory");
-            BlockList list = parsed.list(parsed.root().getValue("guest.memory"));
+            LeanList list = parsed.list(parsed.root().getValue("guest.memory"));
             if (list == null) {
                 assertEquals(hocon, parsed.root().getObjectList("guest.memory"), text);
             } else {
@@ -135,7 +150,7 @@ class SnapshotBlockListTest {
         Path file = write(blocks(3).replace("    { start = 8192, size = 4096,", "    { start = 8192, size = = 4096,"));
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> {
             SnapshotParser.Parsed parsed = SnapshotParser.parse(file);
-            BlockList list = parsed.list(parsed.root().getValue("guest.memory"));
+            LeanList list = parsed.list(parsed.root().getValue("guest.memory"));
             assertNotNull(list);
             for (int i = 0; i < list.size(); i++) {
                 list.element(i, file);
