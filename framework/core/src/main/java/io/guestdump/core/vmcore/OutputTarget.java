@@ -52,6 +52,24 @@ public final class OutputTarget implements AutoCloseable {
     private final boolean overwrite;
     private final Thread cleanup;
     private boolean committed;
+    private Commit commitMethod;
+
+    /** How {@link #commit()} put the file in place. */
+    public enum Commit {
+        /** {@code link(2)} to the target, then unlink the temporary name: fails if the target exists (no race). */
+        LINK,
+        /** {@code rename(2)} over the target ({@code --force}). */
+        RENAME_REPLACING,
+        /**
+         * No hard links on this file system: the target was checked to be absent, then the file renamed with
+         * {@code rename(2)}; a file created at the target between the two is replaced. Java 17 cannot ask for
+         * {@code renameat2(RENAME_NOREPLACE)}: {@code Files.move} with {@code ATOMIC_MOVE} is a plain
+         * {@code rename(2)}, and without it the JDK makes the same check first.
+         */
+        CHECKED_RENAME,
+        /** Written in place: standard output, a FIFO or a character device. */
+        STREAM
+    }
 
     private OutputTarget(Path target, Path temp, FileChannel channel, WritableByteChannel stream, boolean fsync,
             boolean overwrite) {
@@ -278,6 +296,7 @@ public final class OutputTarget implements AutoCloseable {
             if (target != null) {
                 stream.close();
             }
+            commitMethod = Commit.STREAM;
             return;
         }
         if (fsync) {
@@ -287,6 +306,7 @@ public final class OutputTarget implements AutoCloseable {
         if (overwrite) {
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                commitMethod = Commit.RENAME_REPLACING;
             } catch (AtomicMoveNotSupportedException e) {
                 throw new IOException("cannot rename " + temp + " to " + target + " atomically", e);
             }
@@ -305,16 +325,24 @@ public final class OutputTarget implements AutoCloseable {
     private void linkWithoutReplacing() throws IOException {
         try {
             Files.createLink(target, temp);
+            commitMethod = Commit.LINK;
         } catch (FileAlreadyExistsException e) {
             throw appeared();
         } catch (UnsupportedOperationException | FileSystemException e) {
-            // no hard links here (vfat, some network file systems): check, then rename; a file created between
-            // the two is replaced, the best this file system allows
+            // no hard links here (vfat, exFAT, some SMB and FUSE mounts): check, then rename; a file created
+            // between the two is replaced. renameat2(RENAME_NOREPLACE) would close that window, but Java 17 has no
+            // way to ask for it without native code (docs/output.md)
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                 throw appeared();
             }
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            commitMethod = Commit.CHECKED_RENAME;
         }
+    }
+
+    /** How the file was put in place, once {@link #commit()} returned. */
+    public Optional<Commit> committedBy() {
+        return Optional.ofNullable(commitMethod);
     }
 
     private VmcoreWriteException appeared() {
