@@ -79,6 +79,7 @@ final class SnapshotParser {
                 try {
                     Config config = ConfigFactory.parseString(lean, options).resolve(resolve);
                     if (leanValuesAreWhole(config, lists)) {
+                        checkUnread(config, lists, file);
                         return new Parsed(config, lists);
                     }
                 } catch (ConfigException e) {
@@ -112,6 +113,29 @@ final class SnapshotParser {
             }
         }
         return true;
+    }
+
+    /**
+     * Parses every element of the lists the guest does not use (overridden, or outside {@code guest}), so that a
+     * syntax error in them is refused as HOCON would refuse it; the lists the guest uses are parsed when read.
+     */
+    private static void checkUnread(Config config, Map<String, LeanList> lists, Path file) {
+        java.util.Set<String> used = new java.util.HashSet<>();
+        if (config.root().get("guest") instanceof ConfigObject guest) {
+            for (String key : LeanList.KEYS) {
+                ConfigValue v = guest.get(key);
+                if (v != null && v.valueType() == ConfigValueType.STRING) {
+                    used.add((String) v.unwrapped());
+                }
+            }
+        }
+        for (LeanList list : lists.values()) {
+            if (!used.contains(list.marker())) {
+                for (int i = 0; i < list.size(); i++) {
+                    list.element(i, file);
+                }
+            }
+        }
     }
 
     private static String oneLine(String s) {
