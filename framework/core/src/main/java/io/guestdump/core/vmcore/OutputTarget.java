@@ -271,7 +271,9 @@ public final class OutputTarget implements AutoCloseable {
         try {
             channel.write(ByteBuffer.wrap(new byte[1]), size - 1);
         } catch (IOException e) {
-            if (String.valueOf(e.getMessage()).contains("File too large")) {
+            // EFBIG past the file system's largest file; EINVAL where the offset itself is refused
+            String m = String.valueOf(e.getMessage());
+            if (m.contains("File too large") || m.contains("Invalid argument")) {
                 throw new InvalidInputException("the vmcore would be " + size + " bytes (0x" + Long.toHexString(size)
                         + "), more than the file system of " + target.getParent() + " holds in one file (" + e.getMessage()
                         + "); dump part of the guest (--begin/--length), choose a kdump --format, or write to another "
