@@ -23,7 +23,7 @@ import java.util.Map;
  *       on one line with the {@code [};</li>
  *   <li>every element is one {@code { … }} object, separated by a comma or a new line, with no {@code ${…}}
  *       substitution, no {@code include} and no triple-quoted string in it;</li>
- *   <li>nothing but a comment, a comma, a new line or a {@code }} follows its {@code ]} (no concatenation).</li>
+ *   <li>nothing but a comment, a comma, a new line or a closing brace follows its {@code ]} (no concatenation).</li>
  * </ul>
  *
  * The list's text is replaced by a string no snapshot can contain (a random marker), padded with its new lines so
