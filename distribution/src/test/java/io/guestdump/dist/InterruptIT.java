@@ -56,8 +56,8 @@ class InterruptIT {
                     return null;
                 }
                 String msg = qemu.message;
-                if (Long.parseLong(QmpFaultsIT.Peer.group(QmpFaultsIT.Peer.SIZE, msg)) <= 4096) {
-                    return null; // single pages (the page-table walk) are delivered
+                if (Long.parseLong(QmpFaultsIT.Peer.group(QmpFaultsIT.Peer.SIZE, msg)) < (1 << 20)) {
+                    return null; // small reads (the page-table walk) are delivered; the 1 MiB of RAM is not
                 }
                 // the dump's copy of guest memory: as a QEMU whose pmemsave writes nothing, until guestdump gives
                 // up the FIFO (closes and removes it), then the failed write's error, as QEMU answers it

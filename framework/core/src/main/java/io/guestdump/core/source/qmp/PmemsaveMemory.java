@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * read it as it comes, so nothing is stored twice. Reads that continue where the previous one stopped continue
  * the same {@code pmemsave}; any other read of more than a page ends it and starts a new one for the rest of its
  * block. Smaller reads that do not continue it (page-table walkers) get their page from a small cache, filled by
- * a {@code pmemsave} of exactly that page.
+ * a {@code pmemsave} of the aligned 64 KiB around it.
  *
  * <p>{@code pmemsave} holds QEMU's main loop until the range is written, so no other QMP command runs meanwhile;
  * {@link #shutdown()} closes our end of the pipe, which makes QEMU's write fail and the command return.
@@ -41,6 +41,11 @@ final class PmemsaveMemory {
     static final int FIFO_BATCH = 32;
     /** Small reads that do not continue the running stream are served by whole pages, kept in a small cache. */
     private static final int PAGE = 4096;
+    /**
+     * A small read that misses the cache fetches the aligned 64 KiB around it (16 pages, one {@code pmemsave}): a
+     * kernel's page tables are allocated close together, so a walk asks QEMU a few times rather than once a table.
+     */
+    static final int PAGE_CHUNK = 16 * PAGE;
     /** Pages kept (1 MiB): page-table walkers go back to a parent table after each child. */
     private static final int CACHED_PAGES = 256;
 
@@ -176,7 +181,7 @@ final class PmemsaveMemory {
         if (!reachable(stream, address, dst.remaining()) && dst.remaining() <= PAGE) {
             while (dst.hasRemaining()) {
                 long page = Math.max(blockStart, address & -PAGE);
-                byte[] bytes = page(page, Math.min(limit, (address & -PAGE) + PAGE));
+                byte[] bytes = page(page, blockStart, limit);
                 int at = (int) (address - page);
                 int n = Math.min(dst.remaining(), bytes.length - at);
                 dst.put(bytes, at, n);
@@ -211,7 +216,7 @@ final class PmemsaveMemory {
     }
 
     /** The bytes of {@code [page, end)} (at most one page), from the cache or a pmemsave of exactly that range. */
-    private byte[] page(long page, long end) throws IOException {
+    private byte[] page(long page, long blockStart, long limit) throws IOException {
         byte[] bytes = pages.get(page);
         if (bytes != null) {
             return bytes;
@@ -219,14 +224,22 @@ final class PmemsaveMemory {
         if (stream != null) {
             endStream(); // QEMU runs one pmemsave at a time: its main loop is held until the range is written
         }
-        Stream s = start(page, end);
-        ByteBuffer b = ByteBuffer.allocate((int) (end - page));
+        // the aligned PAGE_CHUNK around the page, within the block: page tables lie close to each other
+        long start = Math.max(blockStart, page & -PAGE_CHUNK);
+        long end = Math.min(limit, (page & -PAGE_CHUNK) + PAGE_CHUNK);
+        Stream s = start(start, end);
+        ByteBuffer b = ByteBuffer.allocate((int) (end - start));
         while (b.hasRemaining()) {
             pipeRead(s, b);
         }
         finishIfDone(s);
-        pages.put(page, b.array());
-        return b.array();
+        byte[] all = b.array();
+        for (long p = start; p < end; ) {
+            long pEnd = Math.min(end, (p & -PAGE) + PAGE);
+            pages.put(p, java.util.Arrays.copyOfRange(all, (int) (p - start), (int) (pEnd - start)));
+            p = pEnd;
+        }
+        return pages.get(page);
     }
 
     /**
