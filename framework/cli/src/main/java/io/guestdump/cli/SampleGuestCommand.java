@@ -53,7 +53,7 @@ final class SampleGuestCommand implements Callable<Integer> {
                         + Sizes.human(min) + "); give a multiple of 4KiB from " + Sizes.human(min) + " to 1TiB");
             }
             Path conf = SampleGuestWriter.write(sample, dir, end);
-            spec.commandLine().getOut().println("wrote sample guest " + conf);
+            spec.commandLine().getOut().println("wrote sample guest " + conf + " (" + sample.description() + ")");
             spec.commandLine().getOut().flush();
         }
         return ExitCodes.OK;

@@ -20,7 +20,7 @@ public interface SampleGuest {
     /** Base name of the files; the snapshot is {@code <name>.conf}, e.g. {@code "sample-foo64"}. */
     String name();
 
-    /** What the guest is, in one sentence, for {@code guestdump sample-guest --help} and the docs. */
+    /** What the guest is, in a few words, for the line {@code guestdump sample-guest} prints. */
     String description();
 
     /** Guest-physical size (in bytes) when none is asked for, also the smallest this sample supports. */
