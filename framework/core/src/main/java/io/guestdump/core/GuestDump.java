@@ -108,7 +108,7 @@ public final class GuestDump {
         try (OutputTarget out = OutputTarget.open(request.output(), request.overwrite() || settings.overwrite(),
                 settings.fsync())) {
             return write(request, format, window, source, source.open(registry, out.temporaryPath()), out.channel(),
-                    out.seekable(), out::commit, out.path(), describe(out), progress, t0);
+                    out.seekable(), out::reserve, out::commit, out.path(), describe(out), progress, t0);
         }
     }
 
@@ -122,8 +122,9 @@ public final class GuestDump {
      * is closed (resumed, unlocked) on every path; a guest left paused after a written dump says where the dump is.
      */
     private DumpResult write(DumpRequest request, DumpFormat format, Optional<PhysRange> window, GuestSource source,
-            LoadedGuest guest, java.nio.channels.WritableByteChannel channel, boolean seekable, Commit commit,
-            java.nio.file.Path path, String where, ProgressListener progress, long t0) {
+            LoadedGuest guest, java.nio.channels.WritableByteChannel channel, boolean seekable,
+            java.util.function.LongConsumer reserve, Commit commit, java.nio.file.Path path, String where,
+            ProgressListener progress, long t0) {
         DumpResult result;
         try {
             checkClaimedMemory(source, guest);
@@ -131,6 +132,10 @@ public final class GuestDump {
             PreparedDump prepared = prepare(guest, window, request.paging(), level,
                     level.isPresent() && format instanceof ElfFormat, progress);
             format.check(prepared);
+            if (format instanceof ElfFormat && seekable && !request.flattened()) {
+                // a file larger than the file system holds is refused before the first byte (exit 2)
+                reserve.accept(ElfFormat.plan(prepared).fileSize());
+            }
             LOG.debug("{}: {} vCPUs, {} notes, {} mappings", source.describe(), guest.state().cpus().size(),
                     prepared.notes().size(), prepared.mappings().size());
             long size;
@@ -421,8 +426,8 @@ public final class GuestDump {
         Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
         GuestSource source = source(request.source().orElseThrow(() -> new InvalidInputException("no source given; "
                 + "name the guest: qmp:SOCKET, snapshot:FILE, elf:FILE, or sample: for the bundled sample guest")));
-        return write(request, format, window, source, source.open(registry), out, seekable, () -> { }, null,
-                "to " + out, progress, t0);
+        return write(request, format, window, source, source.open(registry), out, seekable, size -> { },
+                () -> { }, null, "to " + out, progress, t0);
     }
 
     private static String describe(OutputTarget out) {
