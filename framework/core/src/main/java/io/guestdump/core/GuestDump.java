@@ -6,6 +6,7 @@ import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.SampleGuest;
 import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VmcoreWriteException;
@@ -181,12 +182,21 @@ public final class GuestDump {
         }
     }
 
-    /** {@code sample:} is the bundled sample guest ({@code guestdump.sample-source}); anything else a source spec. */
+    /**
+     * {@code sample:} is the bundled sample guest ({@code guestdump.sample-source}, else the snapshot of the sample
+     * {@link #sampleGuest()} chooses, in {@code guestdump.sample-dir}); anything else a source spec.
+     */
     private GuestSource source(String spec) {
         if (spec.equals(SAMPLE)) {
-            return new SnapshotSource(settings.sampleSource());
+            return new SnapshotSource(settings.sampleSource() != null ? settings.sampleSource()
+                    : settings.sampleDir().resolve(sampleGuest().name() + ".conf"));
         }
         return SourceSpec.parse(spec, settings.config());
+    }
+
+    /** The sample guest of the loaded plugins that {@code guestdump.sample-arch} chooses. */
+    public SampleGuest sampleGuest() {
+        return registry.sampleGuest(settings.sampleArch());
     }
 
     /**

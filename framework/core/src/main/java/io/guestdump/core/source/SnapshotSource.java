@@ -39,7 +39,7 @@ import java.util.TreeSet;
  *
  * <pre>
  * guest {
- *   arch = mips64                            # one of a loaded plugin's machines()
+ *   arch = foo64                             # one of a loaded plugin's machines()
  *   machine-type = pc                        # optional: QEMU's machine type; plugins may decide on it
  *   memory = [ { start = "0x0", size = "0xa0000", file = "ram-0.bin", file-offset = 0 }, ... ]
  *   cpu-state-from = "info-registers-a.txt"  # optional: QEMU `info registers -a` text
