@@ -40,18 +40,8 @@ class ProgressPhasesTest {
         Path snap = TestGuests.snapshot(dir, "toy64", List.of(new TestGuests.Block(0, size)), 1);
         // no VMCOREINFO in the snapshot: guestdump searches all of memory for the note
         Files.writeString(snap, Files.readString(snap).replace("  vmcoreinfo-from = vmcoreinfo.txt\n", ""));
-        List<String> events = new ArrayList<>();
-        ProgressListener listener = new ProgressListener() {
-            @Override
-            public void progress(long done, long total) {
-                events.add(done + "/" + total);
-            }
-
-            @Override
-            public void phase(String name) {
-                events.add(name);
-            }
-        };
+        io.guestdump.core.vmcore.RecordingProgress listener = new io.guestdump.core.vmcore.RecordingProgress();
+        List<String> events = listener.events;
         new GuestDump(TestGuests.settings(dir, Map.of()), registry).dump(new DumpRequest(Optional.of("snapshot:"
                 + snap), dir.resolve("v").toString(), Optional.empty(), Optional.empty(), false), listener);
         int writing = events.indexOf("writing");
@@ -65,18 +55,8 @@ class ProgressPhasesTest {
     void theZeroPageSearchOfADumpLevelIsAPhaseBeforeTheWriting() throws IOException {
         int size = 12 << 20;
         Path snap = TestGuests.snapshot(dir, "toy64", List.of(new TestGuests.Block(0, size)), 1);
-        List<String> events = new ArrayList<>();
-        ProgressListener listener = new ProgressListener() {
-            @Override
-            public void progress(long done, long total) {
-                events.add(done + "/" + total);
-            }
-
-            @Override
-            public void phase(String name) {
-                events.add(name);
-            }
-        };
+        io.guestdump.core.vmcore.RecordingProgress listener = new io.guestdump.core.vmcore.RecordingProgress();
+        List<String> events = listener.events;
         // level 1 in ELF: every page is read for zeros before the layout is planned
         new GuestDump(TestGuests.settings(dir, Map.of()), registry).dump(new DumpRequest(Optional.of("snapshot:"
                 + snap), dir.resolve("v").toString(), Optional.empty(), Optional.empty(), false, false, "elf", false,

@@ -10,6 +10,7 @@ import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.memory.ByteArrayData;
 import io.guestdump.memory.GuestBlock;
+import io.guestdump.core.vmcore.RecordingProgress;
 import io.guestdump.memory.GuestMemory;
 import io.guestdump.memory.PhysRange;
 import java.io.IOException;
@@ -229,47 +230,20 @@ class PageClassifierTest {
         assertTrue(e.getMessage().contains("levels this guest allows: 0, 1, 8, 9, 16, 17, 24, 25"), e.getMessage());
     }
 
-    /** Issue 13: what a listener was told, as "phase" and "done/total" entries. */
-    static final class Recorder implements io.guestdump.core.vmcore.ProgressListener {
-        final java.util.List<String> events = new java.util.ArrayList<>();
-
-        @Override
-        public void progress(long done, long total) {
-            events.add(done + "/" + total);
-        }
-
-        @Override
-        public void phase(String name) {
-            events.add(name);
-        }
-
-        /** Checks that {@code phase} came first, then only its counts, rising to {@code total}. */
-        void assertOnePhaseUpTo(String phase, long total) {
-            assertEquals(phase, events.get(0), events.toString());
-            long last = -1;
-            for (String e : events.subList(1, events.size())) {
-                String[] dt = e.split("/");
-                assertEquals(total, Long.parseLong(dt[1]), events.toString());
-                assertTrue(Long.parseLong(dt[0]) >= last, "never backwards: " + events);
-                last = Long.parseLong(dt[0]);
-            }
-            assertEquals(total, last, events.toString());
-            assertTrue(events.size() >= 4, "reported along the way, not only at the end: " + events);
-        }
-    }
-
     @Test
     void theStructPageScanAndTheZeroSearchReportTheirProgressEachAsAPhase() throws IOException {
         Guest g = sample();
         GuestMemory m = g.memory();
-        Recorder scan = new Recorder();
+        RecordingProgress scan = new RecordingProgress();
         PageClassifier.Result r = PageClassifier.classify(m, GuestVmcoreinfo.parse(VMCOREINFO), new DumpLevel(31),
                 () -> g.space(m), 8, ByteOrder.LITTLE_ENDIAN, Optional.empty(), scan);
         // the arrays of sections 0, 1 and 3: 3 x 256 pages of 4 KiB
         scan.assertOnePhaseUpTo(PageClassifier.PHASE_CLASSES, 3L << 20);
-        Recorder zeros = new Recorder();
+        assertTrue(scan.events.size() >= 4, "reported along the way, not only at the end: " + scan.events);
+        RecordingProgress zeros = new RecordingProgress();
         PageClassifier.markZeroPages(m, r.classes(), false, Optional.empty(), zeros);
         zeros.assertOnePhaseUpTo(PageClassifier.PHASE_ZEROS, r.classes().pages() << 12);
+        assertTrue(zeros.events.size() >= 4, "reported along the way, not only at the end: " + zeros.events);
     }
 
     @Test
