@@ -6,6 +6,7 @@ import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.SampleGuest;
 import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VmcoreWriteException;
@@ -107,7 +108,7 @@ public final class GuestDump {
         try (OutputTarget out = OutputTarget.open(request.output(), request.overwrite() || settings.overwrite(),
                 settings.fsync())) {
             return write(request, format, window, source, source.open(registry, out.temporaryPath()), out.channel(),
-                    out.seekable(), out::commit, out.path(), describe(out), progress, t0);
+                    out.seekable(), out::reserve, out::commit, out.path(), describe(out), progress, t0);
         }
     }
 
@@ -121,8 +122,9 @@ public final class GuestDump {
      * is closed (resumed, unlocked) on every path; a guest left paused after a written dump says where the dump is.
      */
     private DumpResult write(DumpRequest request, DumpFormat format, Optional<PhysRange> window, GuestSource source,
-            LoadedGuest guest, java.nio.channels.WritableByteChannel channel, boolean seekable, Commit commit,
-            java.nio.file.Path path, String where, ProgressListener progress, long t0) {
+            LoadedGuest guest, java.nio.channels.WritableByteChannel channel, boolean seekable,
+            java.util.function.LongConsumer reserve, Commit commit, java.nio.file.Path path, String where,
+            ProgressListener progress, long t0) {
         DumpResult result;
         try {
             checkClaimedMemory(source, guest);
@@ -130,6 +132,10 @@ public final class GuestDump {
             PreparedDump prepared = prepare(guest, window, request.paging(), level,
                     level.isPresent() && format instanceof ElfFormat, progress);
             format.check(prepared);
+            if (format instanceof ElfFormat && seekable && !request.flattened()) {
+                // a file larger than the file system holds is refused before the first byte (exit 2)
+                reserve.accept(ElfFormat.plan(prepared).fileSize());
+            }
             LOG.debug("{}: {} vCPUs, {} notes, {} mappings", source.describe(), guest.state().cpus().size(),
                     prepared.notes().size(), prepared.mappings().size());
             long size;
@@ -176,12 +182,21 @@ public final class GuestDump {
         }
     }
 
-    /** {@code sample:} is the bundled sample guest ({@code guestdump.sample-source}); anything else a source spec. */
+    /**
+     * {@code sample:} is the bundled sample guest ({@code guestdump.sample-source}, else the snapshot of the sample
+     * {@link #sampleGuest()} chooses, in {@code guestdump.sample-dir}); anything else a source spec.
+     */
     private GuestSource source(String spec) {
         if (spec.equals(SAMPLE)) {
-            return new SnapshotSource(settings.sampleSource());
+            return new SnapshotSource(settings.sampleSource() != null ? settings.sampleSource()
+                    : settings.sampleDir().resolve(sampleGuest().name() + ".conf"));
         }
         return SourceSpec.parse(spec, settings.config());
+    }
+
+    /** The sample guest of the loaded plugins that {@code guestdump.sample-arch} chooses. */
+    public SampleGuest sampleGuest() {
+        return registry.sampleGuest(settings.sampleArch());
     }
 
     /**
@@ -254,7 +269,7 @@ public final class GuestDump {
             PageTableWalker walker = arch.pageTableWalker().orElseThrow(() -> new UnsupportedGuestException(
                     "--paging: the " + guest.arch().pluginId() + " plugin has no page-table walker for "
                             + machine + " guests; dump without --paging"));
-            PagingPlanner.Plan plan = PagingPlanner.plan(walker, state, window);
+            PagingPlanner.Plan plan = PagingPlanner.plan(walker, state, window, progress);
             report(plan);
             mappings = plan.mappings();
             if (kernelMap.isPresent() && plan.walked()) {
@@ -272,7 +287,7 @@ public final class GuestDump {
         LevelFilter levelFilter = null;
         if (level.isPresent()) {
             levelFilter = DumpLevels.filter(state, arch, target, level.get(), window,
-                    zeroPages && level.get().has(DumpLevel.DL_EXCLUDE_ZERO));
+                    zeroPages && level.get().has(DumpLevel.DL_EXCLUDE_ZERO), progress);
             long endPfn = levelFilter.scan().endPfn();
             if (endPfn >= 0) {
                 // as makedumpfile: nothing above the kernel's struct page arrays (a framebuffer, a ROM)
@@ -411,8 +426,8 @@ public final class GuestDump {
         Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
         GuestSource source = source(request.source().orElseThrow(() -> new InvalidInputException("no source given; "
                 + "name the guest: qmp:SOCKET, snapshot:FILE, elf:FILE, or sample: for the bundled sample guest")));
-        return write(request, format, window, source, source.open(registry), out, seekable, () -> { }, null,
-                "to " + out, progress, t0);
+        return write(request, format, window, source, source.open(registry), out, seekable, size -> { },
+                () -> { }, null, "to " + out, progress, t0);
     }
 
     private static String describe(OutputTarget out) {

@@ -62,7 +62,7 @@ public final class KdumpWriter {
         sink.write(bs, subAndNotes.flip());
         byte[] present = layout.presentBitmap();
         sink.write(layout.bitmap1Offset(), ByteBuffer.wrap(present));
-        byte[] dumped = layout.dumped() == null ? present.clone() : layout.dumpedBitmap();
+        byte[] dumped = layout.dumped() == null ? layout.clearUnbacked(present.clone()) : layout.dumpedBitmap();
 
         long dataCursor = layout.dataOffset();
         long zeroOffset = -1;
@@ -88,11 +88,15 @@ public final class KdumpWriter {
             ArrayDeque<Future<Result>> inFlight = new ArrayDeque<>();
             int maxInFlight = 2 * threads + 2;
             BatchPlanner planner = new BatchPlanner();
+            // memory streamed from the hypervisor is read in pfn order, so that one stream serves many batches
+            ReadTurns turns = blocks.stream().anyMatch(g -> g.data().streamedOnly()) ? new ReadTurns() : null;
+            long submitted = 0;
             Batch next;
             while ((next = planner.next()) != null || !inFlight.isEmpty()) {
                 if (next != null) {
                     Batch b = next;
-                    inFlight.add(pool.submit(() -> local.get().process(b)));
+                    long seq = submitted++;
+                    inFlight.add(pool.submit(() -> local.get().process(b, turns, seq)));
                     if (inFlight.size() < maxInFlight) {
                         continue;
                     }
@@ -170,10 +174,14 @@ public final class KdumpWriter {
     /** One piece of a block copied into a batch buffer. */
     private record Segment(int bufferOffset, GuestBlock block, long blockOffset, int length) {}
 
-    /** Consecutive present pfns and the block pieces behind them. */
-    private record Batch(long firstPfn, int pages, List<Segment> segments, boolean fullyCovered, long[] pfns) {
+    /**
+     * Consecutive present pfns and the block pieces behind them; {@code unbacked} when the source declares them all
+     * zero without holding their bytes, so that nothing is read.
+     */
+    private record Batch(long firstPfn, int pages, List<Segment> segments, boolean fullyCovered, long[] pfns,
+            boolean unbacked) {
         Batch(long firstPfn, int pages, List<Segment> segments, boolean fullyCovered) {
-            this(firstPfn, pages, segments, fullyCovered, null);
+            this(firstPfn, pages, segments, fullyCovered, null, false);
         }
 
         /** The pfn of the batch's page {@code i}: consecutive, or listed when a dump level leaves gaps. */
@@ -197,9 +205,10 @@ public final class KdumpWriter {
         Batch next() {
             while (run < layout.runs().size()) {
                 long[] r = layout.runs().get(run);
+                pfn = layout.skipUnbacked(pfn); // a whole run at a time, never page by page
                 if (layout.dumped() != null) {
                     while (pfn < r[1] && !layout.dumped().test(pfn)) {
-                        pfn++;
+                        pfn = layout.skipUnbacked(pfn + 1);
                     }
                 }
                 if (pfn >= r[1]) {
@@ -211,6 +220,17 @@ public final class KdumpWriter {
                 }
                 if (layout.dumped() == null) {
                     int pages = (int) Math.min(maxPages, r[1] - pfn);
+                    long[] u = layout.unbackedAt(pfn);
+                    if (u != null && u[0] <= pfn) {
+                        // shared zero pages: each unbacked page gets a descriptor, but nothing is read
+                        pages = (int) Math.min(pages, u[1] - pfn);
+                        Batch b = new Batch(pfn, pages, List.of(), true, null, true);
+                        pfn += pages;
+                        return b;
+                    }
+                    if (u != null) {
+                        pages = (int) Math.min(pages, u[0] - pfn);
+                    }
                     Batch b = batch(pfn, pages);
                     pfn += pages;
                     return b;
@@ -231,8 +251,9 @@ public final class KdumpWriter {
             int n = 0;
             while (n < maxPages && run < layout.runs().size()) {
                 long[] r = layout.runs().get(run);
+                pfn = layout.skipUnbacked(pfn);
                 while (pfn < r[1] && !layout.dumped().test(pfn)) {
-                    pfn++;
+                    pfn = layout.skipUnbacked(pfn + 1);
                 }
                 if (pfn >= r[1]) {
                     run++;
@@ -242,7 +263,8 @@ public final class KdumpWriter {
                     continue;
                 }
                 int k = 1;
-                while (n + k < maxPages && pfn + k < r[1] && layout.dumped().test(pfn + k)) {
+                while (n + k < maxPages && pfn + k < r[1] && layout.skipUnbacked(pfn + k) == pfn + k
+                        && layout.dumped().test(pfn + k)) {
                     k++;
                 }
                 Batch part = batch(pfn, k);
@@ -256,7 +278,7 @@ public final class KdumpWriter {
                 n += k;
                 pfn += k;
             }
-            return n == 0 ? null : new Batch(pfns[0], n, segs, covered, Arrays.copyOf(pfns, n));
+            return n == 0 ? null : new Batch(pfns[0], n, segs, covered, Arrays.copyOf(pfns, n), false);
         }
 
         private Batch batch(long first, int pages) {
@@ -284,6 +306,32 @@ public final class KdumpWriter {
         }
     }
 
+    /**
+     * Batches take turns reading, in the order they were planned (pfn order). The pool starts batches in that order,
+     * so the batch whose turn it is has always started, and a batch waits only for earlier ones.
+     */
+    private static final class ReadTurns {
+        private long next;
+
+        synchronized void await(long seq) throws IOException {
+            while (next != seq) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("kdump: interrupted while waiting to read guest memory");
+                }
+            }
+        }
+
+        synchronized void done(long seq) {
+            if (next == seq) {
+                next++;
+                notifyAll();
+            }
+        }
+    }
+
     /** A compression thread's reused state: one compressor, one input and one output buffer. */
     private static final class Worker {
         private final KdumpCodec.PageCompressor compressor;
@@ -302,17 +350,38 @@ public final class KdumpWriter {
             this.zeros = new byte[bs];
         }
 
-        Result process(Batch b) {
+        Result process(Batch b, ReadTurns turns, long seq) {
+            if (b.unbacked()) {
+                if (turns != null) { // nothing to read, but its turn passes in order all the same
+                    try {
+                        turns.await(seq);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    } finally {
+                        turns.done(seq);
+                    }
+                }
+                int[] sizes = new int[b.pages()];
+                Arrays.fill(sizes, ZERO);
+                return new Result(b, sizes, new int[b.pages()], new byte[0]);
+            }
             int len = b.pages() * bs;
             if (!b.fullyCovered()) {
                 Arrays.fill(in, 0, len, (byte) 0); // partial pages: what no block covers reads as zeros
             }
             try {
+                if (turns != null) {
+                    turns.await(seq);
+                }
                 for (Segment s : b.segments()) {
                     s.block().data().read(s.blockOffset(), ByteBuffer.wrap(in, s.bufferOffset(), s.length()));
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
+            } finally {
+                if (turns != null) {
+                    turns.done(seq);
+                }
             }
             int[] sizes = new int[b.pages()];
             int[] flags = new int[b.pages()];
