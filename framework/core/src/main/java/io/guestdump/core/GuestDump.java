@@ -129,7 +129,8 @@ public final class GuestDump {
                 result = new DumpResult(out.path(), source.describe(), state.machine(), prepared.target(),
                         state.cpus().size(), prepared.notes().size(), prepared.mappings().size(),
                         prepared.memoryBytes(), size,
-                        prepared.vmcoreinfo() == null ? null : prepared.vmcoreinfoOrigin(), System.nanoTime() - t0);
+                        prepared.vmcoreinfo() == null ? null : prepared.vmcoreinfoOrigin(), System.nanoTime() - t0,
+                        guest.capture());
             } catch (RuntimeException e) {
                 try {
                     guest.close();
@@ -417,7 +418,8 @@ public final class GuestDump {
             GuestState state = prepared.state();
             result = new DumpResult(null, source.describe(), state.machine(), prepared.target(), state.cpus().size(),
                     prepared.notes().size(), prepared.mappings().size(), prepared.memoryBytes(), size,
-                    prepared.vmcoreinfo() == null ? null : prepared.vmcoreinfoOrigin(), System.nanoTime() - t0);
+                    prepared.vmcoreinfo() == null ? null : prepared.vmcoreinfoOrigin(), System.nanoTime() - t0,
+                    guest.capture());
         } catch (RuntimeException e) {
             try {
                 guest.close();

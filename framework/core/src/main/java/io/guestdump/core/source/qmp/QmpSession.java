@@ -51,6 +51,15 @@ final class QmpSession implements Closeable, GuestSessionCheck {
 
     private final Optional<Path> partial;
 
+    /** Migration capabilities a live snapshot changed, with their values before; null when none was changed. */
+    private Map<String, Boolean> migrationCaps;
+    /** The {@code max-bandwidth} before a live snapshot lifted it; null when it was not changed. */
+    private Long migrationBandwidth;
+    /** A live snapshot's migration was started and has not been seen to end. */
+    private volatile boolean migrating;
+    /** The summary's capture remark. */
+    private volatile String capture;
+
     QmpSession(QmpClient client, QmpSettings settings, Optional<Path> partial) {
         this.client = client;
         this.settings = settings;
@@ -297,6 +306,101 @@ final class QmpSession implements Closeable, GuestSessionCheck {
                 + "during the dump, or set guestdump.source.qmp.guest-ran-during-dump = warn to keep such dumps");
     }
 
+    /** Marks the point after which {@link #runStateEvents} looks. */
+    long eventMark() {
+        return client.eventMark();
+    }
+
+    /** The STOP and RESUME events since {@code mark}. */
+    List<QmpClient.RunStateEvent> runStateEvents(long mark) {
+        return client.runStateEvents(mark);
+    }
+
+    /**
+     * Records what a live snapshot is about to change, so that {@link #restoreMigrationState} (also from the Ctrl-C
+     * hook) puts it back.
+     *
+     * @param capabilities the capabilities to change, with their values now
+     * @param bandwidth    {@code max-bandwidth} now, or null when it is not changed
+     */
+    synchronized void recordMigrationState(Map<String, Boolean> capabilities, Long bandwidth) {
+        migrationCaps = new java.util.LinkedHashMap<>(capabilities);
+        migrationBandwidth = bandwidth;
+    }
+
+    /** The snapshot's {@code migrate} is about to be sent. */
+    void migrationStarted() {
+        migrating = true;
+    }
+
+    /** The snapshot's migration ended (completed, failed, or was never started). */
+    void migrationEnded() {
+        migrating = false;
+    }
+
+    /** Sets the summary's capture remark. */
+    void capture(String remark) {
+        capture = remark;
+    }
+
+    @Override
+    public String capture() {
+        return capture;
+    }
+
+    /**
+     * Cancels a live snapshot still under way and puts back the migration capabilities and {@code max-bandwidth} it
+     * changed; does it once. Returns a message naming what could not be restored, or null.
+     */
+    synchronized String restoreMigrationState() {
+        if (migrationCaps == null && migrationBandwidth == null) {
+            return null;
+        }
+        List<String> failed = new ArrayList<>();
+        try {
+            if (migrating) {
+                command("migrate_cancel");
+                long deadline = System.nanoTime() + settings.commandTimeout().toNanos();
+                while (System.nanoTime() < deadline) {
+                    Object m = command("query-migrate");
+                    Object st = m instanceof Map<?, ?> mm ? mm.get("status") : null;
+                    if (st == null || !LiveSnapshot.ACTIVE.contains(st.toString())) {
+                        break;
+                    }
+                    Thread.sleep(5);
+                }
+                migrating = false;
+            }
+        } catch (IOException | RuntimeException e) {
+            failed.add("cancelling the snapshot (" + e.getMessage() + "): run {\"execute\":\"migrate_cancel\"}");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (migrationCaps != null && !migrationCaps.isEmpty()) {
+            List<Object> caps = new ArrayList<>();
+            migrationCaps.forEach((k, v) -> caps.add(Map.of("capability", k, "state", v)));
+            try {
+                command("migrate-set-capabilities", Map.of("capabilities", caps));
+            } catch (IOException | RuntimeException e) {
+                failed.add("the migration capabilities (" + e.getMessage() + "): run {\"execute\":"
+                        + "\"migrate-set-capabilities\",\"arguments\":" + Json.write(Map.of("capabilities", caps))
+                        + "}");
+            }
+        }
+        if (migrationBandwidth != null) {
+            try {
+                command("migrate-set-parameters", Map.of("max-bandwidth", migrationBandwidth));
+            } catch (IOException | RuntimeException e) {
+                failed.add("max-bandwidth (" + e.getMessage() + "): run {\"execute\":\"migrate-set-parameters\","
+                        + "\"arguments\":{\"max-bandwidth\":" + migrationBandwidth + "}}");
+            }
+        }
+        migrationCaps = null;
+        migrationBandwidth = null;
+        return failed.isEmpty() ? null : "could not restore what the live snapshot changed in QEMU's migration "
+                + "settings: " + String.join("; ", failed);
+    }
+
     /** The private directory (made on first use). */
     synchronized Path workDir() throws IOException {
         if (workDir == null) {
@@ -374,8 +478,12 @@ final class QmpSession implements Closeable, GuestSessionCheck {
         if (pmemsave != null) {
             pmemsave.shutdown();
         }
-        if (client.isLost() && (stopSent || locked)) {
+        if (client.isLost() && (stopSent || locked || migrationCaps != null || migrationBandwidth != null)) {
             reconnect();
+        }
+        String migration = restoreMigrationState();
+        if (migration != null) {
+            LOG.warn("{}", migration);
         }
         String problem = null;
         if (stopSent) {
