@@ -110,6 +110,36 @@ final class LiveSnapshot {
     }
 
     /**
+     * The migration settings a snapshot may change, with their values now, for the lock's owner record: JSON
+     * {@code {"capabilities":{…},"max-bandwidth":n}}; "" when QEMU lists no {@value #CAPABILITY} capability.
+     */
+    @SuppressWarnings("unchecked")
+    static String record(QmpSession s) throws IOException {
+        Map<String, Object> caps = new LinkedHashMap<>();
+        try {
+            for (Object o : (List<Object>) s.command("query-migrate-capabilities")) {
+                Map<String, Object> m = (Map<String, Object>) o;
+                String name = String.valueOf(m.get("capability"));
+                if (name.equals(CAPABILITY) || INCOMPATIBLE.contains(name)) {
+                    caps.put(name, Boolean.TRUE.equals(m.get("state")));
+                }
+            }
+            if (!caps.containsKey(CAPABILITY)) {
+                return "";
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("capabilities", caps);
+            Object bw = ((Map<String, Object>) s.command("query-migrate-parameters")).get("max-bandwidth");
+            if (bw instanceof Number n && n.longValue() != UNLIMITED_BANDWIDTH) {
+                out.put("max-bandwidth", n.longValue());
+            }
+            return Json.write(out);
+        } catch (QmpException e) {
+            return "";
+        }
+    }
+
+    /**
      * Takes the snapshot: records and changes the capabilities and bandwidth, migrates into the spool, and puts the
      * capabilities and bandwidth back (whatever happened) before returning.
      *

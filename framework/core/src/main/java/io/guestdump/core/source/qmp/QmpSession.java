@@ -105,22 +105,26 @@ final class QmpSession implements Closeable, GuestSessionCheck {
      * @param stops whether the owner found the guest running and stops it for its dump
      * @param dir     the owner's private directory (pipes, probe file)
      * @param partial the owner's temporary output file, or "" (standard output)
+     * @param live    the migration settings a live snapshot of the owner may change, with their values before
+     *                (JSON: {@code {"capabilities":{name:bool…},"max-bandwidth":n}}), or "" when it takes none
      */
-    record Owner(long pid, long start, String host, String boot, boolean stops, String dir, String partial) {
+    record Owner(long pid, long start, String host, String boot, boolean stops, String dir, String partial,
+            String live) {
         private static final Pattern FORM = Pattern.compile("guestdump-lock v1 pid=(\\d+) start=(\\d+) host=(\\S+) "
-                + "boot=(\\S+) stops=([01]) dir=(\\S+)(?: partial=(\\S*))?");
+                + "boot=(\\S+) stops=([01]) dir=(\\S+)(?: partial=(\\S*))?(?: live=(\\S*))?");
 
         /** This process. */
-        static Owner self(boolean stops, Path dir, Optional<Path> partial) {
+        static Owner self(boolean stops, Path dir, Optional<Path> partial, String live) {
             ProcessHandle me = ProcessHandle.current();
             return new Owner(me.pid(), startOf(me).orElse(0L), hostName(), bootId(), stops, dir.toString(),
-                    partial.map(Path::toString).orElse(""));
+                    partial.map(Path::toString).orElse(""), live);
         }
 
         /** The lock's data: paths URL-encoded, so that the fields stay separated by spaces. */
         String text() {
             return "guestdump-lock v1 pid=" + pid + " start=" + start + " host=" + host + " boot=" + boot + " stops="
-                    + (stops ? 1 : 0) + " dir=" + encode(dir) + " partial=" + encode(partial);
+                    + (stops ? 1 : 0) + " dir=" + encode(dir) + " partial=" + encode(partial)
+                    + (live.isEmpty() ? "" : " live=" + encode(live));
         }
 
         static Optional<Owner> parse(String text) {
@@ -131,7 +135,7 @@ final class QmpSession implements Closeable, GuestSessionCheck {
             try {
                 return Optional.of(new Owner(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), m.group(3),
                         m.group(4), m.group(5).equals("1"), decode(m.group(6)), m.group(7) == null ? ""
-                                : decode(m.group(7))));
+                                : decode(m.group(7)), m.group(8) == null ? "" : decode(m.group(8))));
             } catch (IllegalArgumentException e) {
                 return Optional.empty();
             }
@@ -188,10 +192,23 @@ final class QmpSession implements Closeable, GuestSessionCheck {
      * that is gone (killed with SIGKILL).
      */
     void lock() throws IOException {
-        Object status = command("query-status");
-        boolean running = status instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("running"));
-        Owner me = Owner.self(running, workDir(), partial);
+        lock(() -> "");
+    }
+
+    /** What a lock records of the migration settings a live snapshot may change (read before the lock is taken). */
+    interface LiveRecord {
+        String get() throws IOException;
+    }
+
+    /**
+     * {@link #lock()}, recording {@code live}'s migration settings in the owner, so that the next guestdump restores
+     * them if this one is killed during a live snapshot.
+     */
+    void lock(LiveRecord live) throws IOException {
         for (int attempt = 0; ; attempt++) {
+            Object status = command("query-status");
+            boolean running = status instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("running"));
+            Owner me = Owner.self(running, workDir(), partial, running ? live.get() : "");
             try {
                 command("object-add", Map.of("qom-type", "secret", "id", settings.lockObject(), "data", me.text()));
                 locked = true;
@@ -235,6 +252,7 @@ final class QmpSession implements Closeable, GuestSessionCheck {
             command("cont");
             resumed = true;
         }
+        String migration = dead.live().isEmpty() ? "" : restoreAfter(dead.live());
         command("object-del", Map.of("id", settings.lockObject()));
         Path dir = Path.of(dead.dir());
         boolean removed = false;
@@ -253,10 +271,34 @@ final class QmpSession implements Closeable, GuestSessionCheck {
             }
         }
         LOG.warn("the guest's lock was held by guestdump pid {} (started {}), which is gone (killed?): removed its "
-                + "lock{}{}{}", dead.pid(), java.time.Instant.ofEpochMilli(dead.start()), removed ? ", " + dir : "",
-                partRemoved ? ", " + part : "",
+                + "lock{}{}{}{}", dead.pid(), java.time.Instant.ofEpochMilli(dead.start()), removed ? ", " + dir : "",
+                partRemoved ? ", " + part : "", migration,
                 resumed ? "; resumed the guest it had stopped" : dead.stops() ? "; the guest it had stopped is "
                         + state + " now, left as it is" : "");
+    }
+
+    /**
+     * Puts back the migration settings a dead owner recorded: cancels its snapshot if one still runs, then sets the
+     * capabilities and {@code max-bandwidth} to the recorded values. Returns a remark for the log.
+     */
+    @SuppressWarnings("unchecked")
+    private String restoreAfter(String recorded) {
+        try {
+            Map<String, Object> r = (Map<String, Object>) Json.parse(recorded);
+            Map<String, Boolean> caps = new java.util.LinkedHashMap<>();
+            ((Map<String, Object>) r.get("capabilities")).forEach((k, v) -> caps.put(k, Boolean.TRUE.equals(v)));
+            Object bw = r.get("max-bandwidth");
+            recordMigrationState(caps, bw instanceof Number n ? n.longValue() : null);
+            Object m = command("query-migrate");
+            Object st = m instanceof Map<?, ?> mm ? mm.get("status") : null;
+            migrating = st != null && LiveSnapshot.ACTIVE.contains(st.toString());
+            String problem = restoreMigrationState();
+            return problem == null ? "; restored the migration settings its live snapshot had changed"
+                    + (st != null && LiveSnapshot.ACTIVE.contains(st.toString()) ? " (and cancelled the snapshot)" : "")
+                    : "; " + problem;
+        } catch (IOException | RuntimeException e) {
+            return "; could not restore the migration settings it recorded (" + recorded + "): " + e.getMessage();
+        }
     }
 
     /** Stops the guest if it runs, and remembers to resume it. */

@@ -120,7 +120,7 @@ public final class QmpSource implements GuestSource {
     private LoadedGuest load(QmpSession s, ArchitectureRegistry registry) throws IOException {
         String machine = s.string(s.command("query-target"), "arch");
         ArchitectureRegistry.Loaded plugin = registry.require(machine);
-        s.lock();
+        s.lock(() -> settings.live().equals("never") ? "" : LiveSnapshot.record(s));
         checkDumpable(s);
         Object status = s.command("query-status");
         boolean running = status instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("running"));

@@ -258,4 +258,35 @@ class QmpLiveTest {
         assertFalse(qemu.log.contains("stop"), qemu.log.toString());
         assertFalse(qemu.lockExists);
     }
+
+    @Test
+    void theNextGuestdumpRestoresWhatAKilledLiveDumpChanged() throws IOException {
+        Map<String, Boolean> before = new LinkedHashMap<>(caps);
+        // as a live dump killed with SIGKILL leaves QEMU: its snapshot running, background-snapshot on, xbzrle off,
+        // no bandwidth limit, and its lock naming what to put back
+        caps.put("background-snapshot", true);
+        caps.put("xbzrle", false);
+        bandwidth = LiveSnapshot.UNLIMITED_BANDWIDTH;
+        migrateStatus = "active";
+        qemu.lockExists = true;
+        qemu.lockData = new QmpSession.Owner(ProcessHandle.current().pid(), 1, QmpSession.Owner.hostName(),
+                QmpSession.Owner.bootId(), true, dir.resolve("work/guestdump-qmp-dead").toString(), "",
+                "{\"capabilities\":{\"background-snapshot\":false,\"xbzrle\":true},\"max-bandwidth\":134217728}")
+                .text();
+        List<String> recorded = new ArrayList<>();
+        qemu.overrides.put("migrate", a -> {
+            recorded.add(qemu.lockData);
+            return new FakeQemu.Error("stopped here");
+        });
+        DumpResult r = run("auto");
+        assertEquals("cancelled", migrateStatus, "the killed dump's snapshot was cancelled");
+        assertTrue(r.capture().contains("QEMU refused the background snapshot: stopped here"), r.capture());
+        assertEquals(1, recorded.size());
+        assertTrue(recorded.get(0).contains(" live=" + java.net.URLEncoder.encode("{\"capabilities\":{"
+                + "\"xbzrle\":true,\"auto-converge\":false,\"postcopy-ram\":false,\"background-snapshot\":false,"
+                + "\"zero-copy-send\":false},"
+                + "\"max-bandwidth\":134217728}", java.nio.charset.StandardCharsets.UTF_8)), "this dump's lock records "
+                + "the values before the killed one's changes: " + recorded);
+        assertRestoredAndClean(before, 134217728);
+    }
 }
