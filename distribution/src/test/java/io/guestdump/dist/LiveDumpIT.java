@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  *       downtime (QMP STOP to RESUME), which must be under {@code GUESTDUMP_LIVE_MAX_DOWNTIME_MS} (default 50) for
  *       the first live dump of each guest (later ones, on a loaded host, under 1 s: far from a stop of seconds);
  *       {@code query-status}, polled every 20 ms from the second connection during the dump, says
- *       {@code running} every time, and does after it;</li>
+ *       {@code running} every time but polls that fall into the downtime (no more than it can hold), and does
+ *       after it;</li>
  *   <li>gdb-multiarch disassembles {@code x/i $pc} of every vCPU of that file;</li>
  *   <li>amd64: a live {@code kdump-zlib} file, from which makedumpfile {@code --dump-dmesg} prints the guest's kernel
  *       log;</li>
@@ -207,7 +208,7 @@ class LiveDumpIT {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         Dist.Run r = dump.get().expect(0);
-        seen.merge(watch.status(), 1, Integer::sum);
+        assertEquals("running", watch.status(), "the guest runs after the dump");
         String summary = r.out() + r.err();
         Matcher m = DOWNTIME.matcher(summary);
         assertTrue(m.find(), "a live dump with its downtime in the summary:\n" + summary);
@@ -222,7 +223,11 @@ class LiveDumpIT {
         String name = String.join(" ", extra);
         report.put("live dump " + name, String.format("%.1f s, downtime %.3f ms; query-status during: %s", secs,
                 downtime, seen));
-        assertEquals(java.util.Set.of("running"), seen.keySet(), "the guest was running at every poll: " + seen);
+        // running at every poll, except polls that fell into the snapshot's start (the downtime, 20 ms apart)
+        int paused = seen.getOrDefault("paused", 0);
+        assertTrue(seen.keySet().stream().allMatch(k -> k.equals("running") || k.equals("paused"))
+                && paused <= 1 + downtime / 20, "the guest was running at every poll but those within the "
+                + downtime + " ms downtime: " + seen);
         assertTrue(downtime < limit, "downtime " + downtime + " ms, limit " + limit + " ms:\n" + summary);
         return summary;
     }
@@ -314,7 +319,7 @@ class LiveDumpIT {
     }
 
     /**
-     * The sweep pages found in a file (any 8-byte aligned place: an ELF's PT_LOADs or a raw copy): index to sweep.
+     * The sweep pages found in files (any 4-byte aligned place: an ELF's PT_LOADs or a raw copy): index to sweep.
      *
      * @param sweeps     sweep number per index, -1 where absent
      * @param boundaries indexes i where sweep[i] differs from sweep[i-1]
@@ -358,8 +363,9 @@ class LiveDumpIT {
                     buf.clear();
                     ch.read(buf, pos);
                     buf.flip();
-                    int n = buf.limit() & ~7;
-                    for (int i = 0; i + 32 <= n; i += 8) {
+                    // 4-byte steps: an ELF's data starts after its notes, which are 4-byte aligned only
+                    int n = buf.limit() & ~3;
+                    for (int i = 0; i + 32 <= n; i += 4) {
                         if (buf.getLong(i) == SWEEP_MAGIC && buf.getLong(i + 8) == ~SWEEP_MAGIC) {
                             long index = buf.getLong(i + 16);
                             long sweep = buf.getLong(i + 24);
@@ -374,7 +380,7 @@ class LiveDumpIT {
                     if (n <= 32) {
                         break;
                     }
-                    pos += n - 24; // the starts this round could not check (a header across the buffer's end)
+                    pos += n - 28; // the starts this round could not check (a header across the buffer's end)
                 }
             }
         }
