@@ -20,5 +20,11 @@ apt-get $O -qq update || echo "warning: apt-get update reported errors; going on
   liblzma5 libzstd1 libgcc-s1)
 rm -rf "$OUT"; mkdir -p "$OUT/root"
 for d in "$WORK"/debs/*.deb; do dpkg-deb -x "$d" "$OUT/root"; done
+# absolute symlinks (ppc64el's /lib64/ld64.so.2 -> /lib/powerpc64le-linux-gnu/ld64.so.2) would resolve on the host
+# under qemu-user -L: point them inside the root
+find "$OUT/root" -type l | while read -r l; do
+  t=$(readlink "$l")
+  case $t in /*) ln -sf "$OUT/root$t" "$l" ;; esac
+done
 rm -rf "$WORK"
 echo "$OUT: makedumpfile for $ARCH"

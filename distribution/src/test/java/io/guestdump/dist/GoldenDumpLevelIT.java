@@ -68,15 +68,18 @@ class GoldenDumpLevelIT {
 
     /**
      * Other arches against Debian bookworm's makedumpfile 1.7.2 for that arch, run under qemu-user from the root
-     * bench/qemu-interop/prepare-makedumpfile.sh extracts: arm64 at every level, s390x (big-endian) at 1 and 31.
-     * Where it cannot run: i386 and armhf, whose makedumpfile runs but fails on these dumps (i386: "Can't convert
-     * a virtual address(dad45da0) to physical address" reading system_utsname; armhf: "Can't get the kernel
-     * version"); ppc64el, whose guest runs the hash MMU that guestdump's walker does not translate vmemmap for.
+     * bench/qemu-interop/prepare-makedumpfile.sh extracts: arm64 and ppc64el (a hash-MMU guest: its struct pages
+     * are read through the kernel's vmemmap_list, as makedumpfile reads them) at every level, s390x (big-endian)
+     * at 1 and 31. Where it cannot run: i386 and armhf, whose makedumpfile runs but fails on these dumps (i386:
+     * "Can't convert a virtual address(dad45da0) to physical address" reading system_utsname; armhf: "Can't get the
+     * kernel version").
      */
     @ParameterizedTest(name = "{0} -d {3}")
     @CsvSource({
         "aarch64, arm64, aarch64, 1", "aarch64, arm64, aarch64, 2", "aarch64, arm64, aarch64, 8",
         "aarch64, arm64, aarch64, 16", "aarch64, arm64, aarch64, 31",
+        "ppc64le, ppc64el, ppc64le, 1", "ppc64le, ppc64el, ppc64le, 2", "ppc64le, ppc64el, ppc64le, 8",
+        "ppc64le, ppc64el, ppc64le, 16", "ppc64le, ppc64el, ppc64le, 31",
         "s390x, s390x, s390x, 1", "s390x, s390x, s390x, 31"})
     void keepsTheSamePagesAsDebiansMakedumpfileForTheArchUnderQemuUser(String arch, String debArch,
             String qemuUser, int level) throws Exception {
@@ -172,9 +175,8 @@ class GoldenDumpLevelIT {
 
     /**
      * Kernel text is kept at level 31: gdb disassembles each vCPU's PC and reads the release through the virtual
-     * addresses of a level-31 {@code --paging} ELF of every golden guest whose struct pages guestdump can read.
-     * ppc64le is refused with a reason: its guest runs the hash MMU, whose vmemmap (where the struct pages are)
-     * the walker does not translate. arm's Debian kernel is FLATMEM with {@code mem_map} starting at
+     * addresses of a level-31 {@code --paging} ELF of every golden guest. ppc64le's guest runs the hash MMU: its
+     * vmemmap (where the struct pages are) is translated through the kernel's vmemmap_list. arm's Debian kernel is FLATMEM with {@code mem_map} starting at
      * {@code ARCH_PFN_OFFSET} (RAM at 1 GiB), which makedumpfile 1.7.2 reads from pfn 0 and guestdump reads as it
      * does, so no page is classed there and everything is kept.
      */
@@ -183,6 +185,7 @@ class GoldenDumpLevelIT {
         "x86_64,  i386:x86-64,      1 2, ret;ret",
         "i386,    i386,             1 2, pop %ebp;pop %ebp",
         "aarch64, aarch64,          1 2, autiasp;autiasp",
+        "ppc64le, powerpc:common64, 1 2, 'li r4,0;li r4,0'",
         "arm,     arm,              1 2, bx lr;bx lr",
         "s390x,   s390:64-bit,      1 2, 'agr %r1,%r6;br %r14'"})
     void gdbStillDisassemblesEachPcInALevel31PagingDump(String arch, String gdbArch, String threads,
@@ -205,15 +208,6 @@ class GoldenDumpLevelIT {
         assertEquals(List.of(instructions.split(";")), r.mnemonics(), r.gdb());
         assertEquals(vmcoreinfo.get("OSRELEASE"), r.release(), r.gdb());
         Files.delete(ours);
-    }
-
-    @Test
-    void ppc64leHashMmuGuestIsRefusedWithTheReason() throws Exception {
-        Path qemu = GoldenFiles.unpackedFull("ppc64le");
-        Dist.Run r = Dist.guestdump(work, "dump", "elf:" + qemu, "--dump-level", "31", "-o",
-                work.resolve("ppc.vmcore").toString());
-        assertEquals(2, r.exit(), r.out() + r.err());
-        assertTrue(r.err().contains("SYMBOL(mem_section)") && r.err().contains("--dump-level 0 or 1"), r.err());
     }
 
     /** The --dry-run report: classes like makedumpfile --mem-usage, its level-31 count equal to the kdump's. */

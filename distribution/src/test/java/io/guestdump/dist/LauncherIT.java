@@ -98,6 +98,31 @@ class LauncherIT {
         assertTrue(Dist.guestdump(work, "info", "text").expect(2).err().contains("not an ELF file"));
     }
 
+    /**
+     * The sample guest comes from a plugin (the framework names no architecture): {@code sample-guest} writes the
+     * same files the distribution ships, picks the plugin by {@code guestdump.sample-arch}, and refuses a plugin
+     * that offers none.
+     */
+    @Test
+    void sampleGuestWritesThePluginsSampleTheDistributionShips() throws Exception {
+        Dist.Run r = Dist.guestdump(work, "sample-guest", "--output-dir", "g").expect(0);
+        assertTrue(r.out().startsWith("wrote sample guest g/sample-x86_64.conf (an x86_64 guest"), r.out());
+        Path shipped = Dist.home().resolve("config/guests");
+        for (String f : List.of("sample-x86_64.conf", "sample-x86_64-ram.bin", "sample-x86_64-registers.txt",
+                "sample-x86_64-vmcoreinfo.txt")) {
+            assertArrayEquals(Files.readAllBytes(shipped.resolve(f)), Files.readAllBytes(work.resolve("g").resolve(f)),
+                    f);
+        }
+        Dist.guestdump(work, "sample-guest", "--output-dir", "h", "-D", "guestdump.sample-arch=x86_64").expect(0);
+        Dist.Run none = Dist.guestdump(work, "sample-guest", "--output-dir", "i", "-D", "guestdump.sample-arch=s390x")
+                .expect(2);
+        assertTrue(none.err().contains("guestdump.sample-arch = s390x: arch-s390x") && none.err().contains(
+                "offers no sample guest; these do: [x86_64]"), none.err());
+        Dist.Run small = Dist.guestdump(work, "sample-guest", "--output-dir", "j", "--size", "1MiB").expect(2);
+        assertTrue(small.err().contains("is smaller than the sample guest sample-x86_64"), small.err());
+        assertFalse(Files.exists(work.resolve("i")) || Files.exists(work.resolve("j")));
+    }
+
     @Test
     void archsListsEveryBundledPlugin() throws Exception {
         Dist.Run r = Dist.guestdump(work, "archs", "--json").expect(0);

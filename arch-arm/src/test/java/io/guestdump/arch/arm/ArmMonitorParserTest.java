@@ -108,7 +108,7 @@ class ArmMonitorParserTest {
         String text = QemuMonitorText.aarch32(ArmCpus.arm(0).build()).replace("PSR=60030093 -ZC- A svc32",
                 "PSR=60030093 -ZC- A svc32 bogus!");
         InvalidInputException e = failure(text);
-        assertTrue(e.getMessage().startsWith("regs.txt:6: "), e.getMessage());
+        assertTrue(e.getMessage().startsWith("regs.txt line 6: "), e.getMessage());
         assertTrue(e.getMessage().contains("bogus!"), e.getMessage());
         assertTrue(e.getMessage().contains("PSR=60030093 -ZC- A svc32 bogus!"), e.getMessage());
     }
@@ -117,22 +117,22 @@ class ArmMonitorParserTest {
     void badHexNamesTheLine() {
         String text = QemuMonitorText.aarch64(ArmCpus.aarch64(0).build()).replaceFirst("X05=[0-9a-f]+", "X05=12zz");
         InvalidInputException e = failure(text);
-        assertTrue(e.getMessage().startsWith("regs.txt:4: "), e.getMessage());
+        assertTrue(e.getMessage().startsWith("regs.txt line 4: "), e.getMessage());
         assertTrue(e.getMessage().contains("X05=12zz"), e.getMessage());
     }
 
     @Test
     void registerBeforeTheFirstHeaderIsRefused() {
         InvalidInputException e = failure("R00=00000000\nCPU#0\n");
-        assertTrue(e.getMessage().startsWith("regs.txt:1: "), e.getMessage());
-        assertTrue(e.getMessage().contains("CPU#0"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("regs.txt line 1: "), e.getMessage());
+        assertTrue(e.getMessage().contains("before the first `CPU#<n>` header"), e.getMessage());
     }
 
     @Test
     void missingRegistersNameTheCpuHeaderLine() {
         String text = "\n" + QemuMonitorText.aarch32(ArmCpus.arm(0).build()).replace("R06=c0000006 R07=c0000007", "R06=c0000006");
         InvalidInputException e = failure(text);
-        assertTrue(e.getMessage().startsWith("regs.txt:2: "), e.getMessage());
+        assertTrue(e.getMessage().startsWith("regs.txt line 2: "), e.getMessage());
         assertTrue(e.getMessage().contains("lacks r7"), e.getMessage());
     }
 
@@ -140,15 +140,14 @@ class ArmMonitorParserTest {
     void duplicateRegisterIsRefused() {
         String text = QemuMonitorText.aarch32(ArmCpus.arm(0).build()).replace("R01=", "R00=");
         InvalidInputException e = failure(text);
-        assertTrue(e.getMessage().contains(":2: register r0 appears twice"), e.getMessage());
+        assertTrue(e.getMessage().contains("line 2: r0 is given twice for CPU#0"), e.getMessage());
     }
 
     @Test
     void mixedStatesInOneBlockAreRefused() {
         String text = QemuMonitorText.aarch64(ArmCpus.aarch64(0).build()) + "R00=00000000\n";
         InvalidInputException e = failure(text);
-        assertTrue(e.getMessage().startsWith("regs.txt:1: "), e.getMessage());
-        assertTrue(e.getMessage().contains("mixes AArch64"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("regs.txt line 1: CPU#0 mixes AArch64"), e.getMessage());
     }
 
     @Test
@@ -156,7 +155,7 @@ class ArmMonitorParserTest {
         VcpuState cpu = ArmCpus.arm(0).build();
         String block = QemuMonitorText.aarch32(cpu);
         InvalidInputException e = failure(block + block);
-        assertTrue(e.getMessage().contains("CPU#0 comes after CPU#0"), e.getMessage());
+        assertTrue(e.getMessage().contains("CPU#0 follows CPU#0"), e.getMessage());
     }
 
     @Test
@@ -171,6 +170,6 @@ class ArmMonitorParserTest {
     @Test
     void textWithoutCpusIsRefused() {
         InvalidInputException e = failure("\n\n");
-        assertTrue(e.getMessage().contains("no 'CPU#n' header"), e.getMessage());
+        assertTrue(e.getMessage().contains("no `CPU#<n>` section found"), e.getMessage());
     }
 }

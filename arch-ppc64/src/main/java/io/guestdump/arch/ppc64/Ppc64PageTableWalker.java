@@ -26,7 +26,11 @@ import java.util.Optional;
  *   <li><b>Hash</b> ({@code LPCR.HR} clear): the hashed page table lives with the hypervisor on pseries and maps
  *       only what was faulted in, so it is not walked. The walker reports instead the kernel's linear map,
  *       {@code 0xc000000000000000 + phys} for every RAM block, and says so once through
- *       {@link Sink#skipped}. vmalloc, I/O and vmemmap addresses are then not available.</li>
+ *       {@link Sink#skipped}; then the vmemmap (the {@code struct page} array) from the kernel's own record of
+ *       it, {@code vmemmap_list}: one {@code vmemmap_backing} per block of {@code 1 << mmu_psize_defs[
+ *       mmu_vmemmap_psize].shift} bytes, which the kernel publishes in VMCOREINFO for dump tools (makedumpfile
+ *       translates vmemmap addresses of hash guests the same way). vmalloc and I/O addresses are not
+ *       available.</li>
  * </ul>
  *
  * <p>Radix entries are big-endian in either guest byte order (the architecture defines them so).
@@ -54,7 +58,11 @@ final class Ppc64PageTableWalker implements PageTableWalker {
     /** The text reported when the hash fallback is used. */
     static final String HASH_FALLBACK = "hash MMU (LPCR.HR clear): the hashed page table is not walked; reported the"
             + " kernel linear map 0xc000000000000000 + phys for all RAM instead (from VMCOREINFO's kernel layout);"
-            + " vmalloc, vmemmap and I/O addresses are not in the dump";
+            + " vmalloc and I/O addresses are not in the dump (vmemmap is, from the kernel's vmemmap_list)";
+    /** More vmemmap blocks than this in {@code vmemmap_list} is a loop or damage (2^20 blocks of 16 MiB: 16 TiB). */
+    static final int MAX_VMEMMAP_BLOCKS = 1 << 20;
+    /** MSR.LE: the vCPU runs little-endian (the kernel's data byte order when it is in privileged state). */
+    static final long MSR_LE = 1;
 
     @Override
     public boolean pagingEnabled(VcpuState cpu) {
@@ -65,6 +73,11 @@ final class Ppc64PageTableWalker implements PageTableWalker {
     public void walk(GuestState guest, VcpuState cpu, GuestMemory memory, Sink sink) throws IOException {
         if ((cpu.u64(Ppc64Registers.LPCR) & LPCR_HR) == 0) {
             linearMap(memory, sink);
+            Optional<GuestVmcoreinfo> vmcoreinfo = GuestVmcoreinfo.of(guest);
+            if (vmcoreinfo.isPresent()) {
+                vmemmap(vmcoreinfo.get(), memory, sink,
+                        (cpu.u64(Ppc64Registers.MSR) & MSR_LE) != 0 ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
+            }
             return;
         }
         long ptcr = cpu.u64("ptcr");
@@ -88,6 +101,89 @@ final class Ppc64PageTableWalker implements PageTableWalker {
         for (GuestBlock b : memory.blocks()) {
             sink.map(PAGE_OFFSET + b.range().start(), b.range().start(), b.range().length());
         }
+    }
+
+    /**
+     * The hash-MMU vmemmap, from the kernel's {@code vmemmap_list} (a list of {@code vmemmap_backing}: next pointer,
+     * physical address, virtual address), reported in ascending virtual order above the linear map. Nothing is
+     * reported when VMCOREINFO lacks one of the entries; a node outside RAM, a loop or a block size out of range is
+     * reported through {@link Sink#skipped} and ends the list.
+     */
+    static void vmemmap(GuestVmcoreinfo info, GuestMemory memory, Sink sink, ByteOrder order) throws IOException {
+        Optional<Long> head = info.symbol("vmemmap_list");
+        Optional<Long> psizeVar = info.symbol("mmu_vmemmap_psize");
+        Optional<Long> defs = info.symbol("mmu_psize_defs");
+        Optional<Long> defSize = info.size("mmu_psize_def");
+        Optional<Long> shiftAt = info.offset("mmu_psize_def.shift");
+        Optional<Long> next = info.offset("vmemmap_backing.list");
+        Optional<Long> physAt = info.offset("vmemmap_backing.phys");
+        Optional<Long> virtAt = info.offset("vmemmap_backing.virt_addr");
+        if (head.isEmpty() || psizeVar.isEmpty() || defs.isEmpty() || defSize.isEmpty() || shiftAt.isEmpty()
+                || next.isEmpty() || physAt.isEmpty() || virtAt.isEmpty()) {
+            return;
+        }
+        long headAt = linear(head.get());
+        long psizeAt = linear(psizeVar.get());
+        if (headAt < 0 || psizeAt < 0 || linear(defs.get()) < 0 || !memory.isBacked(headAt, 8)
+                || !memory.isBacked(psizeAt, 4)) {
+            sink.skipped(Math.max(headAt, 0), "VMCOREINFO's vmemmap_list or mmu_vmemmap_psize is outside the"
+                    + " kernel linear map of guest RAM; vmemmap is not in the dump");
+            return;
+        }
+        long psize = memory.readInt(psizeAt, order) & 0xffff_ffffL;
+        if (psize > 64) {
+            sink.skipped(linear(psizeVar.get()), "mmu_vmemmap_psize " + psize + " is no page size index;"
+                    + " vmemmap is not in the dump");
+            return;
+        }
+        long shiftAddress = linear(defs.get() + psize * defSize.get() + shiftAt.get());
+        long shift = shiftAddress >= 0 && memory.isBacked(shiftAddress, 4)
+                ? memory.readInt(shiftAddress, order) & 0xffff_ffffL : -1;
+        if (shift < 12 || shift > 34) {
+            sink.skipped(linear(defs.get()), "mmu_psize_defs[" + psize + "].shift " + shift
+                    + " is no vmemmap page size; vmemmap is not in the dump");
+            return;
+        }
+        long blockSize = 1L << shift;
+        java.util.TreeMap<Long, Long> blocks = new java.util.TreeMap<>(Long::compareUnsigned);
+        long node = memory.readLong(headAt, order);
+        int count = 0;
+        while (node != 0) {
+            long at = linear(node);
+            if (at < 0 || !memory.isBacked(at, Math.max(Math.max(next.get(), physAt.get()), virtAt.get()) + 8)) {
+                sink.skipped(at, "vmemmap_list node " + PhysRange.hex(node) + " is outside guest RAM; the rest of"
+                        + " the list is not in the dump");
+                break;
+            }
+            if (++count > MAX_VMEMMAP_BLOCKS) {
+                sink.skipped(at, "vmemmap_list has more than " + MAX_VMEMMAP_BLOCKS + " nodes (a loop?); the rest"
+                        + " of the list is not in the dump");
+                break;
+            }
+            long phys = memory.readLong(at + physAt.get(), order);
+            long virt = memory.readLong(at + virtAt.get(), order);
+            if (memory.isBacked(phys, blockSize)) {
+                blocks.put(virt, phys);
+            } else {
+                sink.skipped(at, "vmemmap_list maps " + PhysRange.hex(virt) + " to " + PhysRange.hex(phys)
+                        + ", outside guest RAM");
+            }
+            node = memory.readLong(at + next.get(), order);
+        }
+        long lastEnd = 0;
+        for (var e : blocks.entrySet()) {
+            if (Long.compareUnsigned(e.getKey(), lastEnd) < 0) {
+                continue;
+            }
+            sink.map(e.getKey(), e.getValue(), blockSize);
+            lastEnd = e.getKey() + blockSize;
+        }
+    }
+
+    /** The physical address of a kernel linear-map address (negative when it is not one). */
+    private static long linear(long virt) {
+        return Long.compareUnsigned(virt, PAGE_OFFSET) >= 0 && Long.compareUnsigned(virt, 0xc008_0000_0000_0000L) < 0
+                ? virt - PAGE_OFFSET : -1;
     }
 
     private static void fromPartitionTable(long ptcr, GuestMemory memory, Sink sink) throws IOException {

@@ -112,6 +112,53 @@ class Ppc64PageTableWalkerTest {
         assertTrue(sink.skipped.get(0).reason().startsWith("hash MMU"));
     }
 
+    /**
+     * A hash-MMU guest's vmemmap comes from the kernel's vmemmap_list: three 64 KiB blocks listed newest first are
+     * reported after the linear map in ascending virtual order; a node outside RAM ends the list and is reported.
+     */
+    @Test
+    void hashMmuReadsTheVmemmapFromTheKernelsVmemmapList() {
+        byte[] ram = new byte[0x100000];
+        ByteBuffer b = ByteBuffer.wrap(ram).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long vmemmap = 0xc00c_0000_0000_0000L;
+        // mmu_vmemmap_psize = 2 at 0x1000; mmu_psize_defs at 0x2000, 96 bytes each, shift at 0: [2].shift = 16
+        b.putInt(0x1000, 2);
+        b.putInt(0x2000 + 2 * 96, 16);
+        // vmemmap_list at 0x3000 -> node 0x4000 -> node 0x4100 -> node 0x4200 -> end
+        b.putLong(0x3000, RadixTrees.Q3 | 0x4000);
+        long[][] nodes = {{0x4000, 0x4100, 0x80000, vmemmap + 0x20000}, {0x4100, 0x4200, 0x60000, vmemmap},
+            {0x4200, 0, 0x70000, vmemmap + 0x10000}};
+        for (long[] n : nodes) {
+            b.putLong((int) n[0], n[1] == 0 ? 0 : RadixTrees.Q3 | n[1]);
+            b.putLong((int) n[0] + 8, n[2]);
+            b.putLong((int) n[0] + 16, n[3]);
+        }
+        String vmcoreinfo = String.join("\n", "SYMBOL(vmemmap_list)=c000000000003000",
+                "SYMBOL(mmu_vmemmap_psize)=c000000000001000", "SYMBOL(mmu_psize_defs)=c000000000002000",
+                "SIZE(vmemmap_backing)=24", "OFFSET(vmemmap_backing.list)=0", "OFFSET(vmemmap_backing.phys)=8",
+                "OFFSET(vmemmap_backing.virt_addr)=16", "SIZE(mmu_psize_def)=96", "OFFSET(mmu_psize_def.shift)=0",
+                "");
+        RecordingSink sink = walk(memory(ram), cpu(0x3d3f408L, 0), vmcoreinfo);
+        assertEquals(List.of(new RecordingSink.Mapping(RadixTrees.Q3, 0, 0x100000),
+                new RecordingSink.Mapping(vmemmap, 0x60000, 0x10000),
+                new RecordingSink.Mapping(vmemmap + 0x10000, 0x70000, 0x10000),
+                new RecordingSink.Mapping(vmemmap + 0x20000, 0x80000, 0x10000)), sink.mappings);
+        assertEquals(1, sink.skipped.size(), sink.skipped.toString());
+
+        // damage: the second node points outside RAM; the first block is kept, the rest reported
+        b.putLong(0x4000, RadixTrees.Q3 | 0x7000_0000L);
+        RecordingSink broken = walk(memory(ram), cpu(0x3d3f408L, 0), vmcoreinfo);
+        assertEquals(List.of(new RecordingSink.Mapping(RadixTrees.Q3, 0, 0x100000),
+                new RecordingSink.Mapping(vmemmap + 0x20000, 0x80000, 0x10000)), broken.mappings);
+        assertTrue(broken.skipped.get(1).reason().contains("outside guest RAM"), broken.skipped.toString());
+
+        // a loop: the node points to itself; bounded, and reported
+        b.putLong(0x4000, RadixTrees.Q3 | 0x4000);
+        RecordingSink loop = walk(memory(ram), cpu(0x3d3f408L, 0), vmcoreinfo);
+        assertEquals(2, loop.mappings.size(), loop.mappings.toString());
+        assertTrue(loop.skipped.get(1).reason().contains("a loop"), loop.skipped.toString());
+    }
+
     @Test
     void pagingFollowsMsrRelocation() {
         assertTrue(WALKER.pagingEnabled(cpu(0, 0)));

@@ -1,6 +1,8 @@
 package io.guestdump.arch.x86_64;
 
-import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.MonitorRegisters;
+import io.guestdump.arch.api.MonitorRegisters.Cpu;
+import io.guestdump.arch.api.MonitorRegisters.Line;
 import io.guestdump.arch.api.VcpuState;
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -12,8 +14,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Parses QEMU's HMP {@code info registers -a} text for x86 (QEMU {@code x86_cpu_dump_state} with
- * {@code CPU_DUMP_FPU}) into vCPU states with canonical register names ({@link X86Registers}).
+ * The x86 line grammar of QEMU's HMP {@code info registers -a} text (QEMU {@code x86_cpu_dump_state} with
+ * {@code CPU_DUMP_FPU}), giving vCPU states with canonical register names ({@link X86Registers}); the skeleton
+ * ({@link MonitorRegisters}) does headers, order, duplicates, required registers and errors. One vCPU may come
+ * without a header (QEMU's {@code info registers}, no {@code -a}): it is CPU#0.
  *
  * <p>QEMU prints one of two formats per vCPU, chosen by whether the vCPU runs 64-bit code: {@code RAX=…} with
  * 16-digit values and {@code R8}…{@code R15}, or {@code EAX=…} with 8-digit values. qemu-system-x86_64 prints the
@@ -23,13 +27,12 @@ import java.util.regex.Pattern;
  * <p>Segment lines ({@code CS =0010 0000000000000000 ffffffff 00af9b00 DPL=0 CS64 [-RA]}) give selector, base,
  * limit and {@code flags & 0x00ffff00}. QEMU keeps the whole descriptor high dword as flags, whose bits 31–24 and
  * 7–0 are base bits 31–24 and 23–16 for a segment loaded from a descriptor; the parser puts them back (see
- * {@link #descriptorFlags}) so that the QEMU note carries the value QEMU itself would write.
+ * {@link #descriptorFlags}, in the skeleton's final step) so that the QEMU note carries the value QEMU itself
+ * would write.
  *
- * <p>Strict: any line it does not recognise is an {@link InvalidInputException} naming the source, the line
- * number and the text.
+ * <p>Strict: any line it does not recognise is an error naming the source, the line number and the text.
  */
-public final class X86MonitorParser {
-    private static final Pattern CPU_HEADER = Pattern.compile("CPU#(\\d+)");
+public final class X86MonitorParser implements MonitorRegisters.Grammar {
     private static final Pattern SEGMENT = Pattern.compile(
             "(ES |CS |SS |DS |FS |GS |LDT|TR )=([0-9a-f]{4}) ([0-9a-f]{8}|[0-9a-f]{16}) ([0-9a-f]{8}) ([0-9a-f]{8})"
                     + "(?: DPL=[0-3] \\S.*)?");
@@ -47,19 +50,22 @@ public final class X86MonitorParser {
 
     private static final Map<String, String> SIMPLE = simpleNames();
 
-    private static final String FORMAT_HINT = "expected QEMU 'info registers -a' output of an x86 guest, lines such"
-            + " as 'CPU#0', 'RAX=… RBX=…', 'CS =0010 0000000000000000 ffffffff 00af9b00 DPL=0 CS64 [-RA]',"
-            + " 'GDT=     fffffe0000001000 0000007f'; paste the monitor output unchanged";
+    private static final String FIX = "Expected QEMU 'info registers -a' output of an x86 guest, lines such as "
+            + "'CPU#0', 'RAX=… RBX=…', 'CS =0010 0000000000000000 ffffffff 00af9b00 DPL=0 CS64 [-RA]', "
+            + "'GDT=     fffffe0000001000 0000007f'; paste the monitor output unchanged.";
 
-    private final String sourceName;
+    private static final X86MonitorParser X86_64 = new X86MonitorParser(true);
+    private static final X86MonitorParser I386 = new X86MonitorParser(false);
+
     private final boolean x86_64Build;
-    private final List<VcpuState> cpus = new ArrayList<>();
-    private Cpu current;
-    private boolean sawHeader;
 
-    private X86MonitorParser(String sourceName, boolean x86_64Build) {
-        this.sourceName = sourceName;
+    private X86MonitorParser(boolean x86_64Build) {
         this.x86_64Build = x86_64Build;
+    }
+
+    /** Per vCPU: whether it was printed in the 64-bit format (then R8…R15 are required). */
+    private static final class Format {
+        boolean longFormat;
     }
 
     /**
@@ -71,16 +77,7 @@ public final class X86MonitorParser {
      *                    format only)
      */
     public static List<VcpuState> parse(String text, String sourceName, boolean x86_64Build) {
-        X86MonitorParser p = new X86MonitorParser(sourceName, x86_64Build);
-        String[] lines = text.split("\n", -1);
-        for (int i = 0; i < lines.length; i++) {
-            p.line(i + 1, lines[i].stripTrailing());
-        }
-        p.finishCpu();
-        if (p.cpus.isEmpty()) {
-            throw new InvalidInputException(sourceName + ": no vCPU registers found; " + FORMAT_HINT);
-        }
-        return List.copyOf(p.cpus);
+        return MonitorRegisters.parse(text, sourceName, x86_64Build ? X86_64 : I386);
     }
 
     /**
@@ -91,125 +88,112 @@ public final class X86MonitorParser {
         return printedFlags | (base & 0xff00_0000L) | ((base >>> 16) & 0xffL);
     }
 
-    private void line(int number, String line) {
-        if (line.isEmpty()) {
-            return;
-        }
-        Matcher m = CPU_HEADER.matcher(line);
-        if (m.matches()) {
-            finishCpu();
-            if (current == null && !sawHeader && !cpus.isEmpty()) {
-                throw error(number, line, "a CPU# header follows register lines that had none; give either one"
-                        + " vCPU without headers ('info registers') or every vCPU with its header ('info registers -a')");
-            }
-            int index = parseIndex(number, line, m.group(1));
-            if (!cpus.isEmpty() && index <= cpus.get(cpus.size() - 1).index()) {
-                throw error(number, line, "vCPU numbers must increase; CPU#" + cpus.get(cpus.size() - 1).index()
-                        + " came before. Keep the monitor's order and give each vCPU once");
-            }
-            sawHeader = true;
-            current = new Cpu(index, number);
-            return;
-        }
-        if (current == null) {
-            if (sawHeader || !cpus.isEmpty()) {
-                throw error(number, line, FORMAT_HINT);
-            }
-            current = new Cpu(0, number);
-        }
-        if (segment(number, line) || table(number, line) || ipLine(number, line) || fpuLine(number, line)) {
-            return;
-        }
-        items(number, line);
+    @Override
+    public String fix() {
+        return FIX;
     }
 
-    private boolean segment(int number, String line) {
-        Matcher m = SEGMENT.matcher(line);
+    @Override
+    public boolean headerless() {
+        return true;
+    }
+
+    @Override
+    public void line(Line line, Cpu cpu) {
+        String text = line.raw().strip();
+        if (segment(line, cpu, text) || table(line, cpu, text) || ipLine(line, cpu, text) || fpuLine(cpu, text)) {
+            return;
+        }
+        items(line, cpu, text);
+    }
+
+    private boolean segment(Line line, Cpu cpu, String text) {
+        Matcher m = SEGMENT.matcher(text);
         if (!m.matches()) {
             return false;
         }
         String seg = m.group(1).strip().toLowerCase(Locale.ROOT);
-        checkWidth(number, line, m.group(3));
-        put(number, line, seg + ".selector", hex(m.group(2)));
-        put(number, line, seg + ".base", hex(m.group(3)));
-        put(number, line, seg + ".limit", hex(m.group(4)));
-        put(number, line, seg + ".flags", hex(m.group(5)));
+        checkWidth(line, m.group(3));
+        cpu.put(seg + ".selector", hex(m.group(2)));
+        cpu.put(seg + ".base", hex(m.group(3)));
+        cpu.put(seg + ".limit", hex(m.group(4)));
+        cpu.put(seg + ".flags", hex(m.group(5)));
         return true;
     }
 
-    private boolean table(int number, String line) {
-        Matcher m = TABLE.matcher(line);
+    private boolean table(Line line, Cpu cpu, String text) {
+        Matcher m = TABLE.matcher(text);
         if (!m.matches()) {
             return false;
         }
         String t = m.group(1).toLowerCase(Locale.ROOT);
-        checkWidth(number, line, m.group(2));
-        put(number, line, t + ".base", hex(m.group(2)));
-        put(number, line, t + ".limit", hex(m.group(3)));
+        checkWidth(line, m.group(2));
+        cpu.put(t + ".base", hex(m.group(2)));
+        cpu.put(t + ".limit", hex(m.group(3)));
         return true;
     }
 
-    private boolean ipLine(int number, String line) {
-        Matcher m = IP_LINE.matcher(line);
+    private boolean ipLine(Line line, Cpu cpu, String text) {
+        Matcher m = IP_LINE.matcher(text);
         if (!m.matches()) {
             return false;
         }
         String ip = m.group(1) != null ? m.group(1) : m.group(2);
         if (m.group(1) != null) {
-            requireLongFormat(number, line);
+            requireLongFormat(line);
         }
-        put(number, line, X86Registers.RIP, hex(ip));
-        put(number, line, X86Registers.RFLAGS, hex(m.group(3)));
+        cpu.put(X86Registers.RIP, hex(ip));
+        cpu.put(X86Registers.RFLAGS, hex(m.group(3)));
         return true;
     }
 
-    private boolean fpuLine(int number, String line) {
-        Matcher m = FPU_LINE.matcher(line);
+    private static boolean fpuLine(Cpu cpu, String text) {
+        Matcher m = FPU_LINE.matcher(text);
         if (!m.matches()) {
             return false;
         }
-        put(number, line, "fcw", hex(m.group(1)));
-        put(number, line, "fsw", hex(m.group(2)));
-        put(number, line, "ftw", hex(m.group(3)));
-        put(number, line, "mxcsr", hex(m.group(4)));
+        cpu.put("fcw", hex(m.group(1)));
+        cpu.put("fsw", hex(m.group(2)));
+        cpu.put("ftw", hex(m.group(3)));
+        cpu.put("mxcsr", hex(m.group(4)));
         return true;
     }
 
     /** A line of {@code NAME=value} items: general registers, control and debug registers, FPRs, vectors. */
-    private void items(int number, String line) {
-        Matcher m = ITEM.matcher(line);
+    private void items(Line line, Cpu cpu, String text) {
+        Matcher m = ITEM.matcher(text);
         int end = 0;
         boolean any = false;
         while (m.find()) {
-            item(number, line, m.group(1), m.group(2).split(" "));
+            item(line, cpu, m.group(1), m.group(2).split(" "));
             end = m.end();
             any = true;
         }
-        if (!any || end != line.length()) {
-            throw error(number, line, FORMAT_HINT);
+        if (!any || end != text.length()) {
+            throw line.error("cannot read the line");
         }
     }
 
-    private void item(int number, String line, String name, String[] groups) {
+    private void item(Line line, Cpu cpu, String name, String[] groups) {
         String simple = SIMPLE.get(name);
         if (simple != null) {
-            expectGroups(number, line, name, groups, 1, 16);
+            expectGroups(line, name, groups, 1, 16);
             if (name.startsWith("R")) {
-                requireLongFormat(number, line);
-                current.longFormat = true;
+                requireLongFormat(line);
+                cpu.state(Format::new).longFormat = true;
             }
-            put(number, line, simple, hex(groups[0]));
+            cpu.put(simple, hex(groups[0]));
             return;
         }
         Matcher fpr = FPR.matcher(name);
         if (fpr.matches()) {
-            expectGroups(number, line, name, groups, 2, 16);
+            expectGroups(line, name, groups, 2, 16);
             if (groups[0].length() != 16 || groups[1].length() != 4) {
-                throw error(number, line, name + " needs 16 mantissa digits and 4 sign/exponent digits, as QEMU"
-                        + " prints it; the value is '" + String.join(" ", groups) + "'");
+                throw line.error(name + " needs 16 mantissa digits and 4 sign/exponent digits, as QEMU prints it; "
+                        + "the value is '" + String.join(" ", groups) + "'");
             }
             // an 80-bit x87 register printed as mantissa (64 bits) then sign and exponent (16 bits)
-            put(number, line, "fpr" + fpr.group(1), hex(groups[1] + groups[0]));
+            cpu.put("fpr" + fpr.group(1), hex(groups[1] + groups[0]));
             return;
         }
         Matcher vec = VECTOR.matcher(name);
@@ -218,7 +202,7 @@ public final class X86MonitorParser {
             int n = Integer.parseInt(vec.group(2));
             int count = kind.equals("ZMM") ? X86Registers.zmmCount(x86_64Build) : X86Registers.vectorCount(x86_64Build);
             if (n >= count) {
-                throw error(number, line, name + " does not exist on this QEMU build (" + count + " " + kind
+                throw line.error(name + " does not exist on this QEMU build (" + count + " " + kind
                         + " registers); check that the text comes from the guest's QEMU binary");
             }
             int quads = switch (kind) {
@@ -226,81 +210,54 @@ public final class X86MonitorParser {
                 case "YMM" -> 4;
                 default -> 8;
             };
-            expectGroups(number, line, name, groups, quads, 16);
+            expectGroups(line, name, groups, quads, 16);
             for (String g : groups) {
                 if (g.length() != 16) {
-                    throw error(number, line, name + " needs " + quads + " groups of 16 hex digits, as QEMU prints"
-                            + " it; the value is '" + String.join(" ", groups) + "'");
+                    throw line.error(name + " needs " + quads + " groups of 16 hex digits, as QEMU prints it; the "
+                            + "value is '" + String.join(" ", groups) + "'");
                 }
             }
-            put(number, line, kind.toLowerCase(Locale.ROOT) + n, hex(String.join("", groups)));
+            cpu.put(kind.toLowerCase(Locale.ROOT) + n, hex(String.join("", groups)));
             return;
         }
         Matcher k = OPMASK.matcher(name);
         if (k.matches()) {
-            expectGroups(number, line, name, groups, 1, 16);
-            put(number, line, "k" + k.group(1), hex(groups[0]));
+            expectGroups(line, name, groups, 1, 16);
+            cpu.put("k" + k.group(1), hex(groups[0]));
             return;
         }
-        throw error(number, line, "unknown register " + name + "; " + FORMAT_HINT);
+        throw line.error("unknown register " + name);
     }
 
-    private void expectGroups(int number, String line, String name, String[] groups, int count, int maxDigits) {
+    private static void expectGroups(Line line, String name, String[] groups, int count, int maxDigits) {
         boolean ok = groups.length == count;
         for (int i = 0; ok && i < groups.length; i++) {
             ok = groups[i].length() <= maxDigits;
         }
         if (!ok) {
-            throw error(number, line, name + " needs " + count + " hex group(s) of up to " + maxDigits
+            throw line.error(name + " needs " + count + " hex group(s) of up to " + maxDigits
                     + " digits as QEMU prints them; the value is '" + String.join(" ", groups) + "'");
         }
     }
 
-    private void checkWidth(int number, String line, String base) {
+    private void checkWidth(Line line, String base) {
         if (base.length() == 16) {
-            requireLongFormat(number, line);
+            requireLongFormat(line);
         }
     }
 
-    private void requireLongFormat(int number, String line) {
+    private void requireLongFormat(Line line) {
         if (!x86_64Build) {
-            throw error(number, line, "qemu-system-i386 prints 32-bit registers (EAX=…, 8-digit bases); this line"
-                    + " comes from qemu-system-x86_64: describe the guest as x86_64");
+            throw line.error("qemu-system-i386 prints 32-bit registers (EAX=…, 8-digit bases); this line comes "
+                    + "from qemu-system-x86_64: describe the guest as x86_64");
         }
     }
 
-    private void put(int number, String line, String name, BigInteger value) {
-        Integer before = current.lines.putIfAbsent(name, number);
-        if (before != null) {
-            throw error(number, line, "register " + name + " appears twice for CPU#" + current.index + " (first on line "
-                    + before + "); each vCPU needs a 'CPU#n' header line before its registers");
-        }
-        current.registers.put(name, value);
-    }
-
-    private void finishCpu() {
-        if (current == null) {
-            return;
-        }
-        Cpu cpu = current;
-        current = null;
-        List<String> missing = new ArrayList<>();
-        for (String r : required(cpu)) {
-            if (!cpu.registers.containsKey(r)) {
-                missing.add(r);
-            }
-        }
-        if (!missing.isEmpty()) {
-            throw new InvalidInputException(sourceName + ":" + cpu.line + ": CPU#" + cpu.index + " lacks " + missing
-                    + "; the monitor text looks truncated: give the complete output of 'info registers -a'");
-        }
-        restoreSegmentFlags(cpu.registers);
-        cpus.add(new VcpuState(cpu.index, cpu.registers));
-    }
-
-    private static List<String> required(Cpu cpu) {
+    /** The general registers (R8…R15 too in the 64-bit format), RIP, RFLAGS, segments, tables, CRs and EFER. */
+    @Override
+    public List<MonitorRegisters.Required> required(Cpu cpu) {
         List<String> r = new ArrayList<>(X86Registers.LEGACY_GPRS);
-        if (cpu.longFormat) {
+        if (cpu.state(Format::new).longFormat) {
             r.addAll(X86Registers.LONG_GPRS);
         }
         r.add(X86Registers.RIP);
@@ -316,40 +273,29 @@ public final class X86MonitorParser {
         }
         r.addAll(X86Registers.CONTROL);
         r.add(X86Registers.EFER);
-        return r;
+        return r.stream().map(n -> new MonitorRegisters.Required(n, n)).toList();
     }
 
     /**
      * In protected mode (CR0.PE, not virtual-8086) a segment with a non-null selector was loaded from a
      * descriptor, so QEMU's flags word holds the descriptor's base bits; the monitor masked them off.
      */
-    private static void restoreSegmentFlags(Map<String, BigInteger> regs) {
-        boolean protectedMode = (regs.get("cr0").longValue() & X86Registers.CR0_PE) != 0
-                && (regs.get(X86Registers.RFLAGS).longValue() & X86Registers.EFLAGS_VM) == 0;
+    @Override
+    public void finish(Cpu cpu) {
+        boolean protectedMode = (cpu.value("cr0").longValue() & X86Registers.CR0_PE) != 0
+                && (cpu.value(X86Registers.RFLAGS).longValue() & X86Registers.EFLAGS_VM) == 0;
         if (!protectedMode) {
             return;
         }
         for (String s : X86Registers.SEGMENTS) {
-            long selector = regs.get(s + ".selector").longValue();
+            long selector = cpu.value(s + ".selector").longValue();
             if ((selector & 0xfffc) == 0) {
                 continue;
             }
-            long flags = regs.get(s + ".flags").longValue();
-            long base = regs.get(s + ".base").longValue();
-            regs.put(s + ".flags", BigInteger.valueOf(descriptorFlags(flags, base)));
+            long flags = cpu.value(s + ".flags").longValue();
+            long base = cpu.value(s + ".base").longValue();
+            cpu.replace(s + ".flags", BigInteger.valueOf(descriptorFlags(flags, base)));
         }
-    }
-
-    private int parseIndex(int number, String line, String digits) {
-        try {
-            return Integer.parseInt(digits);
-        } catch (NumberFormatException e) {
-            throw error(number, line, "the vCPU number is out of range");
-        }
-    }
-
-    private InvalidInputException error(int number, String line, String what) {
-        return new InvalidInputException(sourceName + ":" + number + ": cannot read '" + line + "': " + what);
     }
 
     private static BigInteger hex(String digits) {
@@ -374,19 +320,5 @@ public final class X86MonitorParser {
         }
         m.put("EFER", X86Registers.EFER);
         return Map.copyOf(m);
-    }
-
-    /** One vCPU being collected. */
-    private static final class Cpu {
-        final int index;
-        final int line;
-        final LinkedHashMap<String, BigInteger> registers = new LinkedHashMap<>();
-        final Map<String, Integer> lines = new LinkedHashMap<>();
-        boolean longFormat;
-
-        Cpu(int index, int line) {
-            this.index = index;
-            this.line = line;
-        }
     }
 }

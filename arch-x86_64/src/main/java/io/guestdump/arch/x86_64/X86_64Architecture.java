@@ -9,6 +9,7 @@ import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.MigrationDevice;
 import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.RamBlockMapping;
+import io.guestdump.arch.api.SampleGuest;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.memory.GuestBlock;
 import java.util.List;
@@ -76,6 +77,12 @@ public final class X86_64Architecture implements ArchitectureSupport {
     @Override
     public Set<String> registerNames(String machine) {
         return REGISTER_NAMES;
+    }
+
+    /** {@link X86_64SampleGuest}: the sample guest {@code guestdump dump sample:} dumps. */
+    @Override
+    public Optional<SampleGuest> sampleGuest() {
+        return Optional.of(new X86_64SampleGuest());
     }
 
     @Override

@@ -159,14 +159,16 @@ class X86MonitorParserTest {
     void aGarbledLineNamesSourceLineNumberAndText() {
         String text = LONG_MODE.replace("SS =0018 0000000000000000", "SS =0018 00000000000zz000");
         InvalidInputException e = fails(text, true);
-        assertTrue(e.getMessage().startsWith("regs.txt:10: cannot read 'SS =0018 00000000000zz000"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("regs.txt line 10: "), e.getMessage());
+        assertTrue(e.getMessage().contains(": `SS =0018 00000000000zz000 ffffffff 00cf9300 DPL=0 DS   [-WA]`."),
+                e.getMessage());
         assertTrue(e.getMessage().contains("paste the monitor output unchanged"), e.getMessage());
     }
 
     @Test
     void anUnknownRegisterIsRefusedWithItsLine() {
         InvalidInputException e = fails(LONG_MODE.replace("EFER=", "EFFR="), true);
-        assertTrue(e.getMessage().startsWith("regs.txt:21:"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("regs.txt line 21:"), e.getMessage());
         assertTrue(e.getMessage().contains("unknown register EFFR"), e.getMessage());
     }
 
@@ -174,7 +176,7 @@ class X86MonitorParserTest {
     void aTruncatedVcpuNamesItsHeaderLineAndTheMissingRegisters() {
         String text = LONG_MODE.substring(0, LONG_MODE.indexOf("GDT="));
         InvalidInputException e = fails(text, true);
-        assertTrue(e.getMessage().startsWith("regs.txt:2: CPU#0 lacks [gdt.base"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("regs.txt line 2: CPU#0 lacks gdt.base"), e.getMessage());
         assertTrue(e.getMessage().contains("efer"), e.getMessage());
     }
 
@@ -182,20 +184,29 @@ class X86MonitorParserTest {
     void twoVcpusWithoutHeadersAreRefused() {
         String noHeader = PROTECTED_MODE.replace("CPU#0\n", "");
         InvalidInputException e = fails(noHeader + noHeader, false);
-        assertTrue(e.getMessage().startsWith("regs.txt:18:"), e.getMessage());
-        assertTrue(e.getMessage().contains("appears twice"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("regs.txt line 18:"), e.getMessage());
+        assertTrue(e.getMessage().contains("rax is given twice for CPU#0"), e.getMessage());
+    }
+
+    @Test
+    void aHeaderAfterHeaderlessRegistersIsRefused() {
+        String noHeader = PROTECTED_MODE.replace("CPU#0\n", "");
+        InvalidInputException e = fails(noHeader + PROTECTED_MODE.replace("CPU#0", "CPU#1"), false);
+        assertTrue(e.getMessage().startsWith("regs.txt line 18:"), e.getMessage());
+        assertTrue(e.getMessage().contains("header follows register lines that had none"), e.getMessage());
     }
 
     @Test
     void vcpuNumbersMustIncrease() {
         InvalidInputException e = fails(PROTECTED_MODE.replace("CPU#0", "CPU#1") + PROTECTED_MODE, false);
-        assertTrue(e.getMessage().startsWith("regs.txt:19:"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("regs.txt line 19:"), e.getMessage());
+        assertTrue(e.getMessage().contains("CPU#0 follows CPU#1"), e.getMessage());
     }
 
     @Test
     void theI386BuildRefusesLongModeOutput() {
         InvalidInputException e = fails(LONG_MODE, false);
-        assertTrue(e.getMessage().startsWith("regs.txt:3:"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("regs.txt line 3:"), e.getMessage());
         assertTrue(e.getMessage().contains("qemu-system-x86_64"), e.getMessage());
     }
 
@@ -203,7 +214,7 @@ class X86MonitorParserTest {
     void theI386BuildHasOnlyEightVectorRegisters() {
         String text = PROTECTED_MODE + "XMM08=0000000000000000 0000000000000000\n";
         InvalidInputException e = fails(text, false);
-        assertTrue(e.getMessage().startsWith("regs.txt:19:"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("regs.txt line 19:"), e.getMessage());
         assertTrue(e.getMessage().contains("XMM08 does not exist"), e.getMessage());
     }
 
@@ -217,6 +228,6 @@ class X86MonitorParserTest {
     @Test
     void emptyTextIsRefused() {
         InvalidInputException e = fails("\n\n", true);
-        assertTrue(e.getMessage().startsWith("regs.txt: no vCPU registers found"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("regs.txt: no `CPU#<n>` section found"), e.getMessage());
     }
 }

@@ -27,15 +27,20 @@ public final class StartupTraining {
         PrintStream err = System.err;
         PrintStream sink = new PrintStream(OutputStream.nullOutputStream());
         try {
-            String guest = work.resolve("guest").toString();
-            String conf = work.resolve("guest").resolve("sample-x86_64.conf").toString();
+            Path guest = work.resolve("guest");
             String elf = work.resolve("v.elf").toString();
             List<String[]> commands = new ArrayList<>();
             commands.add(new String[] {"--version"});
             commands.add(new String[] {"--help"});
             commands.add(new String[] {"archs"});
             commands.add(new String[] {"archs", "--json"});
-            commands.add(new String[] {"sample-guest", "--output-dir", guest});
+            commands.add(new String[] {"sample-guest", "--output-dir", guest.toString()});
+            System.setOut(sink);
+            System.setErr(sink);
+            run(commands, failed);
+            // the snapshot the sample guest's plugin named: the one .conf file sample-guest wrote
+            String conf = snapshotIn(guest);
+            commands.clear();
             commands.add(new String[] {"dump", "snapshot:" + conf, "-o", elf});
             for (String format : List.of("kdump-zlib", "kdump-lzo", "kdump-snappy", "kdump-zstd")) {
                 commands.add(new String[] {"dump", "snapshot:" + conf, "-o", work.resolve(format).toString(),
@@ -43,13 +48,7 @@ public final class StartupTraining {
             }
             commands.add(new String[] {"info", elf});
             commands.add(new String[] {"info", elf, "--json"});
-            System.setOut(sink);
-            System.setErr(sink);
-            for (String[] command : commands) {
-                if (GuestDumpCommand.run(command) != ExitCodes.OK) {
-                    failed.add(String.join(" ", command));
-                }
-            }
+            run(commands, failed);
         } finally {
             System.setOut(out);
             System.setErr(err);
@@ -59,6 +58,24 @@ public final class StartupTraining {
             err.println("guestdump: class-data training: these commands failed (the archive covers the others): "
                     + failed);
             System.exit(1);
+        }
+    }
+
+    private static void run(List<String[]> commands, List<String> failed) {
+        for (String[] command : commands) {
+            if (GuestDumpCommand.run(command) != ExitCodes.OK) {
+                failed.add(String.join(" ", command));
+            }
+        }
+    }
+
+    private static String snapshotIn(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return dir.resolve("missing.conf").toString();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".conf")).findFirst()
+                    .orElse(dir.resolve("missing.conf")).toString();
         }
     }
 

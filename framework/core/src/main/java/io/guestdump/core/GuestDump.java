@@ -6,6 +6,7 @@ import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.SampleGuest;
 import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VmcoreWriteException;
@@ -106,47 +107,66 @@ public final class GuestDump {
         // probes or locks a live guest
         try (OutputTarget out = OutputTarget.open(request.output(), request.overwrite() || settings.overwrite(),
                 settings.fsync())) {
-            DumpResult result;
-            LoadedGuest guest = source.open(registry, out.temporaryPath());
-            try {
-                checkClaimedMemory(source, guest);
-                Optional<DumpLevel> level = request.dumpLevel().map(DumpLevel::new);
-                PreparedDump prepared = prepare(guest, window, request.paging(), level,
-                        level.isPresent() && format instanceof ElfFormat, progress);
-                format.check(prepared);
-                LOG.debug("{}: {} vCPUs, {} notes, {} mappings", source.describe(), guest.state().cpus().size(),
-                        prepared.notes().size(), prepared.mappings().size());
-                long size;
-                progress.phase("writing");
-                try {
-                    size = format.write(prepared, out.channel(), out.seekable() && !request.flattened(), progress);
-                    guest.checkConsistent();
-                    out.commit();
-                } catch (IOException e) {
-                    throw new VmcoreWriteException("dump: failed to write " + describe(out), e);
-                }
-                GuestState state = prepared.state();
-                result = new DumpResult(out.path(), source.describe(), state.machine(), prepared.target(),
-                        state.cpus().size(), prepared.notes().size(), prepared.mappings().size(),
-                        prepared.memoryBytes(), size,
-                        prepared.vmcoreinfo() == null ? null : prepared.vmcoreinfoOrigin(), System.nanoTime() - t0,
-                        guest.capture());
-            } catch (RuntimeException e) {
-                try {
-                    guest.close();
-                } catch (RuntimeException c) {
-                    e.addSuppressed(c);
-                }
-                throw e;
+            return write(request, format, window, source, source.open(registry, out.temporaryPath()), out.channel(),
+                    out.seekable(), out::reserve, out::commit, out.path(), describe(out), progress, t0);
+        }
+    }
+
+    /** Commits a written vmcore (an {@link OutputTarget}'s rename into place, or nothing for a caller's channel). */
+    private interface Commit {
+        void run() throws IOException;
+    }
+
+    /**
+     * The steps every output shares once the guest is open: prepare, check, write, commit, close the guest. The guest
+     * is closed (resumed, unlocked) on every path; a guest left paused after a written dump says where the dump is.
+     */
+    private DumpResult write(DumpRequest request, DumpFormat format, Optional<PhysRange> window, GuestSource source,
+            LoadedGuest guest, java.nio.channels.WritableByteChannel channel, boolean seekable,
+            java.util.function.LongConsumer reserve, Commit commit, java.nio.file.Path path, String where,
+            ProgressListener progress, long t0) {
+        DumpResult result;
+        try {
+            checkClaimedMemory(source, guest);
+            Optional<DumpLevel> level = request.dumpLevel().map(DumpLevel::new);
+            PreparedDump prepared = prepare(guest, window, request.paging(), level,
+                    level.isPresent() && format instanceof ElfFormat, progress);
+            format.check(prepared);
+            if (format instanceof ElfFormat && seekable && !request.flattened()) {
+                // a file larger than the file system holds is refused before the first byte (exit 2)
+                reserve.accept(ElfFormat.plan(prepared).fileSize());
             }
+            LOG.debug("{}: {} vCPUs, {} notes, {} mappings", source.describe(), guest.state().cpus().size(),
+                    prepared.notes().size(), prepared.mappings().size());
+            long size;
+            progress.phase("writing");
+            try {
+                size = format.write(prepared, channel, seekable && !request.flattened(), progress);
+                guest.checkConsistent();
+                commit.run();
+            } catch (IOException e) {
+                throw new VmcoreWriteException("dump: failed to write " + where, e);
+            }
+            GuestState state = prepared.state();
+            result = new DumpResult(path, source.describe(), state.machine(), prepared.target(), state.cpus().size(),
+                    prepared.notes().size(), prepared.mappings().size(), prepared.memoryBytes(), size,
+                    prepared.vmcoreinfo() == null ? null : prepared.vmcoreinfoOrigin(), System.nanoTime() - t0,
+                    guest.capture());
+        } catch (RuntimeException e) {
             try {
                 guest.close();
-            } catch (GuestLeftPausedException e) {
-                throw new GuestLeftPausedException("the dump was written to " + describe(out) + " (" + result.fileSize()
-                        + " bytes), but " + e.getMessage(), result);
+            } catch (RuntimeException c) {
+                e.addSuppressed(c);
             }
-            return result;
+            throw e;
         }
+        try {
+            guest.close();
+        } catch (GuestLeftPausedException e) {
+            throw new GuestLeftPausedException("the dump was written to " + where + " (" + result.fileSize()
+                    + " bytes), but " + e.getMessage(), result);
+        }
+        return result;
     }
 
     /** Refuses a source that claims more guest memory than {@code guestdump.source.max-guest-memory}. */
@@ -163,12 +183,21 @@ public final class GuestDump {
         }
     }
 
-    /** {@code sample:} is the bundled sample guest ({@code guestdump.sample-source}); anything else a source spec. */
+    /**
+     * {@code sample:} is the bundled sample guest ({@code guestdump.sample-source}, else the snapshot of the sample
+     * {@link #sampleGuest()} chooses, in {@code guestdump.sample-dir}); anything else a source spec.
+     */
     private GuestSource source(String spec) {
         if (spec.equals(SAMPLE)) {
-            return new SnapshotSource(settings.sampleSource());
+            return new SnapshotSource(settings.sampleSource() != null ? settings.sampleSource()
+                    : settings.sampleDir().resolve(sampleGuest().name() + ".conf"));
         }
         return SourceSpec.parse(spec, settings.config());
+    }
+
+    /** The sample guest of the loaded plugins that {@code guestdump.sample-arch} chooses. */
+    public SampleGuest sampleGuest() {
+        return registry.sampleGuest(settings.sampleArch());
     }
 
     /**
@@ -383,7 +412,6 @@ public final class GuestDump {
      */
     public DumpResult dumpTo(DumpRequest request, java.nio.channels.WritableByteChannel out, boolean seekable,
             ProgressListener progress) {
-        // the same steps as dump(), with the caller's channel in place of an OutputTarget
         long t0 = System.nanoTime();
         DumpFormat format = formats.get(request.format());
         if (format == null) {
@@ -399,42 +427,8 @@ public final class GuestDump {
         Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
         GuestSource source = source(request.source().orElseThrow(() -> new InvalidInputException("no source given; "
                 + "name the guest: qmp:SOCKET, snapshot:FILE, elf:FILE, or sample: for the bundled sample guest")));
-        DumpResult result;
-        LoadedGuest guest = source.open(registry);
-        try {
-            checkClaimedMemory(source, guest);
-            Optional<DumpLevel> level = request.dumpLevel().map(DumpLevel::new);
-            PreparedDump prepared = prepare(guest, window, request.paging(), level,
-                    level.isPresent() && format instanceof ElfFormat, progress);
-            format.check(prepared);
-            long size;
-            progress.phase("writing");
-            try {
-                size = format.write(prepared, out, seekable && !request.flattened(), progress);
-                guest.checkConsistent();
-            } catch (IOException e) {
-                throw new VmcoreWriteException("dump: failed to write to " + out, e);
-            }
-            GuestState state = prepared.state();
-            result = new DumpResult(null, source.describe(), state.machine(), prepared.target(), state.cpus().size(),
-                    prepared.notes().size(), prepared.mappings().size(), prepared.memoryBytes(), size,
-                    prepared.vmcoreinfo() == null ? null : prepared.vmcoreinfoOrigin(), System.nanoTime() - t0,
-                    guest.capture());
-        } catch (RuntimeException e) {
-            try {
-                guest.close();
-            } catch (RuntimeException c) {
-                e.addSuppressed(c);
-            }
-            throw e;
-        }
-        try {
-            guest.close();
-        } catch (GuestLeftPausedException e) {
-            throw new GuestLeftPausedException("the dump was written to " + out + " (" + result.fileSize()
-                    + " bytes), but " + e.getMessage(), result);
-        }
-        return result;
+        return write(request, format, window, source, source.open(registry), out, seekable, size -> { },
+                () -> { }, null, "to " + out, progress, t0);
     }
 
     private static String describe(OutputTarget out) {

@@ -128,16 +128,22 @@ class HostileFuzzTest {
     }
 
     private static Path dump(String source, Map<String, String> settings) {
+        return dump(source, settings, "elf");
+    }
+
+    private static Path dump(String source, Map<String, String> settings, String format) {
         GuestDump gd = new GuestDump(TestGuests.settings(dir, settings), registry);
         Path out = dir.resolve("out.vmcore");
-        gd.dump(new DumpRequest(Optional.of(source), out.toString(), Optional.empty(), Optional.empty(), false),
-                ProgressListener.NONE);
+        gd.dump(new DumpRequest(Optional.of(source), out.toString(), Optional.empty(), Optional.empty(), false,
+                false, format, false), ProgressListener.NONE);
         return out;
     }
 
     // ---- huge zero tails
 
-    record Tail(long paddr, long filesz, long memsz, boolean vmcoreinfo, boolean sparse, boolean bigEndian) {}
+    /** {@code format}: 0 ELF, 1 kdump with shared zero pages, 2 kdump with zero pages excluded. */
+    record Tail(long paddr, long filesz, long memsz, boolean vmcoreinfo, boolean sparse, boolean bigEndian,
+            int format) {}
 
     private static Gen<Long> pick(long... values) {
         return Generate.pick(java.util.Arrays.stream(values).boxed().toList());
@@ -150,8 +156,8 @@ class HostileFuzzTest {
         Gen<Long> memszs = pick(4096, 1L << 20, 1L << 40, 1L << 44, (1L << 44) + 4096, 1L << 46, 1L << 62,
                 Long.MAX_VALUE - 0xfff, -4096L, -1L);
         Gen<Tail> tails = paddr.zip(filesz, memszs, (p, f, m) -> new long[] {p, f, m})
-                .zip(Generate.booleans(), Generate.booleans(), Generate.booleans(),
-                        (a, v, s, b) -> new Tail(a[0], a[1], a[2], v, s, b));
+                .zip(Generate.booleans(), Generate.booleans(), Generate.booleans(), Generate.range(0, 2),
+                        (a, v, s, b, f) -> new Tail(a[0], a[1], a[2], v, s, b, f));
         qt().withExamples(EXAMPLES).forAll(tails).checkAssert(t -> {
             long memsz = Long.compareUnsigned(t.memsz(), t.filesz()) < 0 ? t.filesz() : t.memsz();
             String name = t + " memsz=0x" + Long.toHexString(memsz);
@@ -165,10 +171,15 @@ class HostileFuzzTest {
                 throw new IllegalStateException(e);
             }
             count("zero tail 0x" + Long.toHexString(memsz));
+            String format = t.format() == 0 ? "elf" : "kdump-zlib";
+            count("format " + format + (t.format() == 2 ? " zero pages excluded" : ""));
             check(name, () -> dump("elf:" + src, Map.of("guestdump.elf.sparse", Boolean.toString(t.sparse()),
-                    "guestdump.output.fsync", "false")));
+                    "guestdump.output.fsync", "false",
+                    "guestdump.kdump.zero-pages", t.format() == 2 ? "exclude" : "share"), format));
         });
         assertTrue(CLASSES.containsKey("dumped") && CLASSES.containsKey("refused (exit 2)"), CLASSES.toString());
+        assertTrue(CLASSES.containsKey("format kdump-zlib zero pages excluded")
+                && CLASSES.containsKey("format kdump-zlib"), CLASSES.toString());
     }
 
     // ---- non-regular files wherever a source names a file

@@ -1,5 +1,6 @@
 package io.guestdump.core;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -100,13 +101,15 @@ class HostileSourceTest {
     }
 
     @Test
-    void aZeroTailNearTwoToTheSixtyThreeWithoutTheLimitFailsCleanlyNotWithAnOverflow() throws IOException {
-        // the user lifted the limit: the file system refuses a file that large (exit 1), no arithmetic overflow
+    void aZeroTailNearTwoToTheSixtyThreeWithoutTheLimitIsExitTwoBeforeWriting() throws IOException {
+        // the user lifted the limit: the file system cannot hold a file that large (ext4: 16 TiB); that is known
+        // before the first byte is written, so it is bad input (exit 2), not a failed write (exit 1)
         Path out = dir.resolve("out");
         Path src = hugeTail(4096, Long.MAX_VALUE - 0xfff, true);
-        GuestDumpException e = assertThrows(GuestDumpException.class, () -> dump("elf:" + src, out, Map.of(
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> dump("elf:" + src, out, Map.of(
                 "guestdump.source.max-guest-memory", Long.toString(Long.MAX_VALUE))));
-        assertTrue(e instanceof InvalidInputException || e instanceof VmcoreWriteException, e.toString());
+        assertTrue(e.getMessage().contains("more than the file system of") || e.getMessage().contains("p_memsz"),
+                e.getMessage());
         oneLine(e.getMessage());
         assertNoOutput(out);
     }
@@ -128,6 +131,62 @@ class HostileSourceTest {
                 assertEquals(f.channel().size(), p.offset() + p.filesz());
             }
             Files.delete(out);
+        }
+    }
+
+    private DumpResult kdump(Path source, Path out, String zeroPages, ProgressListener progress) {
+        GuestDump gd = new GuestDump(TestGuests.settings(dir, Map.of("guestdump.kdump.zero-pages", zeroPages,
+                "guestdump.output.fsync", "false")), registry);
+        return gd.dump(new DumpRequest(Optional.of("elf:" + source), out.toString(), Optional.empty(),
+                Optional.empty(), false, false, "kdump-zlib", false), progress);
+    }
+
+    @Test
+    void aKdumpOfATebibyteZeroTailWithSharedZeroPagesIsRefusedBeforeWriting() throws IOException {
+        // 2^28 unbacked pages would need 6 GiB of page descriptors pointing at the shared zero page
+        Path out = dir.resolve("out.kdump");
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> kdump(hugeTail(4096, 1L << 40, true), out, "share", ProgressListener.NONE));
+        assertTrue(e.getMessage().contains("zeros it does not hold")
+                && e.getMessage().contains("guestdump.kdump.zero-pages=exclude"), e.getMessage());
+        oneLine(e.getMessage());
+        assertNoOutput(out);
+    }
+
+    @Test
+    void aKdumpOfAHugeZeroTailExcludesItRunByRunWithoutReadingItOrReservingDescriptors() throws IOException {
+        long tail = 512L << 30;
+        Path out = dir.resolve("out.kdump");
+        long[] total = {-1};
+        DumpResult r = kdump(hugeTail(4096, 4096 + tail, true), out, "exclude", (done, all) -> total[0] = all);
+        // the pages the writer goes through are the one page the file holds, not 2^27 pages of zeros
+        assertEquals(4096, total[0], "bytes the page loop visits");
+        assertEquals(4096 + tail, r.memoryBytes());
+        long size = Files.size(out);
+        // two bitmaps of 2^27 + 2^8 bits (16 MiB each) and one page; no descriptor slots for the tail (3 GiB)
+        assertTrue(size < (40L << 20), "file size " + size);
+        io.guestdump.core.kdump.KdumpReader k = new io.guestdump.core.kdump.KdumpReader(Files.readAllBytes(out),
+                ElfClass.ELF64, ElfData.LSB);
+        long first = 0x100000 / 4096;
+        assertEquals(io.guestdump.core.kdump.KdumpReader.PageState.DUMPED, k.state(first));
+        assertEquals(io.guestdump.core.kdump.KdumpReader.PageState.EXCLUDED, k.state(first + 1));
+        assertEquals(io.guestdump.core.kdump.KdumpReader.PageState.EXCLUDED, k.state(first + (tail >> 12)));
+        assertEquals(io.guestdump.core.kdump.KdumpReader.PageState.ABSENT, k.state(first + (tail >> 12) + 1));
+        assertArrayEquals(TestElf.pattern(0x100000, 4096), k.page(first));
+    }
+
+    @Test
+    void aKdumpOfASmallZeroTailSharesItsZeroPagesWithoutReadingThem() throws IOException {
+        Path out = dir.resolve("out.kdump");
+        DumpResult r = kdump(hugeTail(4096, 4096 + (64L << 20), true), out, "share", ProgressListener.NONE);
+        assertEquals(4096 + (64L << 20), r.memoryBytes());
+        io.guestdump.core.kdump.KdumpReader k = new io.guestdump.core.kdump.KdumpReader(Files.readAllBytes(out),
+                ElfClass.ELF64, ElfData.LSB);
+        long first = 0x100000 / 4096;
+        assertArrayEquals(TestElf.pattern(0x100000, 4096), k.page(first));
+        for (long p : new long[] {first + 1, first + 4096, first + (64L << 20 >> 12)}) {
+            assertEquals(io.guestdump.core.kdump.KdumpReader.PageState.DUMPED, k.state(p));
+            assertArrayEquals(new byte[4096], k.page(p), "pfn 0x" + Long.toHexString(p));
         }
     }
 

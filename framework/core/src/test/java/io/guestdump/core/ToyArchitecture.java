@@ -5,6 +5,7 @@ import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.SampleGuest;
 import io.guestdump.arch.api.NoteGroup;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
@@ -15,6 +16,7 @@ import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.pf4j.Extension;
 
@@ -115,6 +117,41 @@ public final class ToyArchitecture implements ArchitectureSupport {
     @Override
     public Set<String> registerNames(String machine) {
         return Set.of("pc", "sp");
+    }
+
+    /** The toy's sample guest: one vCPU, one 8 KiB block whose byte at {@code a} is {@code a * 7}. */
+    @Override
+    public Optional<SampleGuest> sampleGuest() {
+        return Optional.of(new SampleGuest() {
+            @Override
+            public String name() {
+                return "sample-toy64";
+            }
+
+            @Override
+            public String description() {
+                return "a toy64 guest";
+            }
+
+            @Override
+            public long defaultSize() {
+                return 8192;
+            }
+
+            @Override
+            public List<SampleFile> files(long size) {
+                return List.of(
+                        new SampleFile("sample-toy64-ram.bin", size, (offset, into) -> {
+                            for (long a = offset; into.hasRemaining(); a++) {
+                                into.put((byte) (a * 7));
+                            }
+                        }),
+                        SampleFile.text("sample-toy64-registers.txt", "CPU#0\nPC=1000 SP=2000\n"),
+                        SampleFile.text("sample-toy64.conf", "guest {\n  arch = toy64\n  memory = [ { start = 0, "
+                                + "size = " + size + ", file = sample-toy64-ram.bin } ]\n"
+                                + "  cpu-state-from = sample-toy64-registers.txt\n}\n"));
+            }
+        });
     }
 
     @Override

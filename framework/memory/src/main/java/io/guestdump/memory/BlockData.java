@@ -30,6 +30,15 @@ public interface BlockData {
         return 0;
     }
 
+    /**
+     * The first offset at or after {@code offset} where {@link #knownZeros} is positive, or {@link #size()} when
+     * there is none; with {@code knownZeros} it enumerates a block's known-zero runs in time proportional to the
+     * runs, not the bytes. The default knows of none.
+     */
+    default long nextKnownZeros(long offset) {
+        return size();
+    }
+
     /** Fills {@code dst} completely with the bytes starting at {@code offset}. */
     void read(long offset, ByteBuffer dst) throws IOException;
 
@@ -96,6 +105,14 @@ public interface BlockData {
             @Override
             public long knownZeros(long off) {
                 return off < 0 || off >= length ? 0 : Math.min(length - off, parent.knownZeros(offset + off));
+            }
+
+            @Override
+            public long nextKnownZeros(long off) {
+                if (off < 0 || off >= length) {
+                    return length;
+                }
+                return Math.min(length, parent.nextKnownZeros(offset + off) - offset);
             }
 
             @Override

@@ -19,7 +19,9 @@ import java.util.List;
  * @param vmcoreinfoScan  look for the VMCOREINFO note in guest memory when the source has none
  * @param progressMode    auto, always or never
  * @param progressMinBytes dumps smaller than this show no progress
- * @param sampleSource    the bundled sample guest's snapshot (source {@code sample:}), absolute
+ * @param sampleArch      the architecture whose sample guest {@code sample:} dumps; null: the first offering one
+ * @param sampleDir       where the sample guests' files are, absolute
+ * @param sampleSource    the snapshot {@code sample:} dumps, absolute; null: {@code sampleDir} and the sample's name
  * @param config          the whole resolved configuration, for plugins
  */
 public record DumpSettings(
@@ -31,6 +33,8 @@ public record DumpSettings(
         boolean vmcoreinfoScan,
         String progressMode,
         long progressMinBytes,
+        String sampleArch,
+        Path sampleDir,
         Path sampleSource,
         Config config) {
 
@@ -39,7 +43,7 @@ public record DumpSettings(
      *
      * @param config    resolved configuration (user layers over reference)
      * @param home      the installation directory plugin dirs are relative to
-     * @param configDir the configuration directory the sample source is relative to
+     * @param configDir the configuration directory the sample's files are relative to
      */
     public static DumpSettings from(Config config, Path home, Path configDir) {
         try {
@@ -62,7 +66,10 @@ public record DumpSettings(
                     g.getBoolean("notes.vmcoreinfo-scan"),
                     mode,
                     g.getBytes("progress.min-bytes"),
-                    configDir.resolve(g.getString("sample-source")).toAbsolutePath().normalize(),
+                    g.getIsNull("sample-arch") ? null : g.getString("sample-arch"),
+                    configDir.resolve(g.getString("sample-dir")).toAbsolutePath().normalize(),
+                    g.getIsNull("sample-source") ? null
+                            : configDir.resolve(g.getString("sample-source")).toAbsolutePath().normalize(),
                     config);
         } catch (ConfigException e) {
             throw new InvalidInputException(ConfigErrors.describe(e, config), e);

@@ -145,7 +145,7 @@ public final class VmcoreSummary {
         }
     }
 
-    /** {@code EM_X86_64} for 62, as the plugin declaring it names it; {@code EM_?} when no plugin does. */
+    /** {@code EM_FOO} for the value a plugin declares under that name; {@code EM_?} when no plugin names it. */
     static String machineName(ArchitectureRegistry registry, int machine) {
         String n = registry.elfMachineName(machine);
         int paren = n.indexOf(" (");

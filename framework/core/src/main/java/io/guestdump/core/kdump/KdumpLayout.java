@@ -1,12 +1,14 @@
 package io.guestdump.core.kdump;
 
 import io.guestdump.arch.api.DumpTarget;
+import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.core.kernel.Utsname;
 import io.guestdump.elf.Alignment;
 import io.guestdump.elf.ElfConstants;
 import io.guestdump.elf.Note;
 import io.guestdump.elf.NoteHeader;
+import io.guestdump.memory.BlockData;
 import io.guestdump.memory.GuestBlock;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -35,6 +37,13 @@ import java.util.function.LongPredicate;
  * all-zero pages are excluded the unused slots at the end of the descriptor area stay a hole, so the data offsets
  * never depend on what the pages contain and one pass suffices.
  *
+ * <p>Unbacked pages are those a source declares zero without holding their bytes (an ELF PT_LOAD's {@code p_memsz}
+ * beyond its {@code p_filesz}; {@link io.guestdump.memory.BlockData#knownZeros}). They are found run by run, never
+ * page by page. When zero pages are excluded they are excluded without being read and without a descriptor slot,
+ * so a huge zero tail costs its bitmap bits only; when zero pages are shared each still needs a page descriptor.
+ * Either way their bitmaps and descriptors are bounded by {@link #MAX_UNBACKED_METADATA}, checked before the first
+ * byte is written.
+ *
  * @param target        class, byte order, page size
  * @param header        the disk_dump_header
  * @param subHeader     the kdump_sub_header
@@ -47,10 +56,19 @@ import java.util.function.LongPredicate;
  * @param bitmap2Offset file offset of the 2nd bitmap
  * @param descOffset    file offset of the first page_desc
  * @param dataOffset    file offset of the page data
+ * @param unbacked      unbacked pfns (present, declared zero, not held) as ascending, disjoint {@code [first, end)}
+ * @param unbackedPages pfns in {@code unbacked}
+ * @param skipUnbacked  whether unbacked pfns are excluded without being read (zero pages excluded)
  */
 public record KdumpLayout(DumpTarget target, DiskDumpHeader header, KdumpSubHeader subHeader, List<long[]> runs,
         long presentPages, LongPredicate dumped, long dumpedPages, int lenBitmap, long bitmap1Offset,
-        long bitmap2Offset, long descOffset, long dataOffset) {
+        long bitmap2Offset, long descOffset, long dataOffset, List<long[]> unbacked, long unbackedPages,
+        boolean skipUnbacked) {
+    /**
+     * The most bytes of bitmaps and page descriptors written for unbacked pages: 64 MiB, the bitmaps of 1 TiB of
+     * 4 KiB pages when zero pages are excluded, or the descriptors of about 10 GiB when they are shared.
+     */
+    public static final long MAX_UNBACKED_METADATA = 64L << 20;
 
     /** Plans a kdump file of every present page (no dump level). */
     public static KdumpLayout plan(DumpTarget target, List<Note> notes, byte[] noteBytes, List<GuestBlock> blocks,
@@ -99,6 +117,23 @@ public record KdumpLayout(DumpTarget target, DiskDumpHeader header, KdumpSubHead
                 present += end - first;
             }
         }
+        List<long[]> unbacked = unbacked(blocks, shift);
+        long unbackedPages = 0;
+        for (long[] u : unbacked) {
+            unbackedPages += u[1] - u[0];
+        }
+        boolean skipUnbacked = excludeZero;
+        long unbackedMetadata = unbackedPages / 4 + (skipUnbacked ? 0 : unbackedPages * PageDesc.SIZE);
+        if (unbackedMetadata > MAX_UNBACKED_METADATA) {
+            throw new InvalidInputException("kdump: the source declares " + (unbackedPages << shift) + " bytes (0x"
+                    + Long.toHexString(unbackedPages << shift) + ") of zeros it does not hold (a PT_LOAD's p_memsz "
+                    + "beyond its p_filesz); a kdump file needs " + unbackedMetadata + " bytes of bitmaps"
+                    + (skipUnbacked ? "" : " and page descriptors") + " for them, more than the "
+                    + MAX_UNBACKED_METADATA + " guestdump writes for memory a source does not hold; dump in ELF "
+                    + "format (the zeros become a hole), narrow the dump with --begin/--length"
+                    + (skipUnbacked ? "" : ", or exclude zero pages (-D guestdump.kdump.zero-pages=exclude: no "
+                            + "descriptors for them, up to 1 TiB)"));
+        }
         long maxMapnr = runs.isEmpty() ? 0 : runs.get(runs.size() - 1)[1];
         long lenBitmapLong = Math.max(bs, Alignment.up((maxMapnr + 7) / 8, bs));
         if (lenBitmapLong > Integer.MAX_VALUE / 2) {
@@ -112,11 +147,19 @@ public record KdumpLayout(DumpTarget target, DiskDumpHeader header, KdumpSubHead
         long bitmap1 = Math.multiplyExact(1 + subHdrSize, bs);
         long bitmap2 = bitmap1 + lenBitmap;
         long desc = bitmap2 + lenBitmap;
-        long dumpedPages = present;
+        long dumpedPages = present - (skipUnbacked ? unbackedPages : 0);
         if (dumped != null) {
             dumpedPages = 0;
+            int u = 0;
             for (long[] r : runs) {
                 for (long p = r[0]; p < r[1]; p++) {
+                    while (u < unbacked.size() && unbacked.get(u)[1] <= p) {
+                        u++;
+                    }
+                    if (skipUnbacked && u < unbacked.size() && unbacked.get(u)[0] <= p) {
+                        p = unbacked.get(u)[1] - 1; // the whole unbacked run is excluded
+                        continue;
+                    }
                     if (dumped.test(p)) {
                         dumpedPages++;
                     }
@@ -142,7 +185,39 @@ public record KdumpLayout(DumpTarget target, DiskDumpHeader header, KdumpSubHead
         KdumpSubHeader sub = new KdumpSubHeader(physBase, dumpLevel,
                 vmcoreinfoOffset, vmcoreinfoSize, noteOffset, noteBytes.length, maxMapnr);
         return new KdumpLayout(target, header, sub, List.copyOf(runs), present, dumped, dumpedPages, lenBitmap,
-                bitmap1, bitmap2, desc, data);
+                bitmap1, bitmap2, desc, data, List.copyOf(unbacked), unbackedPages, skipUnbacked);
+    }
+
+    /** The pfns wholly inside the blocks' known-zero runs, merged, in time proportional to the runs. */
+    private static List<long[]> unbacked(List<GuestBlock> blocks, int shift) {
+        long mask = (1L << shift) - 1;
+        List<long[]> out = new ArrayList<>();
+        for (GuestBlock b : blocks) {
+            BlockData d = b.data();
+            long size = b.range().length();
+            long off = d.nextKnownZeros(0);
+            while (Long.compareUnsigned(off, size) < 0 && off >= 0) {
+                long z = Math.min(d.knownZeros(off), size - off);
+                if (z <= 0) {
+                    off = d.nextKnownZeros(off + 1);
+                    continue;
+                }
+                long s = b.range().start() + off;
+                long e = s + z;
+                long first = (s >>> shift) + ((s & mask) != 0 ? 1 : 0);
+                long end = e == 0 ? 1L << (64 - shift) : e >>> shift;
+                if (end > first) {
+                    long[] last = out.isEmpty() ? null : out.get(out.size() - 1);
+                    if (last != null && last[1] == first) {
+                        last[1] = end;
+                    } else {
+                        out.add(new long[] {first, end});
+                    }
+                }
+                off = d.nextKnownZeros(off + z);
+            }
+        }
+        return out;
     }
 
     /** The page size. */
@@ -150,17 +225,33 @@ public record KdumpLayout(DumpTarget target, DiskDumpHeader header, KdumpSubHead
         return header.blockSize();
     }
 
-    /** The 2nd bitmap before zero pages are looked at: one bit per dumped pfn, LSB first. */
+    /**
+     * The 2nd bitmap before zero pages are looked at: one bit per dumped pfn, LSB first; unbacked pfns are clear
+     * when {@link #skipUnbacked()}.
+     */
     public byte[] dumpedBitmap() {
         if (dumped == null) {
-            return presentBitmap();
+            return clearUnbacked(presentBitmap());
         }
         byte[] bits = new byte[lenBitmap];
         for (long[] r : runs) {
             for (long p = r[0]; p < r[1]; p++) {
-                if (dumped.test(p)) {
+                long next = skipUnbacked(p);
+                if (next != p) {
+                    p = next - 1;
+                } else if (dumped.test(p)) {
                     bits[(int) (p >>> 3)] |= (byte) (1 << (p & 7));
                 }
+            }
+        }
+        return bits;
+    }
+
+    /** Clears the unbacked pfns' bits in {@code bits} when {@link #skipUnbacked()}; returns {@code bits}. */
+    public byte[] clearUnbacked(byte[] bits) {
+        if (skipUnbacked) {
+            for (long[] u : unbacked) {
+                setBits(bits, u[0], u[1], false);
             }
         }
         return bits;
@@ -170,10 +261,58 @@ public record KdumpLayout(DumpTarget target, DiskDumpHeader header, KdumpSubHead
     public byte[] presentBitmap() {
         byte[] bits = new byte[lenBitmap];
         for (long[] r : runs) {
-            for (long p = r[0]; p < r[1]; p++) {
-                bits[(int) (p >>> 3)] |= (byte) (1 << (p & 7));
-            }
+            setBits(bits, r[0], r[1], true);
         }
         return bits;
+    }
+
+    /** Sets or clears bits {@code [from, to)}, whole bytes at a time. */
+    private static void setBits(byte[] bits, long from, long to, boolean on) {
+        long p = from;
+        for (; p < to && (p & 7) != 0; p++) {
+            flip(bits, p, on);
+        }
+        long wholeEnd = to & ~7L;
+        if (p < wholeEnd) {
+            java.util.Arrays.fill(bits, (int) (p >>> 3), (int) (wholeEnd >>> 3), on ? (byte) 0xff : 0);
+            p = wholeEnd;
+        }
+        for (; p < to; p++) {
+            flip(bits, p, on);
+        }
+    }
+
+    private static void flip(byte[] bits, long p, boolean on) {
+        if (on) {
+            bits[(int) (p >>> 3)] |= (byte) (1 << (p & 7));
+        } else {
+            bits[(int) (p >>> 3)] &= (byte) ~(1 << (p & 7));
+        }
+    }
+
+    /** The end of the unbacked run holding {@code pfn} when unbacked pfns are skipped, else {@code pfn}. */
+    long skipUnbacked(long pfn) {
+        if (!skipUnbacked) {
+            return pfn;
+        }
+        long[] u = unbackedAt(pfn);
+        return u != null && u[0] <= pfn ? u[1] : pfn;
+    }
+
+    /** The first unbacked run ending after {@code pfn}, or null. */
+    long[] unbackedAt(long pfn) {
+        int lo = 0;
+        int hi = unbacked.size() - 1;
+        long[] best = null;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (unbacked.get(mid)[1] > pfn) {
+                best = unbacked.get(mid);
+                hi = mid - 1;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return best;
     }
 }

@@ -62,7 +62,7 @@ public final class KdumpWriter {
         sink.write(bs, subAndNotes.flip());
         byte[] present = layout.presentBitmap();
         sink.write(layout.bitmap1Offset(), ByteBuffer.wrap(present));
-        byte[] dumped = layout.dumped() == null ? present.clone() : layout.dumpedBitmap();
+        byte[] dumped = layout.dumped() == null ? layout.clearUnbacked(present.clone()) : layout.dumpedBitmap();
 
         long dataCursor = layout.dataOffset();
         long zeroOffset = -1;
@@ -170,10 +170,14 @@ public final class KdumpWriter {
     /** One piece of a block copied into a batch buffer. */
     private record Segment(int bufferOffset, GuestBlock block, long blockOffset, int length) {}
 
-    /** Consecutive present pfns and the block pieces behind them. */
-    private record Batch(long firstPfn, int pages, List<Segment> segments, boolean fullyCovered, long[] pfns) {
+    /**
+     * Consecutive present pfns and the block pieces behind them; {@code unbacked} when the source declares them all
+     * zero without holding their bytes, so that nothing is read.
+     */
+    private record Batch(long firstPfn, int pages, List<Segment> segments, boolean fullyCovered, long[] pfns,
+            boolean unbacked) {
         Batch(long firstPfn, int pages, List<Segment> segments, boolean fullyCovered) {
-            this(firstPfn, pages, segments, fullyCovered, null);
+            this(firstPfn, pages, segments, fullyCovered, null, false);
         }
 
         /** The pfn of the batch's page {@code i}: consecutive, or listed when a dump level leaves gaps. */
@@ -197,9 +201,10 @@ public final class KdumpWriter {
         Batch next() {
             while (run < layout.runs().size()) {
                 long[] r = layout.runs().get(run);
+                pfn = layout.skipUnbacked(pfn); // a whole run at a time, never page by page
                 if (layout.dumped() != null) {
                     while (pfn < r[1] && !layout.dumped().test(pfn)) {
-                        pfn++;
+                        pfn = layout.skipUnbacked(pfn + 1);
                     }
                 }
                 if (pfn >= r[1]) {
@@ -211,6 +216,17 @@ public final class KdumpWriter {
                 }
                 if (layout.dumped() == null) {
                     int pages = (int) Math.min(maxPages, r[1] - pfn);
+                    long[] u = layout.unbackedAt(pfn);
+                    if (u != null && u[0] <= pfn) {
+                        // shared zero pages: each unbacked page gets a descriptor, but nothing is read
+                        pages = (int) Math.min(pages, u[1] - pfn);
+                        Batch b = new Batch(pfn, pages, List.of(), true, null, true);
+                        pfn += pages;
+                        return b;
+                    }
+                    if (u != null) {
+                        pages = (int) Math.min(pages, u[0] - pfn);
+                    }
                     Batch b = batch(pfn, pages);
                     pfn += pages;
                     return b;
@@ -231,8 +247,9 @@ public final class KdumpWriter {
             int n = 0;
             while (n < maxPages && run < layout.runs().size()) {
                 long[] r = layout.runs().get(run);
+                pfn = layout.skipUnbacked(pfn);
                 while (pfn < r[1] && !layout.dumped().test(pfn)) {
-                    pfn++;
+                    pfn = layout.skipUnbacked(pfn + 1);
                 }
                 if (pfn >= r[1]) {
                     run++;
@@ -242,7 +259,8 @@ public final class KdumpWriter {
                     continue;
                 }
                 int k = 1;
-                while (n + k < maxPages && pfn + k < r[1] && layout.dumped().test(pfn + k)) {
+                while (n + k < maxPages && pfn + k < r[1] && layout.skipUnbacked(pfn + k) == pfn + k
+                        && layout.dumped().test(pfn + k)) {
                     k++;
                 }
                 Batch part = batch(pfn, k);
@@ -256,7 +274,7 @@ public final class KdumpWriter {
                 n += k;
                 pfn += k;
             }
-            return n == 0 ? null : new Batch(pfns[0], n, segs, covered, Arrays.copyOf(pfns, n));
+            return n == 0 ? null : new Batch(pfns[0], n, segs, covered, Arrays.copyOf(pfns, n), false);
         }
 
         private Batch batch(long first, int pages) {
@@ -303,6 +321,11 @@ public final class KdumpWriter {
         }
 
         Result process(Batch b) {
+            if (b.unbacked()) {
+                int[] sizes = new int[b.pages()];
+                Arrays.fill(sizes, ZERO);
+                return new Result(b, sizes, new int[b.pages()], new byte[0]);
+            }
             int len = b.pages() * bs;
             if (!b.fullyCovered()) {
                 Arrays.fill(in, 0, len, (byte) 0); // partial pages: what no block covers reads as zeros

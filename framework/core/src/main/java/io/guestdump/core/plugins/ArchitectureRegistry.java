@@ -4,6 +4,8 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.guestdump.arch.api.ArchContext;
 import io.guestdump.arch.api.ArchitectureSupport;
+import io.guestdump.arch.api.InvalidInputException;
+import io.guestdump.arch.api.SampleGuest;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.core.config.ConfigLoader;
 import io.guestdump.elf.Machine;
@@ -14,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -241,6 +244,31 @@ public final class ArchitectureRegistry implements AutoCloseable {
     /** The extension that reads vmcores of an {@code e_machine}. */
     public Optional<Loaded> forElfMachine(int machine) {
         return loaded.stream().filter(l -> l.arch().elfMachines().contains(machine)).findFirst();
+    }
+
+    /**
+     * The sample guest {@code sample:} and {@code guestdump sample-guest} use: that of the architecture {@code archId}
+     * names ({@code guestdump.sample-arch}), or with {@code archId} null that of the first loaded plugin offering one,
+     * in plugin id order (then architecture id).
+     *
+     * @throws InvalidInputException when no such architecture is loaded, or it offers no sample guest
+     * @throws UnsupportedGuestException when {@code archId} is null and no loaded plugin offers one
+     */
+    public SampleGuest sampleGuest(String archId) {
+        List<Loaded> offering = loaded.stream().filter(l -> l.arch().sampleGuest().isPresent())
+                .sorted(Comparator.comparing(Loaded::pluginId).thenComparing(l -> l.arch().id())).toList();
+        List<String> ids = offering.stream().map(l -> l.arch().id()).toList();
+        if (archId == null) {
+            return offering.stream().findFirst().flatMap(l -> l.arch().sampleGuest()).orElseThrow(() ->
+                    new UnsupportedGuestException("no loaded plugin offers a sample guest (loaded: "
+                            + loaded.stream().map(Loaded::pluginId).toList() + "); drop a plugin jar that has one into "
+                            + "a plugins directory (guestdump.plugins.dirs), or dump a guest of your own"));
+        }
+        Loaded chosen = loaded.stream().filter(l -> l.arch().id().equals(archId)).findFirst().orElseThrow(() ->
+                new InvalidInputException("guestdump.sample-arch = " + archId + " is not a loaded architecture; "
+                        + "these offer a sample guest: " + ids + " (guestdump archs lists them all)"));
+        return chosen.arch().sampleGuest().orElseThrow(() -> new InvalidInputException("guestdump.sample-arch = "
+                + archId + ": " + chosen.describe() + " offers no sample guest; these do: " + ids));
     }
 
     /**

@@ -1,2 +1,5 @@
-/** The bundled sample guest: a deterministic x86_64 snapshot the project generates itself. */
+/**
+ * The bundled sample guest: the files of the sample a plugin generates ({@link io.guestdump.arch.api.SampleGuest}),
+ * written to a directory.
+ */
 package io.guestdump.core.sample;

@@ -88,6 +88,22 @@ public final class ConcatenatedData implements BlockData {
         return total;
     }
 
+    @Override
+    public long nextKnownZeros(long offset) {
+        if (offset >= size) {
+            return size;
+        }
+        long from = Math.max(0, offset);
+        for (int i = partAt(from); i < parts.size(); i++) {
+            long into = Math.max(0, from - starts[i]);
+            long next = parts.get(i).nextKnownZeros(into);
+            if (next < parts.get(i).size()) {
+                return starts[i] + next;
+            }
+        }
+        return size;
+    }
+
     /** The index of the part holding byte {@code offset}. */
     private int partAt(long offset) {
         int i = Arrays.binarySearch(starts, offset);

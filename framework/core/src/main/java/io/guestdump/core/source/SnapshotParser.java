@@ -12,6 +12,8 @@ import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigResolveOptions;
 import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
 import io.guestdump.arch.api.InvalidInputException;
 import java.io.File;
 import java.io.IOException;
@@ -19,6 +21,8 @@ import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Reads a snapshot's HOCON as data, not as a program. The trust model (docs/snapshot-format.md): a snapshot may
@@ -45,16 +49,44 @@ final class SnapshotParser {
 
     private SnapshotParser() {}
 
+    /**
+     * A parsed snapshot: the resolved root, and the {@code memory} lists read by {@link LeanList} rather than by
+     * the HOCON parser. Where such a list was taken out of the text, the root holds its {@link LeanList#marker()}
+     * string in its place.
+     *
+     * @param root  the resolved root
+     * @param lists the lists taken out, by marker
+     */
+    record Parsed(Config root, Map<String, LeanList> lists) {
+        /** The list whose marker {@code value} is, or null when {@code value} is an ordinary value. */
+        LeanList list(ConfigValue value) {
+            return value.valueType() == ConfigValueType.STRING ? lists.get((String) value.unwrapped()) : null;
+        }
+    }
+
     /** The resolved root of the snapshot at {@code file} (a regular text file, checked by the caller). */
-    static Config parse(Path file) {
+    static Parsed parse(Path file) {
         Path root = file.toAbsolutePath().normalize().getParent();
-        Config config;
         try {
-            checkShape(file);
+            String text = checkShape(file);
             ConfigParseOptions options = ConfigParseOptions.defaults().setAllowMissing(false)
-                    .setSyntax(ConfigSyntax.CONF).setIncluder(new Confined(root, file, 0));
-            config = ConfigFactory.parseFile(file.toFile(), options)
-                    .resolve(ConfigResolveOptions.defaults().setUseSystemEnvironment(false));
+                    .setSyntax(ConfigSyntax.CONF).setIncluder(new Confined(root, file, 0))
+                    .setOriginDescription(file.toString());
+            ConfigResolveOptions resolve = ConfigResolveOptions.defaults().setUseSystemEnvironment(false);
+            Map<String, LeanList> lists = new HashMap<>();
+            String lean = LeanList.takeOut(text, lists);
+            if (!lists.isEmpty()) {
+                try {
+                    Config config = ConfigFactory.parseString(lean, options).resolve(resolve);
+                    if (leanValuesAreWhole(config, lists)) {
+                        checkUnread(config, lists, file);
+                        return new Parsed(config, lists);
+                    }
+                } catch (ConfigException e) {
+                    // the list was not a plain value after all (e.g. concatenated): the general parser decides
+                }
+            }
+            return new Parsed(ConfigFactory.parseString(text, options).resolve(resolve), Map.of());
         } catch (ConfigException e) {
             throw new InvalidInputException("snapshot " + file + " is not valid HOCON: " + oneLine(e.getMessage())
                     + (e instanceof ConfigException.UnresolvedSubstitution ? " (substitutions are resolved within "
@@ -62,15 +94,56 @@ final class SnapshotParser {
         } catch (StackOverflowError e) {
             throw new InvalidInputException("snapshot " + file + " nests too deeply to be a snapshot");
         }
-        return config;
+    }
+
+    /**
+     * Whether every {@code guest} key a list may stand in for is either an ordinary value or exactly one list's
+     * marker; a value that merely contains a marker (a list concatenated with something) means the text must be
+     * parsed as it is.
+     */
+    private static boolean leanValuesAreWhole(Config config, Map<String, LeanList> lists) {
+        if (!(config.root().get("guest") instanceof ConfigObject guest)) {
+            return true; // no guest block: the caller refuses the snapshot, whatever the lists were
+        }
+        for (String key : LeanList.KEYS) {
+            ConfigValue v = guest.get(key);
+            if (v != null && v.valueType() == ConfigValueType.STRING && !lists.containsKey((String) v.unwrapped())
+                    && ((String) v.unwrapped()).contains("guestdump-")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Parses every element of the lists the guest does not use (overridden, or outside {@code guest}), so that a
+     * syntax error in them is refused as HOCON would refuse it; the lists the guest uses are parsed when read.
+     */
+    private static void checkUnread(Config config, Map<String, LeanList> lists, Path file) {
+        java.util.Set<String> used = new java.util.HashSet<>();
+        if (config.root().get("guest") instanceof ConfigObject guest) {
+            for (String key : LeanList.KEYS) {
+                ConfigValue v = guest.get(key);
+                if (v != null && v.valueType() == ConfigValueType.STRING) {
+                    used.add((String) v.unwrapped());
+                }
+            }
+        }
+        for (LeanList list : lists.values()) {
+            if (!used.contains(list.marker())) {
+                for (int i = 0; i < list.size(); i++) {
+                    list.element(i, file);
+                }
+            }
+        }
     }
 
     private static String oneLine(String s) {
         return s == null ? "" : s.replace('\n', ' ').replace('\r', ' ');
     }
 
-    /** Refuses a file too large or nested too deep, by a scan that skips strings and comments. */
-    private static void checkShape(Path file) {
+    /** Refuses a file too large or nested too deep, by a scan that skips strings and comments; returns the text. */
+    private static String checkShape(Path file) {
         String text;
         try {
             long size = Files.size(file);
@@ -115,6 +188,7 @@ final class SnapshotParser {
                 depth = Math.max(0, depth - 1);
             }
         }
+        return text;
     }
 
     /** Includes confined to the snapshot's directory tree; no URL, no class path. */

@@ -39,7 +39,7 @@ import java.util.TreeSet;
  *
  * <pre>
  * guest {
- *   arch = mips64                            # one of a loaded plugin's machines()
+ *   arch = foo64                             # one of a loaded plugin's machines()
  *   machine-type = pc                        # optional: QEMU's machine type; plugins may decide on it
  *   memory = [ { start = "0x0", size = "0xa0000", file = "ram-0.bin", file-offset = 0 }, ... ]
  *   cpu-state-from = "info-registers-a.txt"  # optional: QEMU `info registers -a` text
@@ -63,7 +63,8 @@ public final class SnapshotSource implements GuestSource {
 
     @Override
     public LoadedGuest open(ArchitectureRegistry registry) {
-        Config guest = parse();
+        SnapshotParser.Parsed parsed = parse();
+        Config guest = parsed.root().getConfig("guest");
         Path dir = file.getParent();
         String machine = string(guest, "arch");
         ArchitectureRegistry.Loaded arch = registry.require(machine);
@@ -74,8 +75,8 @@ public final class SnapshotSource implements GuestSource {
 
         List<Closeable> open = new ArrayList<>();
         try {
-            GuestMemory memory = new GuestMemory(blocks(guest, dir, open));
-            List<VcpuState> cpus = cpus(guest, dir, arch.arch(), machine);
+            GuestMemory memory = new GuestMemory(blocks(parsed, guest, dir, open));
+            List<VcpuState> cpus = cpus(parsed, guest, dir, arch.arch(), machine);
             Optional<String> vmcoreinfo = Optional.empty();
             String origin = null;
             if (guest.hasPath("vmcoreinfo-from")) {
@@ -94,14 +95,15 @@ public final class SnapshotSource implements GuestSource {
         }
     }
 
-    private Config parse() {
+    private SnapshotParser.Parsed parse() {
         if (!Files.exists(file)) {
             throw new InvalidInputException("snapshot " + file + " does not exist; give the path of a guest "
                     + "snapshot (.conf)");
         }
         SourceFiles.requireRegular(file, "snapshot");
         SourceFiles.requireText(file, "snapshot");
-        Config root = SnapshotParser.parse(file);
+        SnapshotParser.Parsed parsed = SnapshotParser.parse(file);
+        Config root = parsed.root();
         if (!root.hasPath("guest")) {
             throw new InvalidInputException("snapshot " + file + " has no 'guest { … }' block; see "
                     + "docs/snapshot-format.md");
@@ -119,26 +121,34 @@ public final class SnapshotSource implements GuestSource {
                         + "; known keys: " + new TreeSet<>(known));
             }
         }
-        return guest;
+        return parsed;
     }
 
-    private List<GuestBlock> blocks(Config guest, Path dir, List<Closeable> open) {
+    private List<GuestBlock> blocks(SnapshotParser.Parsed parsed, Config guest, Path dir, List<Closeable> open) {
         if (!guest.hasPath("memory")) {
             throw new InvalidInputException(file + ": guest.memory is missing; list the RAM blocks as "
                     + "[ { start, size, file, file-offset } ]");
         }
-        List<? extends ConfigObject> list;
-        try {
-            list = guest.getObjectList("memory");
-        } catch (ConfigException.WrongType e) {
-            throw new InvalidInputException(where(guest.getValue("memory")) + ": guest.memory must be a list of "
-                    + "objects { start, size, file, file-offset }");
+        // a long list of plain blocks is read one block at a time (LeanList), anything else as parsed HOCON
+        LeanList lean = parsed.list(guest.getValue("memory"));
+        List<? extends ConfigObject> list = null;
+        if (lean == null) {
+            try {
+                list = guest.getObjectList("memory");
+            } catch (ConfigException.WrongType e) {
+                throw new InvalidInputException(where(guest.getValue("memory")) + ": guest.memory must be a list of "
+                        + "objects { start, size, file, file-offset }");
+            }
         }
+        int count = lean != null ? lean.size() : list.size();
         Map<Path, FileChannel> channels = new HashMap<>();
-        List<GuestBlock> blocks = new ArrayList<>();
-        for (int i = 0; i < list.size(); i++) {
-            Config b = list.get(i).toConfig();
-            String where = where(list.get(i)) + ": guest.memory[" + i + "]";
+        Map<Path, Long> fileSizes = new HashMap<>();
+        Map<Path, String> fileNames = new HashMap<>();
+        List<GuestBlock> blocks = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            Config b = lean != null ? lean.element(i, file) : list.get(i).toConfig();
+            String where = (lean != null ? file + ":" + lean.line(i) : where(list.get(i))) + ": guest.memory[" + i
+                    + "]";
             for (String key : b.root().keySet()) {
                 if (!Set.of("start", "size", "file", "file-offset", "name").contains(key)) {
                     throw new InvalidInputException(where + ": unknown key '" + key
@@ -161,7 +171,12 @@ public final class SnapshotSource implements GuestSource {
             if (!b.hasPath("file")) {
                 throw new InvalidInputException(where + ": missing 'file' (the raw file holding the block's bytes)");
             }
-            Path p = dir.resolve(b.getString("file")).normalize();
+            Path p;
+            try {
+                p = dir.resolve(b.getString("file")).normalize();
+            } catch (ConfigException.WrongType | java.nio.file.InvalidPathException e) {
+                throw new InvalidInputException(where + ": file must be a path (a string)");
+            }
             FileChannel ch = channels.get(p);
             if (ch == null) {
                 SourceFiles.requireRegular(p, where + ": file");
@@ -176,11 +191,18 @@ public final class SnapshotSource implements GuestSource {
                 channels.put(p, ch);
                 open.add(ch);
             }
+            Long knownSize = fileSizes.get(p);
             long fileSize;
-            try {
-                fileSize = ch.size();
-            } catch (IOException e) {
-                throw new InvalidInputException(where + ": cannot read the size of " + p + ": " + e.getMessage());
+            if (knownSize != null) {
+                fileSize = knownSize;
+            } else {
+                try {
+                    fileSize = ch.size();
+                } catch (IOException e) {
+                    throw new InvalidInputException(where + ": cannot read the size of " + p + ": " + e.getMessage());
+                }
+                fileSizes.put(p, fileSize);
+                fileNames.put(p, p.getFileName().toString());
             }
             if (Long.compareUnsigned(fileOffset, fileSize) > 0 || Long.compareUnsigned(size, fileSize - fileOffset) > 0) {
                 throw new InvalidInputException(where + ": block " + range + " needs bytes " + PhysRange.hex(fileOffset)
@@ -189,8 +211,9 @@ public final class SnapshotSource implements GuestSource {
                         + " of " + p.getFileName() + ", which has only " + fileSize
                         + " bytes; fix size or file-offset, or supply the whole file");
             }
-            String name = b.hasPath("name") ? b.getString("name") : p.getFileName().toString();
-            blocks.add(new GuestBlock(range, new FileRegion(ch, fileOffset, size, p.getFileName().toString()),
+            String fileName = fileNames.get(p);
+            String name = b.hasPath("name") ? b.getString("name") : fileName;
+            blocks.add(new GuestBlock(range, new FileRegion(ch, fileOffset, size, fileName),
                     name + " (guest.memory[" + i + "])"));
         }
         if (blocks.isEmpty()) {
@@ -204,29 +227,36 @@ public final class SnapshotSource implements GuestSource {
         return blocks;
     }
 
-    private List<VcpuState> cpus(Config guest, Path dir, ArchitectureSupport arch, String machine) {
+    private List<VcpuState> cpus(SnapshotParser.Parsed parsed, Config guest, Path dir, ArchitectureSupport arch,
+            String machine) {
         List<VcpuState> cpus = new ArrayList<>();
         if (guest.hasPath("cpu-state-from")) {
             Path p = resolve(dir, guest, "cpu-state-from");
             cpus.addAll(arch.parseMonitorRegisters(readText(p, "cpu-state-from"), p.toString()));
         }
         if (guest.hasPath("cpus")) {
-            List<? extends ConfigObject> list;
-            try {
-                list = guest.getObjectList("cpus");
-            } catch (ConfigException.WrongType e) {
-                throw new InvalidInputException(where(guest.getValue("cpus")) + ": guest.cpus must be a list of "
-                        + "objects of register values");
+            // a long list of vCPUs is read one at a time (LeanList), anything else as parsed HOCON
+            LeanList lean = parsed.list(guest.getValue("cpus"));
+            List<? extends ConfigObject> list = null;
+            if (lean == null) {
+                try {
+                    list = guest.getObjectList("cpus");
+                } catch (ConfigException.WrongType e) {
+                    throw new InvalidInputException(where(guest.getValue("cpus")) + ": guest.cpus must be a list of "
+                            + "objects of register values");
+                }
             }
-            if (!cpus.isEmpty() && list.size() > cpus.size()) {
-                throw new InvalidInputException(where(guest.getValue("cpus")) + ": guest.cpus has " + list.size()
+            int count = lean != null ? lean.size() : list.size();
+            if (!cpus.isEmpty() && count > cpus.size()) {
+                throw new InvalidInputException(where(guest.getValue("cpus")) + ": guest.cpus has " + count
                         + " entries but cpu-state-from describes " + cpus.size() + " vCPUs; give at most one entry "
                         + "per vCPU");
             }
             Set<String> names = arch.registerNames(machine);
-            for (int i = 0; i < list.size(); i++) {
+            for (int i = 0; i < count; i++) {
                 Map<String, BigInteger> values = new LinkedHashMap<>();
-                flatten(list.get(i), "", "guest.cpus[" + i + "]", names, values);
+                ConfigObject cpu = lean != null ? lean.element(i, file).root() : list.get(i);
+                flatten(cpu, "", "guest.cpus[" + i + "]", names, values, lean != null ? lean.line(i) - 1 : 0);
                 if (i < cpus.size()) {
                     cpus.set(i, cpus.get(i).with(values));
                 } else {
@@ -242,19 +272,19 @@ public final class SnapshotSource implements GuestSource {
     }
 
     private void flatten(ConfigObject obj, String prefix, String where, Set<String> names,
-            Map<String, BigInteger> out) {
+            Map<String, BigInteger> out, int lineOffset) {
         for (Map.Entry<String, ConfigValue> e : obj.entrySet()) {
             String name = prefix + e.getKey();
             ConfigValue v = e.getValue();
             if (v.valueType() == ConfigValueType.OBJECT) {
-                flatten((ConfigObject) v, name + ".", where, names, out);
+                flatten((ConfigObject) v, name + ".", where, names, out, lineOffset);
                 continue;
             }
             if (!names.contains(name)) {
-                throw new InvalidInputException(where(v) + ": " + where + ": unknown register '" + name
+                throw new InvalidInputException(where(v, lineOffset) + ": " + where + ": unknown register '" + name
                         + "'; known registers: " + new TreeSet<>(names));
             }
-            out.put(name, ConfigNumbers.unsigned(v, where(v) + ": " + where + "." + name));
+            out.put(name, ConfigNumbers.unsigned(v, where(v, lineOffset) + ": " + where + "." + name));
         }
     }
 
@@ -302,8 +332,13 @@ public final class SnapshotSource implements GuestSource {
     }
 
     private String where(ConfigValue v) {
+        return where(v, 0);
+    }
+
+    /** Where {@code v} is, for a value parsed from text that starts {@code lineOffset} lines into the file. */
+    private String where(ConfigValue v, int lineOffset) {
         int line = v.origin().lineNumber();
-        return line > 0 ? file + ":" + line : file.toString();
+        return line > 0 ? file + ":" + (line + lineOffset) : file.toString();
     }
 
     private static void closeAll(List<Closeable> open) {

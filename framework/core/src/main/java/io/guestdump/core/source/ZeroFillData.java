@@ -28,6 +28,11 @@ public record ZeroFillData(long size) implements BlockData {
     }
 
     @Override
+    public long nextKnownZeros(long offset) {
+        return offset < 0 ? 0 : Math.min(offset, size);
+    }
+
+    @Override
     public void read(long offset, ByteBuffer dst) {
         BlockData.checkRange(offset, dst.remaining(), size);
         while (dst.hasRemaining()) {

@@ -5,6 +5,7 @@ import io.guestdump.arch.api.VmcoreWriteException;
 import java.io.FileOutputStream;
 import java.io.FileDescriptor;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
@@ -51,6 +52,24 @@ public final class OutputTarget implements AutoCloseable {
     private final boolean overwrite;
     private final Thread cleanup;
     private boolean committed;
+    private Commit commitMethod;
+
+    /** How {@link #commit()} put the file in place. */
+    public enum Commit {
+        /** {@code link(2)} to the target, then unlink the temporary name: fails if the target exists (no race). */
+        LINK,
+        /** {@code rename(2)} over the target ({@code --force}). */
+        RENAME_REPLACING,
+        /**
+         * No hard links on this file system: the target was checked to be absent, then the file renamed with
+         * {@code rename(2)}; a file created at the target between the two is replaced. Java 17 cannot ask for
+         * {@code renameat2(RENAME_NOREPLACE)}: {@code Files.move} with {@code ATOMIC_MOVE} is a plain
+         * {@code rename(2)}, and without it the JDK makes the same check first.
+         */
+        CHECKED_RENAME,
+        /** Written in place: standard output, a FIFO or a character device. */
+        STREAM
+    }
 
     private OutputTarget(Path target, Path temp, FileChannel channel, WritableByteChannel stream, boolean fsync,
             boolean overwrite) {
@@ -237,6 +256,33 @@ public final class OutputTarget implements AutoCloseable {
         return java.util.Optional.ofNullable(temp);
     }
 
+    /**
+     * Extends the temporary file to the vmcore's final {@code size} before anything else is written, so that a
+     * file larger than the target's file system allows (ext4: 16 TiB) is refused as bad input, in one line, rather
+     * than failing part-way with EFBIG. Writes one zero byte at {@code size - 1}; every writer later writes that
+     * byte again or leaves it a hole, which reads as the same zero. Nothing happens for a stream.
+     *
+     * @throws InvalidInputException when the file system cannot hold a file of {@code size} bytes
+     */
+    public void reserve(long size) {
+        if (channel == null || size <= 0) {
+            return;
+        }
+        try {
+            channel.write(ByteBuffer.wrap(new byte[1]), size - 1);
+        } catch (IOException e) {
+            // EFBIG past the file system's largest file; EINVAL where the offset itself is refused
+            String m = String.valueOf(e.getMessage());
+            if (m.contains("File too large") || m.contains("Invalid argument")) {
+                throw new InvalidInputException("the vmcore would be " + size + " bytes (0x" + Long.toHexString(size)
+                        + "), more than the file system of " + target.getParent() + " holds in one file (" + e.getMessage()
+                        + "); dump part of the guest (--begin/--length), choose a kdump --format, or write to another "
+                        + "file system");
+            }
+            throw new VmcoreWriteException("cannot extend the temporary file " + temp + " to " + size + " bytes", e);
+        }
+    }
+
     /** The final path (a file, FIFO or device), or null for standard output. */
     public Path path() {
         return target;
@@ -252,6 +298,7 @@ public final class OutputTarget implements AutoCloseable {
             if (target != null) {
                 stream.close();
             }
+            commitMethod = Commit.STREAM;
             return;
         }
         if (fsync) {
@@ -261,6 +308,7 @@ public final class OutputTarget implements AutoCloseable {
         if (overwrite) {
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                commitMethod = Commit.RENAME_REPLACING;
             } catch (AtomicMoveNotSupportedException e) {
                 throw new IOException("cannot rename " + temp + " to " + target + " atomically", e);
             }
@@ -279,16 +327,24 @@ public final class OutputTarget implements AutoCloseable {
     private void linkWithoutReplacing() throws IOException {
         try {
             Files.createLink(target, temp);
+            commitMethod = Commit.LINK;
         } catch (FileAlreadyExistsException e) {
             throw appeared();
         } catch (UnsupportedOperationException | FileSystemException e) {
-            // no hard links here (vfat, some network file systems): check, then rename; a file created between
-            // the two is replaced, the best this file system allows
+            // no hard links here (vfat, exFAT, some SMB and FUSE mounts): check, then rename; a file created
+            // between the two is replaced. renameat2(RENAME_NOREPLACE) would close that window, but Java 17 has no
+            // way to ask for it without native code (docs/output.md)
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                 throw appeared();
             }
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            commitMethod = Commit.CHECKED_RENAME;
         }
+    }
+
+    /** How the file was put in place, once {@link #commit()} returned. */
+    public Optional<Commit> committedBy() {
+        return Optional.ofNullable(commitMethod);
     }
 
     private VmcoreWriteException appeared() {

@@ -5,29 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.guestdump.core.sample.SampleGuest;
 import io.guestdump.memory.ByteArrayData;
-import io.guestdump.memory.FileRegion;
 import io.guestdump.memory.GuestBlock;
 import io.guestdump.memory.GuestMemory;
 import io.guestdump.memory.PhysRange;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Finding the kernel's VMCOREINFO note in guest memory. */
 class VmcoreinfoScannerTest {
     private static final String TEXT = "OSRELEASE=6.1.0-test\nPAGESIZE=4096\nSYMBOL(init_uts_ns)=ffffffff82a13360\n";
-
-    @TempDir
-    Path dir;
 
     /** A note with {@code n_namesz}, {@code n_descsz}, {@code n_type} in {@code order}, then name and text. */
     static byte[] note(ByteOrder order, int type, String text) {
@@ -46,23 +38,6 @@ class VmcoreinfoScannerTest {
         System.arraycopy(note, 0, bytes, (int) (noteAddress - blockStart), note.length);
         return new GuestMemory(List.of(new GuestBlock(PhysRange.ofLength(blockStart, blockSize),
                 new ByteArrayData(bytes), "test")));
-    }
-
-    @Test
-    void findsTheSampleGuestsNoteAt0x300000() throws IOException {
-        SampleGuest.write(dir);
-        Path ram = dir.resolve(SampleGuest.NAME + "-ram.bin");
-        try (FileChannel ch = FileChannel.open(ram)) {
-            GuestMemory m = new GuestMemory(List.of(
-                    new GuestBlock(new PhysRange(0, 0xa0000), new FileRegion(ch, 0, 0xa0000, "ram"), "low"),
-                    new GuestBlock(new PhysRange(0x100000, SampleGuest.DEFAULT_END),
-                            new FileRegion(ch, 0xa0000, SampleGuest.DEFAULT_END - 0x100000, "ram"), "high")));
-            VmcoreinfoScanner.Found f = VmcoreinfoScanner.find(m).orElseThrow();
-            assertEquals(0x300000, f.address());
-            assertEquals(ByteOrder.LITTLE_ENDIAN, f.order());
-            assertEquals(SampleGuest.vmcoreinfo(), f.text());
-            assertEquals("guest memory at 0x300000 (found by search)", f.origin());
-        }
     }
 
     @Test

@@ -18,12 +18,12 @@ import org.pf4j.ExtensionPoint;
  */
 public interface ArchitectureSupport extends ExtensionPoint {
 
-    /** The architecture id, also the name of its config subtree and file, e.g. {@code "mips64"}. */
+    /** The architecture id, also the name of its config subtree and file, e.g. {@code "foo64"}. */
     String id();
 
     /**
      * The guest architecture names served, as QEMU's {@code query-target} reports them and as a snapshot's
-     * {@code guest.arch} names them, e.g. {@code ["mips64", "mips64el"]}.
+     * {@code guest.arch} names them, e.g. {@code ["foo64", "foo64el"]}.
      */
     Set<String> machines();
 
@@ -97,6 +97,15 @@ public interface ArchitectureSupport extends ExtensionPoint {
 
     /** The page-table walker, where this architecture has one. */
     default Optional<PageTableWalker> pageTableWalker() {
+        return Optional.empty();
+    }
+
+    /**
+     * A small deterministic guest this plugin can generate, dumped by {@code guestdump dump sample:} and written by
+     * {@code guestdump sample-guest}; empty (the default) when it offers none. The framework uses the sample of the
+     * plugin {@code guestdump.sample-arch} names, else of the first loaded plugin offering one, by plugin id.
+     */
+    default Optional<SampleGuest> sampleGuest() {
         return Optional.empty();
     }
 

@@ -3,6 +3,7 @@ package io.guestdump.arch.api;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -13,11 +14,13 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>splits the text into lines (any line break), strips them and skips blank ones;</li>
  *   <li>starts a vCPU at each header line, {@code CPU#<n>} alone on its line; indexes must ascend (each vCPU
- *       once), and a register line before the first header is an error;</li>
+ *       once), and a register line before the first header is an error, unless the grammar accepts one vCPU
+ *       without a header ({@link Grammar#headerless()}, QEMU's {@code info registers} without {@code -a});</li>
  *   <li>hands every other line of a vCPU to the grammar, split into whitespace-separated tokens;</li>
  *   <li>refuses a register given twice for one vCPU ({@link Cpu#put});</li>
  *   <li>at the end of each vCPU checks the grammar's required registers, so a truncated paste cannot pass for
- *       zero registers, and runs the grammar's own final check;</li>
+ *       zero registers, and runs the grammar's own final step (a check, or a fix-up of what the monitor prints
+ *       differently from the state, {@link Cpu#replace});</li>
  *   <li>refuses text without any vCPU.</li>
  * </ul>
  *
@@ -42,8 +45,20 @@ public final class MonitorRegisters {
             return List.of();
         }
 
-        /** A last check of a finished vCPU (e.g. two register sets that exclude each other); errors via {@link Cpu#error}. */
+        /**
+         * The last step of a finished vCPU: a check (e.g. two register sets that exclude each other; errors via
+         * {@link Cpu#error}) or a fix-up of values the monitor prints masked ({@link Cpu#replace}).
+         */
         default void finish(Cpu cpu) {}
+
+        /**
+         * Whether one vCPU may come without a {@code CPU#<n>} header, as QEMU's {@code info registers} (no
+         * {@code -a}) prints the current vCPU: its first register line then starts CPU#0, and a header after it is
+         * an error. The default is false.
+         */
+        default boolean headerless() {
+            return false;
+        }
 
         /** What the user should do, ending every message, e.g. "Paste the output of `info registers -a` unchanged." */
         default String fix() {
@@ -73,6 +88,10 @@ public final class MonitorRegisters {
             Line line = new Line(sourceName, i + 1, raw, stripped.split("\\s+"), grammar.fix());
             Matcher header = HEADER.matcher(stripped);
             if (header.matches()) {
+                if (current != null && current.implicit) {
+                    throw line.error("a `CPU#<n>` header follows register lines that had none; give either one vCPU "
+                            + "without a header (`info registers`) or every vCPU with its header (`info registers -a`)");
+                }
                 int index = Integer.parseInt(header.group(1));
                 int last = current != null ? current.index : cpus.isEmpty() ? -1 : cpus.get(cpus.size() - 1).index();
                 if (index <= last) {
@@ -84,6 +103,10 @@ public final class MonitorRegisters {
                 }
                 current = new Cpu(index, i + 1, sourceName, grammar.fix());
                 continue;
+            }
+            if (current == null && grammar.headerless() && cpus.isEmpty()) {
+                current = new Cpu(0, i + 1, sourceName, grammar.fix());
+                current.implicit = true;
             }
             if (current == null) {
                 throw line.error("register line before the first `CPU#<n>` header");
@@ -135,6 +158,8 @@ public final class MonitorRegisters {
         private final String fix;
         private final VcpuState.Builder builder;
         private Line line;
+        private boolean implicit;
+        private Object state;
 
         private Cpu(int index, int headerLine, String source, String fix) {
             this.index = index;
@@ -170,6 +195,26 @@ public final class MonitorRegisters {
                 throw line.error(register + " is given twice for CPU#" + index);
             }
             builder.set(register, value);
+        }
+
+        /** Changes a register already read, in a {@link Grammar#finish} fix-up; refuses one not read. */
+        public void replace(String register, BigInteger value) {
+            if (!builder.has(register)) {
+                throw new IllegalStateException("CPU#" + index + " has no " + register + " to replace");
+            }
+            builder.set(register, value);
+        }
+
+        /**
+         * The grammar's own state for this vCPU (what it has seen so far, values spread over several lines), made
+         * by {@code initial} on first use; the grammar object itself is shared by every parse.
+         */
+        @SuppressWarnings("unchecked")
+        public <T> T state(Supplier<T> initial) {
+            if (state == null) {
+                state = initial.get();
+            }
+            return (T) state;
         }
 
         /** As {@link #put(String, BigInteger)} for an unsigned 64-bit value. */

@@ -1,17 +1,16 @@
-package io.guestdump.core.sample;
+package io.guestdump.arch.x86_64;
 
-import java.io.IOException;
+import io.guestdump.arch.api.SampleGuest;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.List;
 
 /**
- * Writes a small, deterministic x86_64 guest snapshot: two vCPUs in long mode (CR0.PG, CR4.PAE, EFER.LMA) with
- * real 4-level page tables in guest memory, so that paging work has something to walk.
+ * The sample guest this plugin generates ({@code guestdump sample-guest}, {@code guestdump dump sample:}): a small,
+ * deterministic x86_64 guest snapshot with two vCPUs in long mode (CR0.PG, CR4.PAE, EFER.LMA) and real 4-level page
+ * tables in guest memory, so that paging work has something to walk.
  *
  * <pre>
  * guest-physical                        what
@@ -24,11 +23,12 @@ import java.nio.file.StandardOpenOption;
  *                                        PD[8] → PT); the upper half of them carry NX
  * </pre>
  *
- * Both vCPUs halted on the {@code hlt} at 0xffffffff81001001; RIP is the {@code ret} after it. The memory is one raw file; the blocks are two regions
- * of it ({@code file-offset}). The filler pages alternate between zero pages and pseudo-random ones, so that
- * compression has something to do.
+ * Both vCPUs halted on the {@code hlt} at 0xffffffff81001001; RIP is the {@code ret} after it. The memory is one raw
+ * file; the blocks are two regions of it ({@code file-offset}). The filler pages alternate between pseudo-random
+ * ones and repeats (zero pages below the kernel text, kernel text pages above it), so that compression has something
+ * to do. Every page is computed from its address alone, so the framework may read the RAM file in any pieces.
  */
-public final class SampleGuest {
+public final class X86_64SampleGuest implements SampleGuest {
     /** Base name of the generated files. */
     public static final String NAME = "sample-x86_64";
     /** Default end of block 1: 4 MiB of guest-physical space. */
@@ -47,46 +47,42 @@ public final class SampleGuest {
     /** The release string the guest's init_uts_ns holds. */
     public static final String OSRELEASE = "6.1.0-guestdump-sample";
 
-    private SampleGuest() {}
+    private static final int PAGE = 4096;
 
-    /**
-     * Build-time entry point: {@code SampleGuest DIR [END]} writes the sample into DIR. Returns normally (no
-     * {@code System.exit}) so that it can run inside Maven.
-     */
-    public static void main(String[] args) throws IOException {
-        if (args.length < 1 || args.length > 2) {
-            throw new IllegalArgumentException("usage: SampleGuest DIR [END]");
-        }
-        write(Path.of(args[0]), args.length == 2 ? Long.decode(args[1]) : DEFAULT_END);
+    @Override
+    public String name() {
+        return NAME;
     }
 
-    /** Writes the default-size sample into {@code dir} and returns the snapshot file. */
-    public static Path write(Path dir) throws IOException {
-        return write(dir, DEFAULT_END);
+    @Override
+    public String description() {
+        return "an x86_64 guest with two vCPUs in long mode and real 4-level page tables";
     }
 
-    /**
-     * Writes a sample whose high block ends at {@code end} (at least 4 MiB, a multiple of 4 KiB) into {@code dir};
-     * returns the snapshot file. The same arguments always give the same bytes.
-     */
-    public static Path write(Path dir, long end) throws IOException {
-        if (end < DEFAULT_END || end % 4096 != 0) {
-            throw new IllegalArgumentException("sample guest end " + Long.toHexString(end)
+    @Override
+    public long defaultSize() {
+        return DEFAULT_END;
+    }
+
+    /** The snapshot, its register and VMCOREINFO texts, and the RAM file (low RAM, then high RAM up to {@code end}). */
+    @Override
+    public List<SampleFile> files(long end) {
+        if (end < DEFAULT_END || end % PAGE != 0) {
+            throw new IllegalArgumentException("sample guest end 0x" + Long.toHexString(end)
                     + " must be at least 0x400000 and a multiple of 4 KiB");
         }
-        Files.createDirectories(dir);
-        Path ram = dir.resolve(NAME + "-ram.bin");
-        writeRam(ram, end);
-        Files.writeString(dir.resolve(NAME + "-registers.txt"), monitorText());
-        Files.writeString(dir.resolve(NAME + "-vmcoreinfo.txt"), vmcoreinfo());
-        Path conf = dir.resolve(NAME + ".conf");
-        Files.writeString(conf, snapshot(end));
-        return conf;
+        byte[] low = lowRam();
+        return List.of(
+                new SampleFile(NAME + "-ram.bin", LOW_END + (end - HIGH_START), (offset, into) -> readRam(low, offset,
+                        into)),
+                SampleFile.text(NAME + "-registers.txt", monitorText()),
+                SampleFile.text(NAME + "-vmcoreinfo.txt", vmcoreinfo()),
+                SampleFile.text(NAME + ".conf", snapshot(end)));
     }
 
     /** The snapshot HOCON text. */
     public static String snapshot(long end) {
-        return "# The bundled sample guest, generated by `guestdump sample-guest` (io.guestdump.core.sample.SampleGuest).\n"
+        return "# The bundled sample guest, generated by `guestdump sample-guest` (io.guestdump.arch.x86_64.X86_64SampleGuest).\n"
                 + "# Two vCPUs in long mode with 4-level page tables; deterministic content.\n"
                 + "guest {\n"
                 + "  arch = x86_64\n"
@@ -176,27 +172,34 @@ public final class SampleGuest {
         return sb.toString();
     }
 
-    private static void writeRam(Path ram, long end) throws IOException {
-        long size = LOW_END + (end - HIGH_START);
-        try (FileChannel ch = FileChannel.open(ram, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer low = ByteBuffer.allocate((int) LOW_END).order(ByteOrder.LITTLE_ENDIAN);
-            pageTables(low);
-            for (int cpu = 0; cpu < 2; cpu++) {
-                // a return address on each vCPU's stack, pointing into kernel text
-                low.putLong((int) (0x90000 + cpu * 0x4000L - 0x68), KERNEL_TEXT_VA + 0x2000);
+    /** The RAM file's bytes from {@code offset}: each page is computed from its file offset alone. */
+    private static void readRam(byte[] low, long offset, ByteBuffer into) {
+        ByteBuffer page = ByteBuffer.allocate(PAGE).order(ByteOrder.LITTLE_ENDIAN);
+        long at = offset;
+        while (into.hasRemaining()) {
+            long pageStart = at - Math.floorMod(at, PAGE);
+            page.clear();
+            if (pageStart < LOW_END) {
+                page.put(0, low, (int) pageStart, PAGE);
+            } else {
+                Arrays.fill(page.array(), (byte) 0);
+                highPage(HIGH_START + (pageStart - LOW_END), page);
             }
-            writeAt(ch, low, 0);
-            // high RAM, written in 1 MiB pieces
-            ByteBuffer piece = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-            for (long pa = HIGH_START; pa < end; pa += piece.capacity()) {
-                piece.clear();
-                int len = (int) Math.min(piece.capacity(), end - pa);
-                fillHigh(piece, pa, len);
-                piece.position(0).limit(len);
-                writeAt(ch, piece, LOW_END + (pa - HIGH_START));
-            }
+            int from = (int) (at - pageStart);
+            int n = Math.min(PAGE - from, into.remaining());
+            into.put(page.array(), from, n);
+            at += n;
         }
+    }
+
+    /** Low RAM: the page tables, and a return address on each vCPU's stack pointing into kernel text. */
+    private static byte[] lowRam() {
+        ByteBuffer low = ByteBuffer.allocate((int) LOW_END).order(ByteOrder.LITTLE_ENDIAN);
+        pageTables(low);
+        for (int cpu = 0; cpu < 2; cpu++) {
+            low.putLong((int) (0x90000 + cpu * 0x4000L - 0x68), KERNEL_TEXT_VA + 0x2000);
+        }
+        return low.array();
     }
 
     private static void pageTables(ByteBuffer low) {
@@ -220,41 +223,42 @@ public final class SampleGuest {
         }
     }
 
-    private static void fillHigh(ByteBuffer piece, long base, int len) {
+    /** A page of high RAM at physical address {@code pa}. */
+    private static void highPage(long pa, ByteBuffer page) {
         long seed = 0x9E3779B97F4A7C15L;
-        for (int off = 0; off < len; off += 4096) {
-            long pa = base + off;
-            long page = pa >>> 12;
-            if (pa >= KERNEL_TEXT_PA && pa < KERNEL_TEXT_PA + 0x100000) {
-                kernelPage(piece, off, pa);
-            } else if (page % 2 == 0) {
-                long x = page * seed + 1;
-                for (int i = 0; i < 4096; i += 8) {
-                    x ^= x << 13;
-                    x ^= x >>> 7;
-                    x ^= x << 17;
-                    piece.putLong(off + i, x);
-                }
+        long frame = pa >>> 12;
+        if (pa >= KERNEL_TEXT_PA && pa < KERNEL_TEXT_PA + 0x100000) {
+            kernelPage(page, 0, pa);
+        } else if (frame % 2 == 0) {
+            long x = frame * seed + 1;
+            for (int i = 0; i < PAGE; i += 8) {
+                x ^= x << 13;
+                x ^= x >>> 7;
+                x ^= x << 17;
+                page.putLong(i, x);
             }
+        } else if (pa >= KERNEL_TEXT_PA + 0x100000) {
+            // odd pages above the kernel text repeat the kernel text page at the same offset in its MiB: the
+            // generator this sample came from reused one 1 MiB buffer and left its odd pages unwritten. Kept, so that
+            // the sample and every dump of it stay byte for byte what they were.
+            kernelPage(page, 0, KERNEL_TEXT_PA + (pa & 0xfffffL));
         }
-        if (UTS_PA >= base && UTS_PA < base + len) {
-            int at = (int) (UTS_PA - base);
+        if (pa == UTS_PA) {
             for (int i = 0; i < 6 * 65; i++) {
-                piece.put(at + i, (byte) 0); // char[65] fields are NUL-padded, as in the kernel
+                page.put(i, (byte) 0); // char[65] fields are NUL-padded, as in the kernel
             }
             String[] fields = {"Linux", "guestdump-sample", OSRELEASE, "#1 SMP PREEMPT_DYNAMIC", "x86_64", "(none)"};
             for (int i = 0; i < fields.length; i++) {
-                piece.put(at + 65 * i, fields[i].getBytes(StandardCharsets.US_ASCII));
+                page.put(65 * i, fields[i].getBytes(StandardCharsets.US_ASCII));
             }
         }
-        if (VMCOREINFO_PA >= base && VMCOREINFO_PA < base + len) {
+        if (pa == VMCOREINFO_PA) {
             byte[] desc = vmcoreinfo().getBytes(StandardCharsets.UTF_8);
-            int at = (int) (VMCOREINFO_PA - base);
-            piece.putInt(at, 11); // n_namesz: "VMCOREINFO" + NUL
-            piece.putInt(at + 4, desc.length);
-            piece.putInt(at + 8, 0);
-            piece.put(at + 12, "VMCOREINFO\0\0".getBytes(StandardCharsets.US_ASCII)); // NUL, padded to 4
-            piece.put(at + 24, desc);
+            page.putInt(0, 11); // n_namesz: "VMCOREINFO" + NUL
+            page.putInt(4, desc.length);
+            page.putInt(8, 0);
+            page.put(12, "VMCOREINFO\0\0".getBytes(StandardCharsets.US_ASCII)); // NUL, padded to 4
+            page.put(24, desc);
         }
     }
 
@@ -266,13 +270,6 @@ public final class SampleGuest {
         if (pa == KERNEL_TEXT_PA + 0x1000) {
             // 0x...1000: sti; hlt; ret  (RIP points at the ret)
             piece.put(off, (byte) 0xfb).put(off + 1, (byte) 0xf4).put(off + 2, (byte) 0xc3);
-        }
-    }
-
-    private static void writeAt(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
-        long at = pos;
-        while (buf.hasRemaining()) {
-            at += ch.write(buf, at);
         }
     }
 }
