@@ -301,11 +301,19 @@ final class QmpSession implements Closeable, GuestSessionCheck {
         }
     }
 
-    /** Stops the guest if it runs, and remembers to resume it. */
+    /**
+     * Stops the guest if it runs, and remembers to resume it. Ordered with the cleanup: after Ctrl-C's cleanup began
+     * (a live snapshot cancelled, say) nothing is stopped any more; a stop sent before it is resumed by it.
+     */
     void stopIfRunning() throws IOException {
         Object status = command("query-status");
         if (status instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("running"))) {
-            stopSent = true;
+            synchronized (this) {
+                if (closed) {
+                    throw new QmpException("Interrupted", "the dump was interrupted; the guest was not stopped");
+                }
+                stopSent = true;
+            }
             command("stop");
             stoppedByUs = true;
             LOG.info("stopped the running guest for the dump; it is resumed afterwards");
@@ -453,6 +461,10 @@ final class QmpSession implements Closeable, GuestSessionCheck {
 
     /** The pmemsave reader of this session. */
     synchronized PmemsaveMemory pmemsave() throws IOException {
+        if (closed) {
+            // after Ctrl-C's cleanup: a pmemsave into the removed directory would block QEMU on its FIFO
+            throw new QmpException("Interrupted", "the dump was interrupted");
+        }
         if (pmemsave == null) {
             pmemsave = new PmemsaveMemory(client, workDir(), settings.commandTimeout(), settings.stallTimeout(),
                     settings.minRate());
