@@ -11,6 +11,8 @@
 #      read QEMU 7.2's ELF, so it reads guestdump's level-0 re-dump of it, which holds the same bytes; the
 #      re-dump itself is not timed)
 #   C. guestdump dump elf:X --dump-level 31 --format kdump-lzo  vs  D. makedumpfile -l -d 31 X
+# BEFORE=/path/to/another/bin/guestdump adds A and C with that build (A0, C0) in the same run, and checks that both
+# builds write the same files.
 # The kept pages of A, C and D are compared (bitmaps). QEMU is quit and the big files removed on exit.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,8 +45,13 @@ QPID=$!
 for _ in $(seq 600); do grep -q GUESTDUMP-READY "$W/serial.log" 2>/dev/null && break; sleep 1; done
 grep -q GUESTDUMP-READY "$W/serial.log"
 qmp '{"execute":"stop"}' >/dev/null
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(now); "$G" dump "qmp:$W/qmp.sock" --dump-level 31 --format kdump-lzo -D guestdump.output.fsync=false \
   -o "$W/A.lzo" >/dev/null; tA=$(echo "$(now) - $t0" | bc)
+if [ -n "${BEFORE:-}" ]; then # the same runs with another build (an older one), for before/after figures
+  t0=$(now); "$BEFORE" dump "qmp:$W/qmp.sock" --dump-level 31 --format kdump-lzo -D guestdump.output.fsync=false \
+    -o "$W/A0.lzo" >/dev/null; tA0=$(echo "$(now) - $t0" | bc)
+fi
 t0=$(now); qmp "{\"execute\":\"dump-guest-memory\",\"arguments\":{\"paging\":false,\"protocol\":\"file:$W/qemu.elf\"}}" >/dev/null
 tQ=$(echo "$(now) - $t0" | bc)
 kill "$QPID"; QPID=
@@ -53,6 +60,12 @@ rm -f "$W/qemu.elf"
 t0=$(now); makedumpfile -l -d 31 "$W/X.elf" "$W/D.lzo" >/dev/null 2>&1; tD=$(echo "$(now) - $t0" | bc)
 t0=$(now); "$G" dump "elf:$W/X.elf" --dump-level 31 --format kdump-lzo -D guestdump.output.fsync=false \
   -o "$W/C.lzo" >/dev/null; tC=$(echo "$(now) - $t0" | bc)
+if [ -n "${BEFORE:-}" ]; then
+  t0=$(now); "$BEFORE" dump "elf:$W/X.elf" --dump-level 31 --format kdump-lzo -D guestdump.output.fsync=false \
+    -o "$W/C0.lzo" >/dev/null; tC0=$(echo "$(now) - $t0" | bc)
+  cmp -s "$W/A0.lzo" "$W/A.lzo" && cmp -s "$W/C0.lzo" "$W/C.lzo" || { echo "the two builds wrote different files" >&2; exit 1; }
+fi
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
 same=$(/usr/bin/python3 - "$W/A.lzo" "$W/C.lzo" "$W/D.lzo" <<'PY'
 import struct, sys
 def kept(p):
@@ -73,5 +86,11 @@ printf '| B. QEMU dump-guest-memory + makedumpfile -l -d 31 | %.2f (%.2f + %.2f)
   "$(echo "$tQ + $tD" | bc)" "$tQ" "$tD" "$(echo "$sD / 1048576" | bc -l)" "$(echo "$sX / 1048576" | bc -l)"
 printf '| C. guestdump dump elf:X --dump-level 31 | %.2f | %.1f |\n' "$tC" "$(echo "$sC / 1048576" | bc -l)"
 printf '| D. makedumpfile -l -d 31 X | %.2f | %.1f |\n' "$tD" "$(echo "$sD / 1048576" | bc -l)"
-printf '\nB/A = %.2f, D/C = %.2f; kept pages: %s\n' "$(echo "($tQ + $tD) / $tA" | bc -l)" "$(echo "$tD / $tC" | bc -l)" "$same"
+if [ -n "${BEFORE:-}" ]; then
+  printf '| A0. A with %s | %.2f | same file |\n' "$BEFORE" "$tA0"
+  printf '| C0. C with %s | %.2f | same file |\n' "$BEFORE" "$tC0"
+  printf '\nbefore: B/A0 = %.2f, D/C0 = %.2f\n' "$(echo "($tQ + $tD) / $tA0" | bc -l)" "$(echo "$tD / $tC0" | bc -l)"
+fi
+printf '\nB/A = %.2f, D/C = %.2f; kept pages: %s; load average %s before, %s after\n' \
+  "$(echo "($tQ + $tD) / $tA" | bc -l)" "$(echo "$tD / $tC" | bc -l)" "$same" "$load0" "$load1"
 } | tee "$W/dump-level.md"

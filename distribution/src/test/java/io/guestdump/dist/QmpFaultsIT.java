@@ -39,11 +39,13 @@ class QmpFaultsIT {
         private static final Pattern EXECUTE = Pattern.compile("\"execute\"\\s*:\\s*\"([^\"]+)\"");
         private static final Pattern ID = Pattern.compile("\"id\"\\s*:\\s*(\"[^\"]*\")");
         private static final Pattern LINE = Pattern.compile("\"command-line\"\\s*:\\s*\"([^\"]*)\"");
-        private static final Pattern SIZE = Pattern.compile("\"size\"\\s*:\\s*(\\d+)");
-        private static final Pattern FILE = Pattern.compile("\"filename\"\\s*:\\s*\"([^\"]+)\"");
+        static final Pattern SIZE = Pattern.compile("\"size\"\\s*:\\s*(\\d+)");
+        static final Pattern FILE = Pattern.compile("\"filename\"\\s*:\\s*\"([^\"]+)\"");
         final List<String> log = Collections.synchronizedList(new ArrayList<>());
         volatile boolean running = true;
         volatile Function<String, String> script = c -> null;
+        /** The whole message being handled, for a script that needs the arguments. */
+        volatile String message;
         private final ServerSocketChannel server;
         private final String registers;
 
@@ -81,7 +83,7 @@ class QmpFaultsIT {
             }
         }
 
-        private static String group(Pattern p, String s) {
+        static String group(Pattern p, String s) {
             Matcher m = p.matcher(s);
             return m.find() ? m.group(1) : null;
         }
@@ -93,6 +95,7 @@ class QmpFaultsIT {
                 id = m.group(1);
             }
             log.add(cmd);
+            message = msg;
             String scripted = script.apply(cmd);
             if ("NO_REPLY".equals(scripted)) {
                 return null;

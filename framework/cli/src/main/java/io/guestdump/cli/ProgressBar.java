@@ -1,5 +1,6 @@
 package io.guestdump.cli;
 
+import io.guestdump.core.paging.PagingPlanner;
 import io.guestdump.core.vmcore.ProgressListener;
 import java.io.File;
 import java.io.PrintStream;
@@ -8,7 +9,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * A one-line progress bar on standard error for every long phase of a dump (the VMCOREINFO search, the writing):
+ * A one-line progress bar on standard error for every long phase of a dump (the VMCOREINFO search, the page-table
+ * walk of {@code --paging}, the {@code struct page} scan and the zero-page search of {@code --dump-level}, the writing):
  * the phase, a bar, the percentage, the bytes, the rate of the last two seconds of this phase (so the writing
  * rate is not diluted by the phases before it) and the time left. Shown once a phase has run for a moment,
  * redrawn at most ten times a second, never wider than the terminal.
@@ -83,8 +85,10 @@ final class ProgressBar implements ProgressListener {
         double rate = seconds > 0 ? (done - first[1]) / seconds : 0;
         int percent = total == 0 ? 100 : (int) (100.0 * done / total);
         String eta = rate > 0 ? duration((long) ((total - done) / rate)) : "--:--";
-        String text = String.format("%s %3d%% %s / %s  %s/s  ETA %s", phase, percent, Sizes.human(done),
-                Sizes.human(total), Sizes.human((long) rate), eta);
+        // the walk counts virtual address space, not bytes anything reads or writes: its share and time left only
+        String text = phase.equals(PagingPlanner.PHASE_WALK) ? String.format("%s %3d%%  ETA %s", phase, percent, eta)
+                : String.format("%s %3d%% %s / %s  %s/s  ETA %s", phase, percent, Sizes.human(done),
+                        Sizes.human(total), Sizes.human((long) rate), eta);
         int room = columns - 1 - text.length() - 3;
         if (room >= MIN_BAR) {
             int width = Math.min(MAX_BAR, room);

@@ -74,4 +74,37 @@ class ProgressBarTest {
         bar.progress(100 * MiB, 100 * MiB);
         assertFalse(buf.size() > 0, buf.toString());
     }
+
+    @Test
+    void theDumpLevelScansAndThePageTableWalkAreShownWithTheirEta() {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        ProgressBar bar = new ProgressBar(new PrintStream(buf, true, StandardCharsets.UTF_8), 0, 100, () -> now);
+        now = 0;
+        bar.phase(io.guestdump.core.paging.PagingPlanner.PHASE_WALK);
+        long span = io.guestdump.core.paging.PagingPlanner.WALK_SPAN;
+        for (int s = 1; s <= 4; s++) {
+            now = s * SECOND;
+            bar.progress(s * span / 8, span);
+        }
+        bar.phase(io.guestdump.core.kernel.PageClassifier.PHASE_CLASSES);
+        long start = now;
+        for (int s = 1; s <= 2; s++) {
+            now = start + s * SECOND;
+            bar.progress(s * 1024 * MiB, 8192 * MiB);
+        }
+        bar.phase(io.guestdump.core.kernel.PageClassifier.PHASE_ZEROS);
+        start = now;
+        for (int s = 1; s <= 3; s++) {
+            now = start + s * SECOND;
+            bar.progress(s * 100 * MiB, 1000 * MiB);
+        }
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertTrue(out.contains("walking page tables  50%  ETA 00:04"), out);
+        assertFalse(out.contains("TiB"), "the walk's units are not shown as bytes: " + out);
+        assertTrue(out.contains("classing pages  25% 2.0 GiB / 8.0 GiB  1.0 GiB/s  ETA 00:06"), out);
+        assertTrue(out.contains("finding zero pages  30% 300.0 MiB / 1000.0 MiB  100.0 MiB/s  ETA 00:07"), out);
+        for (String l : lines(buf)) {
+            assertTrue(l.length() <= 99, l);
+        }
+    }
 }

@@ -270,7 +270,7 @@ public final class GuestDump {
             PageTableWalker walker = arch.pageTableWalker().orElseThrow(() -> new UnsupportedGuestException(
                     "--paging: the " + guest.arch().pluginId() + " plugin has no page-table walker for "
                             + machine + " guests; dump without --paging"));
-            PagingPlanner.Plan plan = PagingPlanner.plan(walker, state, window);
+            PagingPlanner.Plan plan = PagingPlanner.plan(walker, state, window, progress);
             report(plan);
             mappings = plan.mappings();
             if (kernelMap.isPresent() && plan.walked()) {
@@ -288,7 +288,7 @@ public final class GuestDump {
         LevelFilter levelFilter = null;
         if (level.isPresent()) {
             levelFilter = DumpLevels.filter(state, arch, target, level.get(), window,
-                    zeroPages && level.get().has(DumpLevel.DL_EXCLUDE_ZERO));
+                    zeroPages && level.get().has(DumpLevel.DL_EXCLUDE_ZERO), progress);
             long endPfn = levelFilter.scan().endPfn();
             if (endPfn >= 0) {
                 // as makedumpfile: nothing above the kernel's struct page arrays (a framebuffer, a ROM)

@@ -88,11 +88,15 @@ public final class KdumpWriter {
             ArrayDeque<Future<Result>> inFlight = new ArrayDeque<>();
             int maxInFlight = 2 * threads + 2;
             BatchPlanner planner = new BatchPlanner();
+            // memory streamed from the hypervisor is read in pfn order, so that one stream serves many batches
+            ReadTurns turns = blocks.stream().anyMatch(g -> g.data().streamedOnly()) ? new ReadTurns() : null;
+            long submitted = 0;
             Batch next;
             while ((next = planner.next()) != null || !inFlight.isEmpty()) {
                 if (next != null) {
                     Batch b = next;
-                    inFlight.add(pool.submit(() -> local.get().process(b)));
+                    long seq = submitted++;
+                    inFlight.add(pool.submit(() -> local.get().process(b, turns, seq)));
                     if (inFlight.size() < maxInFlight) {
                         continue;
                     }
@@ -302,6 +306,32 @@ public final class KdumpWriter {
         }
     }
 
+    /**
+     * Batches take turns reading, in the order they were planned (pfn order). The pool starts batches in that order,
+     * so the batch whose turn it is has always started, and a batch waits only for earlier ones.
+     */
+    private static final class ReadTurns {
+        private long next;
+
+        synchronized void await(long seq) throws IOException {
+            while (next != seq) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("kdump: interrupted while waiting to read guest memory");
+                }
+            }
+        }
+
+        synchronized void done(long seq) {
+            if (next == seq) {
+                next++;
+                notifyAll();
+            }
+        }
+    }
+
     /** A compression thread's reused state: one compressor, one input and one output buffer. */
     private static final class Worker {
         private final KdumpCodec.PageCompressor compressor;
@@ -320,8 +350,17 @@ public final class KdumpWriter {
             this.zeros = new byte[bs];
         }
 
-        Result process(Batch b) {
+        Result process(Batch b, ReadTurns turns, long seq) {
             if (b.unbacked()) {
+                if (turns != null) { // nothing to read, but its turn passes in order all the same
+                    try {
+                        turns.await(seq);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    } finally {
+                        turns.done(seq);
+                    }
+                }
                 int[] sizes = new int[b.pages()];
                 Arrays.fill(sizes, ZERO);
                 return new Result(b, sizes, new int[b.pages()], new byte[0]);
@@ -331,11 +370,18 @@ public final class KdumpWriter {
                 Arrays.fill(in, 0, len, (byte) 0); // partial pages: what no block covers reads as zeros
             }
             try {
+                if (turns != null) {
+                    turns.await(seq);
+                }
                 for (Segment s : b.segments()) {
                     s.block().data().read(s.blockOffset(), ByteBuffer.wrap(in, s.bufferOffset(), s.length()));
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
+            } finally {
+                if (turns != null) {
+                    turns.done(seq);
+                }
             }
             int[] sizes = new int[b.pages()];
             int[] flags = new int[b.pages()];

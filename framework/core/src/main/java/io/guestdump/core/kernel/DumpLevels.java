@@ -7,6 +7,7 @@ import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.UnsupportedGuestException;
+import io.guestdump.core.vmcore.ProgressListener;
 import io.guestdump.memory.PhysRange;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,10 +30,19 @@ public final class DumpLevels {
      */
     public static LevelFilter filter(GuestState state, ArchitectureSupport arch, DumpTarget target, DumpLevel level,
             Optional<PhysRange> window, boolean zeroPages) {
-        PageClassifier.Result r = classify(state, arch, target, level, window);
+        return filter(state, arch, target, level, window, zeroPages, ProgressListener.NONE);
+    }
+
+    /**
+     * The filter of {@code level} for this guest; the {@code struct page} scan and the zero-page search report to
+     * {@code progress}, each as a phase of its own.
+     */
+    public static LevelFilter filter(GuestState state, ArchitectureSupport arch, DumpTarget target, DumpLevel level,
+            Optional<PhysRange> window, boolean zeroPages, ProgressListener progress) {
+        PageClassifier.Result r = classify(state, arch, target, level, window, progress);
         if (zeroPages) {
             try {
-                PageClassifier.markZeroPages(state.memory(), r.classes(), false, window);
+                PageClassifier.markZeroPages(state.memory(), r.classes(), false, window, progress);
             } catch (IOException e) {
                 throw new InvalidInputException("--dump-level " + level.value() + ": reading guest memory to find "
                         + "zero pages failed: " + e.getMessage(), e);
@@ -45,6 +55,12 @@ public final class DumpLevels {
     /** Classes the pages at {@code level} (no zero pages). */
     public static PageClassifier.Result classify(GuestState state, ArchitectureSupport arch, DumpTarget target,
             DumpLevel level, Optional<PhysRange> window) {
+        return classify(state, arch, target, level, window, ProgressListener.NONE);
+    }
+
+    /** Classes the pages at {@code level} (no zero pages), reporting the scan to {@code progress}. */
+    public static PageClassifier.Result classify(GuestState state, ArchitectureSupport arch, DumpTarget target,
+            DumpLevel level, Optional<PhysRange> window, ProgressListener progress) {
         GuestVmcoreinfo vi = GuestVmcoreinfo.of(state).orElse(null);
         if (vi == null) {
             vi = GuestVmcoreinfo.parse("PAGESIZE=" + target.pageSize() + "\n");
@@ -77,7 +93,7 @@ public final class DumpLevels {
         try {
             long t0 = System.nanoTime();
             PageClassifier.Result r = PageClassifier.classify(state.memory(), vi, level, space,
-                    arch.kernelWordSize(state, target), target.data().order(), window);
+                    arch.kernelWordSize(state, target), target.data().order(), window, progress);
             LOG.debug("--dump-level {}: classed {} pages in {} ms", level.value(), r.classes().pages(),
                     (System.nanoTime() - t0) / 1_000_000);
             return r;

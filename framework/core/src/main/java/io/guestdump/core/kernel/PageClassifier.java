@@ -2,6 +2,7 @@ package io.guestdump.core.kernel;
 
 import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.UnsupportedGuestException;
+import io.guestdump.core.vmcore.ProgressListener;
 import io.guestdump.memory.GuestMemory;
 import io.guestdump.memory.PhysRange;
 import java.io.IOException;
@@ -39,18 +40,25 @@ import java.util.function.Supplier;
  * not found here but by reading the pages ({@link #markZeroPages}).
  *
  * <p>Where makedumpfile gives up (a {@code struct page} it cannot read), this keeps the pages and reports them.
- * The {@code struct page} array is read 512 entries at a time (makedumpfile's {@code PGMM_CACHED}); nothing of it
- * stays in the heap.
+ * The {@code struct page} array is classed 512 entries at a time (makedumpfile's {@code PGMM_CACHED}), from a 4 MiB
+ * window read at once; nothing else of it stays in the heap.
  */
 public final class PageClassifier {
-    /** makedumpfile's {@code PGMM_CACHED}: {@code struct page}s read at a time. */
+    /** makedumpfile's {@code PGMM_CACHED}: {@code struct page}s classed from one read. */
     static final int PGMM_CACHED = 512;
+    /** Bytes of the {@code struct page} array read at once (4 MiB: 65,536 entries of 64 bytes; at most 1 bit of
+     * heap per guest page is kept, this window is the only other buffer). */
+    static final int READ_AHEAD = 4 << 20;
     /** makedumpfile's {@code SECTION_MAP_LAST_BIT} (Linux 4.13 and later; harmless before). */
     static final long SECTION_MAP_LAST_BIT = 1L << 5;
     /** {@code SECTION_MARKED_PRESENT}. */
     static final long SECTION_MARKED_PRESENT = 1L;
     /** {@code PAGE_MAPPING_ANON}. */
     static final long PAGE_MAPPING_ANON = 1L;
+    /** The progress phase of the {@code struct page} scan; its bytes are the guest memory classed so far. */
+    public static final String PHASE_CLASSES = "classing pages";
+    /** The progress phase of the zero-page search; its bytes are the guest memory read so far. */
+    public static final String PHASE_ZEROS = "finding zero pages";
     /** Problems kept for the report; {@link Result#problemCount()} counts all of them. */
     public static final int KEPT_PROBLEMS = 10;
 
@@ -170,6 +178,16 @@ public final class PageClassifier {
     public static Result classify(GuestMemory memory, GuestVmcoreinfo vi, DumpLevel level,
             Supplier<KernelAddressSpace> space, int wordSize, ByteOrder order, Optional<PhysRange> window)
             throws IOException {
+        return classify(memory, vi, level, space, wordSize, order, window, ProgressListener.NONE);
+    }
+
+    /**
+     * Classes every RAM page of {@code memory} at {@code level}, reporting to {@code progress} the guest memory
+     * whose {@code struct page}s have been read (phase {@link #PHASE_CLASSES}), when the array is scanned.
+     */
+    public static Result classify(GuestMemory memory, GuestVmcoreinfo vi, DumpLevel level,
+            Supplier<KernelAddressSpace> space, int wordSize, ByteOrder order, Optional<PhysRange> window,
+            ProgressListener progress) throws IOException {
         List<String> miss = missing(vi, level);
         if (!miss.isEmpty()) {
             throw new UnsupportedGuestException("--dump-level " + level.value() + ": the guest's VMCOREINFO lacks "
@@ -207,6 +225,8 @@ public final class PageClassifier {
         if (!scan) {
             return new Result(classes, endPfn, false, 0, 0, s.problemCount, s.problems);
         }
+        List<long[]> scanned = new ArrayList<>();
+        long total = 0;
         for (long[] m : maps) {
             long first = m[0];
             long end = Math.min(m[1], classes.maxMapnr());
@@ -218,37 +238,83 @@ public final class PageClassifier {
                     continue;
                 }
             }
-            s.section(m[2], first, end);
+            if (end > first) {
+                scanned.add(new long[] {first, end, m[2]});
+                total += end - first;
+            }
+        }
+        progress.phase(PHASE_CLASSES);
+        s.progress = progress;
+        s.progressTotal = total << shift;
+        progress.progress(0, s.progressTotal);
+        for (long[] m : scanned) {
+            s.section(m[2], m[0], m[1]);
+            s.progressBase += m[1] - m[0];
+            progress.progress(s.progressBase << shift, s.progressTotal);
         }
         return new Result(classes, endPfn, true, s.unreadable, s.badOrders, s.problemCount, s.problems);
     }
 
     /**
-     * Reads every RAM page still kept and marks the all-zero ones (makedumpfile {@code exclude_zero_pages_cyclic});
-     * with {@code allPages}, every RAM page whatever its class (for the per-level report).
+     * Reads every RAM page still kept and marks the all-zero ones (makedumpfile {@code exclude_zero_pages_cyclic}):
+     * pages already left out are not read; with {@code allPages}, every RAM page whatever its class (for the
+     * per-level report).
      */
     public static void markZeroPages(GuestMemory memory, PageClasses classes, boolean allPages,
             Optional<PhysRange> window) throws IOException {
+        markZeroPages(memory, classes, allPages, window, ProgressListener.NONE);
+    }
+
+    /**
+     * {@link #markZeroPages(GuestMemory, PageClasses, boolean, Optional)}, reporting the guest memory gone through
+     * to {@code progress} (phase {@link #PHASE_ZEROS}).
+     */
+    public static void markZeroPages(GuestMemory memory, PageClasses classes, boolean allPages,
+            Optional<PhysRange> window, ProgressListener progress) throws IOException {
         int ps = 1 << classes.pageShift();
+        long total = 0;
+        for (int r = 0; r < classes.runCount(); r++) {
+            long[] fe = clamp(classes, r, window);
+            total += Math.max(0, fe[1] - fe[0]) * ps;
+        }
+        long done = 0;
+        progress.phase(PHASE_ZEROS);
+        progress.progress(0, total);
         int chunkPages = Math.max(1, (1 << 20) / ps);
         byte[] buf = new byte[chunkPages * ps];
         for (int r = 0; r < classes.runCount(); r++) {
-            long first = classes.runFirst(r);
-            long end = classes.runEnd(r);
-            if (window.isPresent()) {
-                first = Math.max(first, window.get().start() >>> classes.pageShift());
-                end = Math.min(end, ((window.get().end() - 1) >>> classes.pageShift()) + 1);
-            }
+            long[] fe = clamp(classes, r, window);
+            long first = fe[0];
+            long end = fe[1];
             for (long pfn = first; pfn < end; ) {
                 int n = (int) Math.min(chunkPages, end - pfn);
+                if (!allPages) {
+                    // pages already left out are not read: the chunk starts and ends at a kept page
+                    int lo = 0;
+                    while (lo < n && classes.classOf(pfn + lo) != PageClass.KEPT) {
+                        lo++;
+                    }
+                    if (lo > 0) {
+                        pfn += lo;
+                        done += (long) lo * ps;
+                        progress.progress(done, total);
+                        continue;
+                    }
+                    while (classes.classOf(pfn + n - 1) != PageClass.KEPT) {
+                        n--;
+                    }
+                }
                 long addr = pfn << classes.pageShift();
                 if (!memory.isBacked(addr, (long) n * ps)) {
                     n = 1;
                     if (!memory.isBacked(addr, ps)) {
                         pfn++;
+                        done += ps;
                         continue; // a page a block covers in part: not all zeros as far as we can tell
                     }
                 }
+                done += (long) n * ps;
+                progress.progress(done, total);
                 memory.read(addr, ByteBuffer.wrap(buf, 0, n * ps));
                 for (int i = 0; i < n; i++) {
                     long p = pfn + i;
@@ -262,6 +328,17 @@ public final class PageClassifier {
                 pfn += n;
             }
         }
+    }
+
+    /** Run {@code r} of {@code classes} as {@code [first, end)} pfns, cut to the window. */
+    private static long[] clamp(PageClasses classes, int r, Optional<PhysRange> window) {
+        long first = classes.runFirst(r);
+        long end = classes.runEnd(r);
+        if (window.isPresent()) {
+            first = Math.max(first, window.get().start() >>> classes.pageShift());
+            end = Math.min(end, ((window.get().end() - 1) >>> classes.pageShift()) + 1);
+        }
+        return new long[] {first, end};
     }
 
     static boolean isZero(byte[] b, int off, int len) {
@@ -329,6 +406,16 @@ public final class PageClassifier {
         final Long hugetlbDtor;
         final Long freeAreaLength;
         final boolean buddyKnown;
+        /** Where the scan reports, the pages of the arrays scanned before this one, and the bytes of them all. */
+        ProgressListener progress = ProgressListener.NONE;
+        long progressBase;
+        long progressTotal;
+        /** The window of {@code struct page}s read ahead ({@link #readStructPages}). */
+        byte[] ahead;
+        long aheadStart;
+        int aheadLen;
+        long aheadFailedStart;
+        long aheadFailedEnd;
         long unreadable;
         long badOrders;
         long problemCount;
@@ -521,7 +608,8 @@ public final class PageClassifier {
                     long pfnMm = roundUp(pfn + 1, PGMM_CACHED) < pfnEnd ? PGMM_CACHED - indexPg : pfnEnd - pfn;
                     long at = memMap + (pfn - pfnStart) * sizePage;
                     try {
-                        as.read(at, ByteBuffer.wrap(cache, indexPg * sizePage, (int) pfnMm * sizePage));
+                        readStructPages(at, cache, indexPg * sizePage, (int) pfnMm * sizePage,
+                                memMap + (pfnEnd - pfnStart) * sizePage);
                     } catch (IOException e) {
                         keepUnreadable(pfn, pfn + pfnMm, "the struct pages of pfns " + PhysRange.hex(pfn) + "-"
                                 + PhysRange.hex(pfn + pfnMm - 1) + " at " + PhysRange.hex(at)
@@ -531,6 +619,7 @@ public final class PageClassifier {
                     }
                     readStart = pfn;
                     readEnd = pfn + pfnMm - 1;
+                    progress.progress((progressBase + pfn - pfnStart) << shift, progressTotal);
                 }
                 int p = indexPg * sizePage;
                 long flags = word(c, p + offFlags);
@@ -597,6 +686,41 @@ public final class PageClassifier {
                     }
                 }
             }
+        }
+
+        /**
+         * Reads {@code len} bytes of {@code struct page}s at {@code at} into {@code dst}: from the window read ahead,
+         * which holds up to {@link #READ_AHEAD} bytes of the array (up to {@code arrayEnd}) read at once, so that a
+         * source with a cost per read (a QMP {@code pmemsave}) is asked a few times per section rather than once per
+         * {@link #PGMM_CACHED} entries. A window that cannot be read as a whole is not used: the 512 entries are then
+         * read alone, so an unreadable part costs exactly the entries makedumpfile would give up.
+         */
+        private void readStructPages(long at, byte[] dst, int off, int len, long arrayEnd) throws IOException {
+            if (Long.compareUnsigned(at, aheadStart) >= 0 && Long.compareUnsigned(at + len, aheadStart + aheadLen) <= 0
+                    && aheadLen > 0) {
+                System.arraycopy(ahead, (int) (at - aheadStart), dst, off, len);
+                return;
+            }
+            long want = Math.min(READ_AHEAD, arrayEnd - at);
+            boolean inFailed = Long.compareUnsigned(at, aheadFailedStart) >= 0
+                    && Long.compareUnsigned(at, aheadFailedEnd) < 0;
+            if (want > len && !inFailed) {
+                if (ahead == null) {
+                    ahead = new byte[READ_AHEAD];
+                }
+                try {
+                    as.read(at, ByteBuffer.wrap(ahead, 0, (int) want));
+                    aheadStart = at;
+                    aheadLen = (int) want;
+                    System.arraycopy(ahead, 0, dst, off, len);
+                    return;
+                } catch (IOException e) {
+                    aheadLen = 0;
+                    aheadFailedStart = at; // this window is read 512 entries at a time
+                    aheadFailedEnd = at + want;
+                }
+            }
+            as.read(at, ByteBuffer.wrap(dst, off, len));
         }
 
         private boolean isBuddy(long flags, int mapcount) {

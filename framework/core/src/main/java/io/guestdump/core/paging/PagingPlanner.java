@@ -4,6 +4,7 @@ import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.arch.api.PageTableWalker;
 import io.guestdump.arch.api.VcpuState;
+import io.guestdump.core.vmcore.ProgressListener;
 import io.guestdump.memory.GuestBlock;
 import io.guestdump.memory.GuestMemory;
 import io.guestdump.memory.PhysRange;
@@ -25,6 +26,10 @@ import java.util.Optional;
 public final class PagingPlanner {
     /** Skip reasons kept for messages; the count covers all of them. */
     public static final int KEPT_SKIP_REASONS = 10;
+    /** The progress phase of the page-table walk. */
+    public static final String PHASE_WALK = "walking page tables";
+    /** Bytes of progress one vCPU's walk counts: 2^48, the virtual address space of four-level page tables. */
+    public static final long WALK_SPAN = 1L << 48;
 
     private PagingPlanner() {}
 
@@ -50,6 +55,17 @@ public final class PagingPlanner {
 
     /** Walks the guest's page tables and plans its mappings. */
     public static Plan plan(PageTableWalker walker, GuestState guest, Optional<PhysRange> window) {
+        return plan(walker, guest, window, ProgressListener.NONE);
+    }
+
+    /**
+     * Walks the guest's page tables and plans its mappings, reporting to {@code progress} (phase
+     * {@link #PHASE_WALK}) how far the walks have got, in bytes of virtual address space: each vCPU's walk counts
+     * {@link #WALK_SPAN} bytes (2^48, the space of four-level tables), of which the part below the highest virtual
+     * address reported so far is done (walkers go up the address space). A walk that is done counts in full.
+     */
+    public static Plan plan(PageTableWalker walker, GuestState guest, Optional<PhysRange> window,
+            ProgressListener progress) {
         List<VcpuState> cpus = guest.cpus();
         int first = -1;
         for (int i = 0; i < cpus.size(); i++) {
@@ -63,7 +79,14 @@ public final class PagingPlanner {
         if (first < 0) {
             table = identity(guest.memory());
         } else {
+            long total = (cpus.size() - first) * WALK_SPAN;
+            progress.phase(PHASE_WALK);
+            progress.progress(0, total);
+            sink.progress = progress;
+            sink.total = total;
             for (int i = first; i < cpus.size(); i++) {
+                sink.base = (i - first) * WALK_SPAN;
+                sink.reported = sink.base;
                 try {
                     walker.walk(guest, cpus.get(i), guest.memory(), sink);
                 } catch (IOException e) {
@@ -71,6 +94,7 @@ public final class PagingPlanner {
                             + "'s page tables failed: " + e.getMessage(), e);
                 }
                 sink.list.compact();
+                progress.progress(sink.base + WALK_SPAN, total);
             }
             table = sink.list.toTable();
         }
@@ -100,12 +124,27 @@ public final class PagingPlanner {
         long device;
         long rejects;
 
+        ProgressListener progress = ProgressListener.NONE;
+        long total;
+        long base;
+        long reported;
+
         Collector(GuestMemory memory) {
             this.memory = memory;
         }
 
+        /** Reports the walk at {@code virt}, when it has moved on by a thousandth of a walk or more. */
+        private void at(long virt) {
+            long done = base + (virt >>> (64 - 48));
+            if (done - reported >= WALK_SPAN / 1000) {
+                reported = done;
+                progress.progress(done, total);
+            }
+        }
+
         @Override
         public void map(long virt, long phys, long length) {
+            at(virt);
             long vEnd = virt + length;
             long pEnd = phys + length;
             if (length <= 0 || Long.compareUnsigned(vEnd - 1, virt) < 0 || Long.compareUnsigned(pEnd - 1, phys) < 0
@@ -123,6 +162,7 @@ public final class PagingPlanner {
 
         @Override
         public void deviceMemory(long virt, long phys, long length, long tableEntryAddress) {
+            at(virt);
             device++;
         }
 

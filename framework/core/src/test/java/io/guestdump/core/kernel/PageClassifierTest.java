@@ -10,6 +10,7 @@ import io.guestdump.arch.api.GuestVmcoreinfo;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.memory.ByteArrayData;
 import io.guestdump.memory.GuestBlock;
+import io.guestdump.core.vmcore.RecordingProgress;
 import io.guestdump.memory.GuestMemory;
 import io.guestdump.memory.PhysRange;
 import java.io.IOException;
@@ -227,5 +228,55 @@ class PageClassifierTest {
                 ByteOrder.LITTLE_ENDIAN, Optional.empty()));
         assertTrue(e.getMessage().contains("lacks NUMBER(PG_lru)"), e.getMessage());
         assertTrue(e.getMessage().contains("levels this guest allows: 0, 1, 8, 9, 16, 17, 24, 25"), e.getMessage());
+    }
+
+    @Test
+    void theStructPageScanAndTheZeroSearchReportTheirProgressEachAsAPhase() throws IOException {
+        Guest g = sample();
+        GuestMemory m = g.memory();
+        RecordingProgress scan = new RecordingProgress();
+        PageClassifier.Result r = PageClassifier.classify(m, GuestVmcoreinfo.parse(VMCOREINFO), new DumpLevel(31),
+                () -> g.space(m), 8, ByteOrder.LITTLE_ENDIAN, Optional.empty(), scan);
+        // the arrays of sections 0, 1 and 3: 3 x 256 pages of 4 KiB
+        scan.assertOnePhaseUpTo(PageClassifier.PHASE_CLASSES, 3L << 20);
+        assertTrue(scan.events.size() >= 4, "reported along the way, not only at the end: " + scan.events);
+        RecordingProgress zeros = new RecordingProgress();
+        PageClassifier.markZeroPages(m, r.classes(), false, Optional.empty(), zeros);
+        zeros.assertOnePhaseUpTo(PageClassifier.PHASE_ZEROS, r.classes().pages() << 12);
+        assertTrue(zeros.events.size() >= 4, "reported along the way, not only at the end: " + zeros.events);
+    }
+
+    @Test
+    void theZeroSearchOfALevelReadsOnlyThePagesStillKept() throws IOException {
+        Guest g = sample();
+        long[] read = new long[1];
+        io.guestdump.memory.BlockData all = new ByteArrayData(g.ram);
+        io.guestdump.memory.BlockData counting = new io.guestdump.memory.BlockData() {
+            @Override
+            public long size() {
+                return all.size();
+            }
+
+            @Override
+            public void read(long offset, ByteBuffer dst) throws IOException {
+                read[0] += dst.remaining();
+                all.read(offset, dst);
+            }
+        };
+        // one block [0, 16 MiB), classed up to the end of section 3 (4 MiB); level 31 leaves out the classes of
+        // sample() and, here, all of section 2 (present now) as one free block of 256 pages
+        g.page(0x200, 0, 0, BUDDY, 8); // a free order-8 block: pfns 0x200-0x2ff
+        g.b.putLong(Guest.phys(SECTIONS) + 16 * 2, VMEMMAP | 1 | 2);
+        GuestMemory m = new GuestMemory(List.of(new GuestBlock(PhysRange.ofLength(0, 16 << 20), counting, "ram")));
+        PageClassifier.Result r = PageClassifier.classify(m, GuestVmcoreinfo.parse(VMCOREINFO), new DumpLevel(31),
+                () -> g.space(m), 8, ByteOrder.LITTLE_ENDIAN, Optional.empty());
+        assertEquals(PageClass.FREE, r.classes().classOf(0x2ff));
+        read[0] = 0;
+        PageClassifier.markZeroPages(m, r.classes(), false, Optional.empty());
+        long kept = r.classes().count(PageClass.KEPT);
+        assertTrue(read[0] >= kept << 12, read[0] + " bytes read, " + kept + " pages kept");
+        assertTrue(read[0] <= (kept + 64) << 12, "the 256 free pages in a row are not read: " + read[0] + " bytes read, "
+                + kept + " pages kept");
+        assertEquals(kept, r.classes().zeroPages(), "every kept page of this guest is all zeros (its RAM is empty)");
     }
 }

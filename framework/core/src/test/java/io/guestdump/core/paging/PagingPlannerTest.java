@@ -112,4 +112,15 @@ class PagingPlannerTest {
                 PagingNote.parse(note).orElseThrow());
         assertEquals(Optional.empty(), PagingNote.parse(new Note("VMCOREINFO", 0, new byte[0])));
     }
+
+    @Test
+    void theWalkReportsItsProgressAsAPhaseUpToEveryWalkDone() {
+        io.guestdump.core.vmcore.RecordingProgress listener = new io.guestdump.core.vmcore.RecordingProgress();
+        PagingPlanner.plan(new FakeWalker(), guest(3, 0b110), Optional.empty(), listener);
+        long total = 2 * PagingPlanner.WALK_SPAN; // vCPUs 1 and 2 are walked
+        listener.assertOnePhaseUpTo(PagingPlanner.PHASE_WALK, total);
+        List<String> events = listener.events;
+        // within a walk the count follows the virtual addresses: the kernel's mapping at K is most of the way up
+        assertTrue(events.contains(((K >>> 16) + 0) + "/" + total), events.toString());
+    }
 }

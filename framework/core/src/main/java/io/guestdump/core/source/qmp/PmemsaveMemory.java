@@ -22,15 +22,30 @@ import java.util.concurrent.atomic.AtomicLong;
  * read it as it comes, so nothing is stored twice. Reads that continue where the previous one stopped continue
  * the same {@code pmemsave}; any other read of more than a page ends it and starts a new one for the rest of its
  * block. Smaller reads that do not continue it (page-table walkers) get their page from a small cache, filled by
- * a {@code pmemsave} of exactly that page.
+ * a {@code pmemsave} of the aligned 64 KiB around it.
  *
  * <p>{@code pmemsave} holds QEMU's main loop until the range is written, so no other QMP command runs meanwhile;
  * {@link #shutdown()} closes our end of the pipe, which makes QEMU's write fail and the command return.
  */
 final class PmemsaveMemory {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PmemsaveMemory.class);
     private static final int BUFFER = 1 << 20;
+    /**
+     * A read up to this far past where the running {@code pmemsave} has got reads on through the bytes in between
+     * rather than starting another: a new {@code pmemsave} costs a QMP round trip, a FIFO and the end of the previous
+     * one (milliseconds), in which QEMU streams megabytes. A dump level's kept pages and a {@code struct page} array
+     * read in pieces are read this way, in a few long streams.
+     */
+    static final long READ_THROUGH = 4L << 20;
+    /** FIFOs made by one {@code mkfifo}. */
+    static final int FIFO_BATCH = 32;
     /** Small reads that do not continue the running stream are served by whole pages, kept in a small cache. */
     private static final int PAGE = 4096;
+    /**
+     * A small read that misses the cache fetches the aligned 64 KiB around it (16 pages, one {@code pmemsave}): a
+     * kernel's page tables are allocated close together, so a walk asks QEMU a few times rather than once a table.
+     */
+    static final int PAGE_CHUNK = 16 * PAGE;
     /** Pages kept (1 MiB): page-table walkers go back to a parent table after each child. */
     private static final int CACHED_PAGES = 256;
 
@@ -38,6 +53,13 @@ final class PmemsaveMemory {
     private final Path fifoDir;
     private final Duration timeout;
     private final AtomicLong fifoNumber = new AtomicLong();
+    /** FIFOs made and not used yet ({@link #nextFifo}). */
+    private final java.util.ArrayDeque<Path> spareFifos = new java.util.ArrayDeque<>();
+    /** Pmemsave commands started, for the debug summary. */
+    private long commands;
+    /** Bytes read from the pipes, and of those, read through and dropped ({@link #READ_THROUGH}). */
+    private long pipeBytes;
+    private long droppedBytes;
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
     private volatile Stream stream;
     /** Guest-physical page address to its bytes; the guest is stopped while this object is used. */
@@ -156,13 +178,10 @@ final class PmemsaveMemory {
     }
 
     private synchronized void read(long address, ByteBuffer dst, long blockStart, long limit) throws IOException {
-        Stream running = stream;
-        boolean continues = running != null && running.next == address && running.end - running.next >= dst
-                .remaining();
-        if (!continues && dst.remaining() <= PAGE) {
+        if (!reachable(stream, address, dst.remaining()) && dst.remaining() <= PAGE) {
             while (dst.hasRemaining()) {
                 long page = Math.max(blockStart, address & -PAGE);
-                byte[] bytes = page(page, Math.min(limit, (address & -PAGE) + PAGE));
+                byte[] bytes = page(page, blockStart, limit);
                 int at = (int) (address - page);
                 int n = Math.min(dst.remaining(), bytes.length - at);
                 dst.put(bytes, at, n);
@@ -197,7 +216,7 @@ final class PmemsaveMemory {
     }
 
     /** The bytes of {@code [page, end)} (at most one page), from the cache or a pmemsave of exactly that range. */
-    private byte[] page(long page, long end) throws IOException {
+    private byte[] page(long page, long blockStart, long limit) throws IOException {
         byte[] bytes = pages.get(page);
         if (bytes != null) {
             return bytes;
@@ -205,20 +224,44 @@ final class PmemsaveMemory {
         if (stream != null) {
             endStream(); // QEMU runs one pmemsave at a time: its main loop is held until the range is written
         }
-        Stream s = start(page, end);
-        ByteBuffer b = ByteBuffer.allocate((int) (end - page));
+        // the aligned PAGE_CHUNK around the page, within the block: page tables lie close to each other
+        long start = Math.max(blockStart, page & -PAGE_CHUNK);
+        long end = Math.min(limit, (page & -PAGE_CHUNK) + PAGE_CHUNK);
+        Stream s = start(start, end);
+        ByteBuffer b = ByteBuffer.allocate((int) (end - start));
         while (b.hasRemaining()) {
             pipeRead(s, b);
         }
         finishIfDone(s);
-        pages.put(page, b.array());
-        return b.array();
+        byte[] all = b.array();
+        for (long p = start; p < end; ) {
+            long pEnd = Math.min(end, (p & -PAGE) + PAGE);
+            pages.put(p, java.util.Arrays.copyOfRange(all, (int) (p - start), (int) (pEnd - start)));
+            p = pEnd;
+        }
+        return pages.get(page);
+    }
+
+    /**
+     * Whether the running stream {@code s} can deliver {@code [address, address + count)}: it continues there, or
+     * gets there by reading through at most {@link #READ_THROUGH} bytes.
+     */
+    private static boolean reachable(Stream s, long address, long count) {
+        return s != null && Long.compareUnsigned(address, s.next) >= 0 && address - s.next <= READ_THROUGH
+                && Long.compareUnsigned(s.end - address, count) >= 0;
     }
 
     /** A stream that delivers {@code address} next and holds at least {@code count} bytes. */
     private Stream positionAt(long address, long count, long limit) throws IOException {
         Stream s = stream;
-        if (s != null && s.next == address && s.end - s.next >= count) {
+        if (reachable(s, address, count)) {
+            while (s.next != address) { // the bytes in between are read and dropped
+                buffer.clear();
+                buffer.limit((int) Math.min(buffer.capacity(), address - s.next));
+                long before = s.next;
+                pipeRead(s, buffer);
+                droppedBytes += s.next - before;
+            }
             return s;
         }
         if (s != null) {
@@ -231,8 +274,7 @@ final class PmemsaveMemory {
         if (shutDown) {
             throw new IOException("the dump was cancelled; no more guest memory is read");
         }
-        Path fifo = fifoDir.resolve("pmem-" + fifoNumber.incrementAndGet());
-        Fifos.make(fifo);
+        Path fifo = nextFifo();
         // the read-write keeper first, so that opening the reader does not block; QEMU's errors arrive as the reply
         FileChannel keeper = FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE);
         FileChannel pipe;
@@ -247,6 +289,7 @@ final class PmemsaveMemory {
         try {
             reply = qmp.send("pmemsave", Map.of("val", address, "size", end - address, "filename",
                     fifo.toString()));
+            commands++;
         } catch (IOException | RuntimeException e) {
             pipe.close();
             keeper.close();
@@ -269,6 +312,22 @@ final class PmemsaveMemory {
         return s;
     }
 
+    /**
+     * A new FIFO for the next {@code pmemsave}: each stream has its own, made {@link #FIFO_BATCH} at a time (one
+     * {@code mkfifo} process for many streams); those not used are removed with the private directory.
+     */
+    private Path nextFifo() throws IOException {
+        if (spareFifos.isEmpty()) {
+            java.util.List<Path> batch = new java.util.ArrayList<>();
+            for (int i = 0; i < FIFO_BATCH; i++) {
+                batch.add(fifoDir.resolve("pmem-" + fifoNumber.incrementAndGet()));
+            }
+            Fifos.makeAll(batch);
+            spareFifos.addAll(batch);
+        }
+        return spareFifos.poll();
+    }
+
     private void pipeRead(Stream s, ByteBuffer dst) throws IOException {
         int n;
         long t0 = System.nanoTime();
@@ -287,6 +346,7 @@ final class PmemsaveMemory {
                     + "short pmemsave); no dump is written from a short read"));
         }
         s.next += n;
+        pipeBytes += n;
     }
 
     /** Fails a stream: records why and closes both ends, which wakes a reader and makes QEMU's writes fail. */
@@ -385,6 +445,8 @@ final class PmemsaveMemory {
     void shutdown() {
         shutDown = true;
         endStream();
+        LOG.debug("pmemsave: {} commands, {} bytes through the pipes, {} of them read through to a later address",
+                commands, pipeBytes, droppedBytes);
         Thread w = watchdog;
         if (w != null) {
             w.interrupt();
