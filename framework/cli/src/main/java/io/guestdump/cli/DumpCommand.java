@@ -77,8 +77,22 @@ final class DumpCommand implements Callable<Integer> {
             + "level would keep, like makedumpfile --mem-usage; write nothing.")
     boolean dryRun;
 
+    @Option(names = "--live", paramLabel = "WHEN", description = "qmp: sources: dump a running guest from QEMU's "
+            + "background snapshot while it keeps running (stopped only milliseconds; the summary prints the "
+            + "downtime). never: stop it for the dump; auto (default, guestdump.source.qmp.live): live where QEMU "
+            + "can, else stop it with a one-line reason; always: fail rather than stop it. A paused guest stays "
+            + "paused.")
+    String live;
+
     @Override
     public Integer call() throws Exception {
+        if (live != null) {
+            if (!io.guestdump.core.source.qmp.QmpSettings.LIVE_MODES.contains(live)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--live=" + live
+                        + " is not one of never, auto, always");
+            }
+            common.overrides.put("guestdump.source.qmp.live", live);
+        }
         Environment env = Environment.load(common, spec.commandLine().getErr());
         PrintWriter out = output.equals("-") ? spec.commandLine().getErr() : spec.commandLine().getOut();
         DumpRequest request = new DumpRequest(Optional.ofNullable(source), output, Optional.ofNullable(begin),
@@ -118,6 +132,9 @@ final class DumpCommand implements Callable<Integer> {
                 Sizes.human(r.memoryBytes()), r.loads(), r.loads() == 1 ? "" : "s", r.notes());
         out.printf("  source %s (%s), %.2f s%n", r.source(), r.machine(), r.nanos() / 1e9);
         out.printf("  VMCOREINFO: %s%n", r.vmcoreinfoOrigin() == null ? "none" : "from " + r.vmcoreinfoOrigin());
+        if (r.capture() != null) {
+            out.printf("  guest: %s%n", r.capture());
+        }
     }
 
     private boolean showProgress(Environment env) {

@@ -150,7 +150,8 @@ public final class GuestDump {
             GuestState state = prepared.state();
             result = new DumpResult(path, source.describe(), state.machine(), prepared.target(), state.cpus().size(),
                     prepared.notes().size(), prepared.mappings().size(), prepared.memoryBytes(), size,
-                    prepared.vmcoreinfo() == null ? null : prepared.vmcoreinfoOrigin(), System.nanoTime() - t0);
+                    prepared.vmcoreinfo() == null ? null : prepared.vmcoreinfoOrigin(), System.nanoTime() - t0,
+                    guest.capture());
         } catch (RuntimeException e) {
             try {
                 guest.close();

@@ -108,6 +108,12 @@ public final class ToyArchitecture implements ArchitectureSupport {
         return cpus;
     }
 
+    /** Declared so that the live {@code qmp:} path gets past its plugin check against the fake QEMU. */
+    @Override
+    public Set<String> migrationCpuSections() {
+        return Set.of("toycpu");
+    }
+
     @Override
     public Set<String> registerNames(String machine) {
         return Set.of("pc", "sp");

@@ -9,4 +9,12 @@ import java.io.IOException;
 public interface GuestSessionCheck {
     /** Throws when the guest changed while it was being read. */
     void checkConsistent() throws IOException;
+
+    /**
+     * How the guest was captured, for the dump summary (a live snapshot and its downtime, or why the guest was
+     * stopped instead); null when there is nothing to say.
+     */
+    default String capture() {
+        return null;
+    }
 }

@@ -64,6 +64,16 @@ public final class LoadedGuest implements AutoCloseable {
         }
     }
 
+    /** How a live source captured the guest (see {@link GuestSessionCheck#capture()}), or null. */
+    public String capture() {
+        for (Closeable c : resources) {
+            if (c instanceof GuestSessionCheck check && check.capture() != null) {
+                return check.capture();
+            }
+        }
+        return null;
+    }
+
     @Override
     public void close() {
         IOException first = null;

@@ -125,6 +125,19 @@ public final class SaveStateSource implements GuestSource {
             throw new UncheckedIOException(e);
         }
         long start = streamStart(channel, size);
+        return readStream(file, channel, start, size, plugins, List.of(channel));
+    }
+
+    /**
+     * A guest from the QEMU migration stream in {@code [start, size)} of {@code channel}: memory through the page
+     * index (read from {@code channel}), vCPUs and VMCOREINFO from the stream's device sections. The live
+     * {@code qmp:} source uses it on the background snapshot it received.
+     *
+     * @param file      the stream's file, for messages
+     * @param resources closed with the guest ({@code channel} among them)
+     */
+    public static LoadedGuest readStream(Path file, FileChannel channel, long start, long size,
+            List<ArchitectureRegistry.Loaded> plugins, List<? extends java.io.Closeable> resources) {
         String label = file.toString();
         Set<String> keep = new HashSet<>();
         for (ArchitectureRegistry.Loaded l : plugins) {
@@ -134,7 +147,7 @@ public final class SaveStateSource implements GuestSource {
         Map<String, BiConsumer<String, MigrationInput>> iterative = new HashMap<>();
         for (ArchitectureRegistry.Loaded l : plugins) {
             for (String idstr : l.arch().migrationIterativeSections()) {
-                iterative.putIfAbsent(idstr, (id, in) -> plugin(l, "skipMigrationSection",
+                iterative.putIfAbsent(idstr, (id, in) -> plugin(file, l, "skipMigrationSection",
                         () -> {
                             l.arch().skipMigrationSection(id, in);
                             return null;
@@ -156,7 +169,8 @@ public final class SaveStateSource implements GuestSource {
                     .filter(d -> l.arch().migrationCpuSections().contains(d.name()))
                     .sorted(Comparator.comparingInt(MigrationDevice::instanceId))
                     .toList();
-            Optional<String> m = plugin(l, "migrationMachine", () -> l.arch().migrationMachine(machineType, cpus));
+            Optional<String> m = plugin(file, l, "migrationMachine",
+                    () -> l.arch().migrationMachine(machineType, cpus));
             if (m.isPresent()) {
                 loaded = l;
                 machine = m.get();
@@ -175,7 +189,7 @@ public final class SaveStateSource implements GuestSource {
 
         List<VcpuState> cpus = new ArrayList<>();
         for (MigrationDevice d : cpuSections) {
-            cpus.add(plugin(plugin, "decodeMigrationCpu", () -> arch.decodeMigrationCpu(d, guestMachine)));
+            cpus.add(plugin(file, plugin, "decodeMigrationCpu", () -> arch.decodeMigrationCpu(d, guestMachine)));
         }
         if (cpus.isEmpty()) {
             throw new InvalidInputException(label + ": the stream holds no vCPU section (" + summary(stream.sections())
@@ -183,7 +197,7 @@ public final class SaveStateSource implements GuestSource {
         }
 
         Map<String, Long> lengths = stream.blockLengths();
-        List<RamBlockMapping> layout = plugin(plugin, "migrationRamLayout",
+        List<RamBlockMapping> layout = plugin(file, plugin, "migrationRamLayout",
                 () -> arch.migrationRamLayout(machineType, guestMachine, lengths));
         List<GuestBlock> blocks = new ArrayList<>();
         for (RamBlockMapping m : layout) {
@@ -208,7 +222,7 @@ public final class SaveStateSource implements GuestSource {
         properties.put("machine-type", machineType);
         GuestState state = new GuestState(guestMachine, memory, cpus, properties, vmcoreinfo);
         return new LoadedGuest(state, plugin, List.of(), vmcoreinfo.isPresent()
-                ? "the stream's vmcoreinfo device (guest memory it points to)" : null, List.of(channel));
+                ? "the stream's vmcoreinfo device (guest memory it points to)" : null, resources);
     }
 
     /** Where QEMU's stream begins: 0, or after libvirt's header and domain XML. */
@@ -262,7 +276,7 @@ public final class SaveStateSource implements GuestSource {
     }
 
     /** The VMCOREINFO note the guest registered with QEMU's vmcoreinfo device, read from its memory. */
-    private Optional<String> vmcoreinfo(MigrationStream stream, GuestMemory memory) {
+    private static Optional<String> vmcoreinfo(MigrationStream stream, GuestMemory memory) {
         for (MigrationDevice d : stream.devices()) {
             if (!d.name().equals("vmcoreinfo") || !d.has("has_vmcoreinfo") || d.unsigned("has_vmcoreinfo") == 0) {
                 continue;
@@ -297,7 +311,7 @@ public final class SaveStateSource implements GuestSource {
         return Optional.empty();
     }
 
-    private <T> T plugin(ArchitectureRegistry.Loaded loaded, String what, PluginCall<T> call) {
+    private static <T> T plugin(Path file, ArchitectureRegistry.Loaded loaded, String what, PluginCall<T> call) {
         return PluginCall.guarded(file, loaded.pluginId(), what, "stream's state", call);
     }
 

@@ -154,6 +154,30 @@ final class QmpClient implements AutoCloseable {
         return resumes.get();
     }
 
+    /**
+     * A {@code STOP} or {@code RESUME} event: its order among all events received and QEMU's timestamp.
+     *
+     * @param seq    how many events came before it on this connection
+     * @param name   {@code STOP} or {@code RESUME}
+     * @param micros QEMU's {@code timestamp} (seconds and microseconds of the host clock) in microseconds, or -1
+     */
+    record RunStateEvent(long seq, String name, long micros) {}
+
+    private final List<RunStateEvent> runStates = new ArrayList<>();
+    private final AtomicLong eventCount = new AtomicLong();
+
+    /** How many events have arrived on this connection: a mark for {@link #runStateEvents(long)}. */
+    long eventMark() {
+        return eventCount.get();
+    }
+
+    /** The {@code STOP} and {@code RESUME} events that arrived after {@code mark} (the newest 64 kept), oldest first. */
+    List<RunStateEvent> runStateEvents(long mark) {
+        synchronized (runStates) {
+            return runStates.stream().filter(e -> e.seq() >= mark).toList();
+        }
+    }
+
     /** The newest events received ({@code DUMP_COMPLETED}, {@code STOP}, ...), oldest first. */
     List<Map<String, Object>> events() {
         synchronized (events) {
@@ -219,8 +243,22 @@ final class QmpClient implements AutoCloseable {
             greeted = true;
             greeting.add(m);
         } else if (m.containsKey("event")) {
+            long seq = eventCount.getAndIncrement();
             if ("RESUME".equals(m.get("event"))) {
                 resumes.incrementAndGet();
+            }
+            if ("RESUME".equals(m.get("event")) || "STOP".equals(m.get("event"))) {
+                long micros = -1;
+                if (m.get("timestamp") instanceof Map<?, ?> t && t.get("seconds") instanceof Number sec
+                        && t.get("microseconds") instanceof Number us) {
+                    micros = sec.longValue() * 1_000_000L + us.longValue();
+                }
+                synchronized (runStates) {
+                    if (runStates.size() >= 64) {
+                        runStates.remove(0);
+                    }
+                    runStates.add(new RunStateEvent(seq, (String) m.get("event"), micros));
+                }
             }
             synchronized (events) {
                 if (events.size() >= MAX_EVENTS) {

@@ -51,6 +51,15 @@ final class QmpSession implements Closeable, GuestSessionCheck {
 
     private final Optional<Path> partial;
 
+    /** Migration capabilities a live snapshot changed, with their values before; null when none was changed. */
+    private Map<String, Boolean> migrationCaps;
+    /** The {@code max-bandwidth} before a live snapshot lifted it; null when it was not changed. */
+    private Long migrationBandwidth;
+    /** A live snapshot's migration was started and has not been seen to end. */
+    private volatile boolean migrating;
+    /** The summary's capture remark. */
+    private volatile String capture;
+
     QmpSession(QmpClient client, QmpSettings settings, Optional<Path> partial) {
         this.client = client;
         this.settings = settings;
@@ -96,22 +105,26 @@ final class QmpSession implements Closeable, GuestSessionCheck {
      * @param stops whether the owner found the guest running and stops it for its dump
      * @param dir     the owner's private directory (pipes, probe file)
      * @param partial the owner's temporary output file, or "" (standard output)
+     * @param live    the migration settings a live snapshot of the owner may change, with their values before
+     *                (JSON: {@code {"capabilities":{name:bool…},"max-bandwidth":n}}), or "" when it takes none
      */
-    record Owner(long pid, long start, String host, String boot, boolean stops, String dir, String partial) {
+    record Owner(long pid, long start, String host, String boot, boolean stops, String dir, String partial,
+            String live) {
         private static final Pattern FORM = Pattern.compile("guestdump-lock v1 pid=(\\d+) start=(\\d+) host=(\\S+) "
-                + "boot=(\\S+) stops=([01]) dir=(\\S+)(?: partial=(\\S*))?");
+                + "boot=(\\S+) stops=([01]) dir=(\\S+)(?: partial=(\\S*))?(?: live=(\\S*))?");
 
         /** This process. */
-        static Owner self(boolean stops, Path dir, Optional<Path> partial) {
+        static Owner self(boolean stops, Path dir, Optional<Path> partial, String live) {
             ProcessHandle me = ProcessHandle.current();
             return new Owner(me.pid(), startOf(me).orElse(0L), hostName(), bootId(), stops, dir.toString(),
-                    partial.map(Path::toString).orElse(""));
+                    partial.map(Path::toString).orElse(""), live);
         }
 
         /** The lock's data: paths URL-encoded, so that the fields stay separated by spaces. */
         String text() {
             return "guestdump-lock v1 pid=" + pid + " start=" + start + " host=" + host + " boot=" + boot + " stops="
-                    + (stops ? 1 : 0) + " dir=" + encode(dir) + " partial=" + encode(partial);
+                    + (stops ? 1 : 0) + " dir=" + encode(dir) + " partial=" + encode(partial)
+                    + (live.isEmpty() ? "" : " live=" + encode(live));
         }
 
         static Optional<Owner> parse(String text) {
@@ -122,7 +135,7 @@ final class QmpSession implements Closeable, GuestSessionCheck {
             try {
                 return Optional.of(new Owner(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), m.group(3),
                         m.group(4), m.group(5).equals("1"), decode(m.group(6)), m.group(7) == null ? ""
-                                : decode(m.group(7))));
+                                : decode(m.group(7)), m.group(8) == null ? "" : decode(m.group(8))));
             } catch (IllegalArgumentException e) {
                 return Optional.empty();
             }
@@ -179,10 +192,23 @@ final class QmpSession implements Closeable, GuestSessionCheck {
      * that is gone (killed with SIGKILL).
      */
     void lock() throws IOException {
-        Object status = command("query-status");
-        boolean running = status instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("running"));
-        Owner me = Owner.self(running, workDir(), partial);
+        lock(() -> "");
+    }
+
+    /** What a lock records of the migration settings a live snapshot may change (read before the lock is taken). */
+    interface LiveRecord {
+        String get() throws IOException;
+    }
+
+    /**
+     * {@link #lock()}, recording {@code live}'s migration settings in the owner, so that the next guestdump restores
+     * them if this one is killed during a live snapshot.
+     */
+    void lock(LiveRecord live) throws IOException {
         for (int attempt = 0; ; attempt++) {
+            Object status = command("query-status");
+            boolean running = status instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("running"));
+            Owner me = Owner.self(running, workDir(), partial, running ? live.get() : "");
             try {
                 command("object-add", Map.of("qom-type", "secret", "id", settings.lockObject(), "data", me.text()));
                 locked = true;
@@ -226,6 +252,7 @@ final class QmpSession implements Closeable, GuestSessionCheck {
             command("cont");
             resumed = true;
         }
+        String migration = dead.live().isEmpty() ? "" : restoreAfter(dead.live());
         command("object-del", Map.of("id", settings.lockObject()));
         Path dir = Path.of(dead.dir());
         boolean removed = false;
@@ -244,17 +271,49 @@ final class QmpSession implements Closeable, GuestSessionCheck {
             }
         }
         LOG.warn("the guest's lock was held by guestdump pid {} (started {}), which is gone (killed?): removed its "
-                + "lock{}{}{}", dead.pid(), java.time.Instant.ofEpochMilli(dead.start()), removed ? ", " + dir : "",
-                partRemoved ? ", " + part : "",
+                + "lock{}{}{}{}", dead.pid(), java.time.Instant.ofEpochMilli(dead.start()), removed ? ", " + dir : "",
+                partRemoved ? ", " + part : "", migration,
                 resumed ? "; resumed the guest it had stopped" : dead.stops() ? "; the guest it had stopped is "
                         + state + " now, left as it is" : "");
     }
 
-    /** Stops the guest if it runs, and remembers to resume it. */
+    /**
+     * Puts back the migration settings a dead owner recorded: cancels its snapshot if one still runs, then sets the
+     * capabilities and {@code max-bandwidth} to the recorded values. Returns a remark for the log.
+     */
+    @SuppressWarnings("unchecked")
+    private String restoreAfter(String recorded) {
+        try {
+            Map<String, Object> r = (Map<String, Object>) Json.parse(recorded);
+            Map<String, Boolean> caps = new java.util.LinkedHashMap<>();
+            ((Map<String, Object>) r.get("capabilities")).forEach((k, v) -> caps.put(k, Boolean.TRUE.equals(v)));
+            Object bw = r.get("max-bandwidth");
+            recordMigrationState(caps, bw instanceof Number n ? n.longValue() : null);
+            Object m = command("query-migrate");
+            Object st = m instanceof Map<?, ?> mm ? mm.get("status") : null;
+            migrating = st != null && LiveSnapshot.ACTIVE.contains(st.toString());
+            String problem = restoreMigrationState();
+            return problem == null ? "; restored the migration settings its live snapshot had changed"
+                    + (st != null && LiveSnapshot.ACTIVE.contains(st.toString()) ? " (and cancelled the snapshot)" : "")
+                    : "; " + problem;
+        } catch (IOException | RuntimeException e) {
+            return "; could not restore the migration settings it recorded (" + recorded + "): " + e.getMessage();
+        }
+    }
+
+    /**
+     * Stops the guest if it runs, and remembers to resume it. Ordered with the cleanup: after Ctrl-C's cleanup began
+     * (a live snapshot cancelled, say) nothing is stopped any more; a stop sent before it is resumed by it.
+     */
     void stopIfRunning() throws IOException {
         Object status = command("query-status");
         if (status instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("running"))) {
-            stopSent = true;
+            synchronized (this) {
+                if (closed) {
+                    throw new QmpException("Interrupted", "the dump was interrupted; the guest was not stopped");
+                }
+                stopSent = true;
+            }
             command("stop");
             stoppedByUs = true;
             LOG.info("stopped the running guest for the dump; it is resumed afterwards");
@@ -297,6 +356,101 @@ final class QmpSession implements Closeable, GuestSessionCheck {
                 + "during the dump, or set guestdump.source.qmp.guest-ran-during-dump = warn to keep such dumps");
     }
 
+    /** Marks the point after which {@link #runStateEvents} looks. */
+    long eventMark() {
+        return client.eventMark();
+    }
+
+    /** The STOP and RESUME events since {@code mark}. */
+    List<QmpClient.RunStateEvent> runStateEvents(long mark) {
+        return client.runStateEvents(mark);
+    }
+
+    /**
+     * Records what a live snapshot is about to change, so that {@link #restoreMigrationState} (also from the Ctrl-C
+     * hook) puts it back.
+     *
+     * @param capabilities the capabilities to change, with their values now
+     * @param bandwidth    {@code max-bandwidth} now, or null when it is not changed
+     */
+    synchronized void recordMigrationState(Map<String, Boolean> capabilities, Long bandwidth) {
+        migrationCaps = new java.util.LinkedHashMap<>(capabilities);
+        migrationBandwidth = bandwidth;
+    }
+
+    /** The snapshot's {@code migrate} is about to be sent. */
+    void migrationStarted() {
+        migrating = true;
+    }
+
+    /** The snapshot's migration ended (completed, failed, or was never started). */
+    void migrationEnded() {
+        migrating = false;
+    }
+
+    /** Sets the summary's capture remark. */
+    void capture(String remark) {
+        capture = remark;
+    }
+
+    @Override
+    public String capture() {
+        return capture;
+    }
+
+    /**
+     * Cancels a live snapshot still under way and puts back the migration capabilities and {@code max-bandwidth} it
+     * changed; does it once. Returns a message naming what could not be restored, or null.
+     */
+    synchronized String restoreMigrationState() {
+        if (migrationCaps == null && migrationBandwidth == null) {
+            return null;
+        }
+        List<String> failed = new ArrayList<>();
+        try {
+            if (migrating) {
+                command("migrate_cancel");
+                long deadline = System.nanoTime() + settings.commandTimeout().toNanos();
+                while (System.nanoTime() < deadline) {
+                    Object m = command("query-migrate");
+                    Object st = m instanceof Map<?, ?> mm ? mm.get("status") : null;
+                    if (st == null || !LiveSnapshot.ACTIVE.contains(st.toString())) {
+                        break;
+                    }
+                    Thread.sleep(5);
+                }
+                migrating = false;
+            }
+        } catch (IOException | RuntimeException e) {
+            failed.add("cancelling the snapshot (" + e.getMessage() + "): run {\"execute\":\"migrate_cancel\"}");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (migrationCaps != null && !migrationCaps.isEmpty()) {
+            List<Object> caps = new ArrayList<>();
+            migrationCaps.forEach((k, v) -> caps.add(Map.of("capability", k, "state", v)));
+            try {
+                command("migrate-set-capabilities", Map.of("capabilities", caps));
+            } catch (IOException | RuntimeException e) {
+                failed.add("the migration capabilities (" + e.getMessage() + "): run {\"execute\":"
+                        + "\"migrate-set-capabilities\",\"arguments\":" + Json.write(Map.of("capabilities", caps))
+                        + "}");
+            }
+        }
+        if (migrationBandwidth != null) {
+            try {
+                command("migrate-set-parameters", Map.of("max-bandwidth", migrationBandwidth));
+            } catch (IOException | RuntimeException e) {
+                failed.add("max-bandwidth (" + e.getMessage() + "): run {\"execute\":\"migrate-set-parameters\","
+                        + "\"arguments\":{\"max-bandwidth\":" + migrationBandwidth + "}}");
+            }
+        }
+        migrationCaps = null;
+        migrationBandwidth = null;
+        return failed.isEmpty() ? null : "could not restore what the live snapshot changed in QEMU's migration "
+                + "settings: " + String.join("; ", failed);
+    }
+
     /** The private directory (made on first use). */
     synchronized Path workDir() throws IOException {
         if (workDir == null) {
@@ -307,6 +461,10 @@ final class QmpSession implements Closeable, GuestSessionCheck {
 
     /** The pmemsave reader of this session. */
     synchronized PmemsaveMemory pmemsave() throws IOException {
+        if (closed) {
+            // after Ctrl-C's cleanup: a pmemsave into the removed directory would block QEMU on its FIFO
+            throw new QmpException("Interrupted", "the dump was interrupted");
+        }
         if (pmemsave == null) {
             pmemsave = new PmemsaveMemory(client, workDir(), settings.commandTimeout(), settings.stallTimeout(),
                     settings.minRate());
@@ -374,8 +532,12 @@ final class QmpSession implements Closeable, GuestSessionCheck {
         if (pmemsave != null) {
             pmemsave.shutdown();
         }
-        if (client.isLost() && (stopSent || locked)) {
+        if (client.isLost() && (stopSent || locked || migrationCaps != null || migrationBandwidth != null)) {
             reconnect();
+        }
+        String migration = restoreMigrationState();
+        if (migration != null) {
+            LOG.warn("{}", migration);
         }
         String problem = null;
         if (stopSent) {

@@ -28,10 +28,17 @@ import java.util.TreeMap;
  *                           {@code stallTimeout + size / minRate}
  * @param maxMessage         the longest QMP message accepted from QEMU (a longer one is a protocol error)
  * @param guestRan           what a guest that ran during a dump of a stopped guest does: {@code fail} or {@code warn}
+ * @param live               whether a running guest is dumped from a background snapshot while it keeps running:
+ *                           {@code never}, {@code auto} (where QEMU can, else stopped with a one-line reason) or
+ *                           {@code always} (fail rather than stop it)
  */
 public record QmpSettings(Duration greetingTimeout, Duration commandTimeout, Path workDir, boolean readBackingFiles,
         boolean vmcoreinfoProbe, String lockObject,
-        Map<String, Map<String, String>> gdbstubRegisters, Duration stallTimeout, long minRate, long maxMessage, String guestRan) {
+        Map<String, Map<String, String>> gdbstubRegisters, Duration stallTimeout, long minRate, long maxMessage, String guestRan,
+        String live) {
+
+    /** The values of {@code guestdump.source.qmp.live}. */
+    public static final java.util.List<String> LIVE_MODES = java.util.List.of("never", "auto", "always");
 
     /** Reads {@code guestdump.source.qmp} of a resolved configuration. */
     public static QmpSettings from(Config config) {
@@ -42,7 +49,8 @@ public record QmpSettings(Duration greetingTimeout, Duration commandTimeout, Pat
                     Path.of(dir.isEmpty() ? System.getProperty("java.io.tmpdir") : dir),
                     q.getBoolean("read-backing-files"), q.getBoolean("vmcoreinfo-probe"), q.getString("lock-object"),
                     gdbstubRegisters(q.getConfig("gdbstub-registers")), positive(q, "pmemsave-stall-timeout"),
-                    q.getBytes("pmemsave-min-rate"), q.getBytes("max-message-size"), guestRan(q.getString("guest-ran-during-dump")));
+                    q.getBytes("pmemsave-min-rate"), q.getBytes("max-message-size"), guestRan(q.getString("guest-ran-during-dump")),
+                    live(q.getString("live")));
         } catch (ConfigException e) {
             throw new InvalidInputException("configuration error in guestdump.source.qmp: " + e.getMessage(), e);
         }
@@ -60,6 +68,13 @@ public record QmpSettings(Duration greetingTimeout, Duration commandTimeout, Pat
         if (!v.equals("fail") && !v.equals("warn")) {
             throw new InvalidInputException("guestdump.source.qmp.guest-ran-during-dump = " + v + " is not one of "
                     + "fail, warn");
+        }
+        return v;
+    }
+
+    private static String live(String v) {
+        if (!LIVE_MODES.contains(v)) {
+            throw new InvalidInputException("guestdump.source.qmp.live = " + v + " is not one of never, auto, always");
         }
         return v;
     }

@@ -120,8 +120,32 @@ public final class QmpSource implements GuestSource {
     private LoadedGuest load(QmpSession s, ArchitectureRegistry registry) throws IOException {
         String machine = s.string(s.command("query-target"), "arch");
         ArchitectureRegistry.Loaded plugin = registry.require(machine);
-        s.lock();
+        s.lock(() -> settings.live().equals("never") ? "" : LiveSnapshot.record(s));
         checkDumpable(s);
+        Object status = s.command("query-status");
+        boolean running = status instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("running"));
+        if (running && !settings.live().equals("never")) {
+            LiveSnapshot live = new LiveSnapshot(s, settings);
+            String why;
+            try {
+                live.check(plugin);
+                return live(s, live.take(), registry, plugin);
+            } catch (LiveSnapshot.Unavailable e) {
+                why = e.getMessage();
+            }
+            if (settings.live().equals("always")) {
+                throw new UnsupportedGuestException(describe() + ": no live dump possible (" + why + "), and "
+                        + "--live=always forbids stopping the guest; the guest was not stopped. Use --live=auto to "
+                        + "stop it for the dump instead");
+            }
+            LOG.warn("live dump not possible ({}); stopping the guest for the dump", why);
+            s.capture("stopped for the dump (no live dump: " + why + ")");
+        } else if (running) {
+            s.capture("stopped for the dump (--live=never)");
+        } else {
+            s.capture("dumped " + (status instanceof Map<?, ?> m ? m.get("status") : "stopped")
+                    + ", left as it was");
+        }
         s.stopIfRunning();
 
         Map<String, String> properties = new LinkedHashMap<>();
@@ -183,6 +207,23 @@ public final class QmpSource implements GuestSource {
         }
         GuestState state = new GuestState(machine, memory, cpus, properties, vmcoreinfo);
         return new LoadedGuest(state, plugin, List.of(), origin, List.of(s));
+    }
+
+    /** The guest of a live snapshot: everything from the stream, the same instant for memory and registers. */
+    private LoadedGuest live(QmpSession s, LiveSnapshot.Taken taken, ArchitectureRegistry registry,
+            ArchitectureRegistry.Loaded plugin) throws IOException {
+        FileChannel spool = FileChannel.open(taken.spool(), StandardOpenOption.READ);
+        s.closeLater(spool);
+        LoadedGuest guest = io.guestdump.core.source.SaveStateSource.readStream(taken.spool(), spool, 0,
+                spool.size(), List.of(plugin), List.of(s));
+        String downtime = taken.downtimeMicros() < 0 ? "unknown (no STOP/RESUME events seen)"
+                : String.format(java.util.Locale.ROOT, "%.3f ms", taken.downtimeMicros() / 1000.0);
+        s.capture("live (background snapshot), guest downtime " + downtime + " (QMP STOP to RESUME"
+                + (taken.qemuDowntimeMs() >= 0 ? "; QEMU says " + taken.qemuDowntimeMs() + " ms" : "") + "), snapshot "
+                + String.format(java.util.Locale.ROOT, "%.2f s, %d MiB streamed", taken.nanos() / 1e9,
+                        taken.bytes() >> 20));
+        LOG.info("live snapshot: {} bytes in {} ms, downtime {}", taken.bytes(), taken.nanos() / 1_000_000, downtime);
+        return guest;
     }
 
     @SuppressWarnings("unchecked")

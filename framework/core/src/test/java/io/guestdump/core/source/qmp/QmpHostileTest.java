@@ -328,7 +328,7 @@ class QmpHostileTest {
 
     private String ownerText(long pid, long start, boolean stops, Path ownerDir, String partial) {
         return new QmpSession.Owner(pid, start, QmpSession.Owner.hostName(), QmpSession.Owner.bootId(), stops,
-                ownerDir.toString(), partial).text();
+                ownerDir.toString(), partial, "").text();
     }
 
     @Test

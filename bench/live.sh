@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Live dumps: the guest's downtime and the total time of guestdump's live dump (QEMU's background snapshot) against
+# QEMU's own dump-guest-memory and guestdump's stop-dump-resume (--live=never), on one running guest.
+#
+#   bench/live.sh [WORK_DIR]   (after `mvn package`; SIZE=2G by default, ARCH=amd64 (or arm64), GUESTDUMP=launcher)
+#
+# The interop guest of bench/qemu-interop/prepare-kernel.sh ARCH booted under TCG with SIZE of private RAM, 2 vCPUs,
+# -device vmcoreinfo, two QMP sockets (guestdump uses one, this script the other). Each dump writes an ELF to
+# WORK_DIR (page cache, no fsync) while the guest runs:
+#   - QEMU dump-guest-memory (paging=false): it stops the guest for the whole dump;
+#   - guestdump --live=never: stop, dump, resume;
+#   - guestdump (--live=auto, the default): background snapshot, the guest stopped only at its start.
+# Downtime is the time between QEMU's STOP and RESUME events (their timestamps) as seen on this script's QMP
+# connection; total is the wall time of the command (guestdump's JVM start included). Prints a Markdown table,
+# also written to WORK_DIR/live.md; QEMU is quit and the dumps removed on exit.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=${1:-$(mktemp -d /var/tmp/guestdump-live.XXXXXX)}
+SIZE=${SIZE:-2G}
+ARCH=${ARCH:-amd64}
+GUESTDUMP=${GUESTDUMP:-$ROOT/distribution/target/guestdump/bin/guestdump}
+mkdir -p "$WORK"
+trap 'rm -f "$WORK"/*.elf' EXIT
+/usr/bin/python3 - "$WORK" "$SIZE" "$ARCH" "$GUESTDUMP" <<'PY'
+import json, os, re, socket, subprocess, sys, threading, time
+work, size, arch, guestdump = sys.argv[1:5]
+cache = os.path.expanduser("~/.cache/guestdump/qemu/" + arch)
+boards = {"amd64": ("qemu-system-x86_64", ["-M", "pc", "-cpu", "qemu64"], "ttyS0"),
+          "arm64": ("qemu-system-aarch64", ["-M", "virt", "-cpu", "cortex-a57"], "ttyAMA0")}
+qemu, machine, console = boards[arch]
+sock, mine, serial = work + "/qmp.sock", work + "/bench.sock", work + "/serial.log"
+for f in (sock, mine, serial):
+    if os.path.exists(f):
+        os.remove(f)
+cmd = [qemu] + machine + ["-accel", "tcg", "-m", size, "-smp", "2", "-display", "none", "-monitor", "none",
+       "-nic", "none", "-serial", "file:" + serial, "-qmp", "unix:" + sock + ",server=on,wait=off",
+       "-qmp", "unix:" + mine + ",server=on,wait=off",
+       "-kernel", cache + "/vmlinuz", "-initrd", cache + "/initrd.cpio.gz",
+       "-append", "console=" + console + " panic=0", "-no-reboot", "-device", "vmcoreinfo"]
+p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+events, replies, lock = [], [], threading.Condition()
+try:
+    t0 = time.time()
+    while not (os.path.exists(serial) and "GUESTDUMP-READY" in open(serial, errors="replace").read()):
+        if time.time() - t0 > 600 or p.poll() is not None:
+            sys.exit("the guest did not boot")
+        time.sleep(1)
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(mine)
+    f = s.makefile("rw")
+    f.readline()
+    def reader():
+        for line in f:
+            m = json.loads(line)
+            with lock:
+                (events if "event" in m else replies).append(m)
+                lock.notify_all()
+    threading.Thread(target=reader, daemon=True).start()
+    def ex(c, a=None):
+        m = {"execute": c}
+        if a:
+            m["arguments"] = a
+        with lock:
+            n = len(replies)
+            f.write(json.dumps(m) + "\n"); f.flush()
+            while len(replies) == n:
+                lock.wait()
+            r = replies[n]
+        if "error" in r:
+            sys.exit(c + ": " + str(r))
+        return r["return"]
+    ex("qmp_capabilities")
+    def downtime(mark):
+        with lock:
+            ev = [e for e in events[mark:] if e["event"] in ("STOP", "RESUME")]
+        ts = lambda e: e["timestamp"]["seconds"] + e["timestamp"]["microseconds"] / 1e6
+        stop = next((ts(e) for e in ev if e["event"] == "STOP"), None)
+        res = next((ts(e) for e in ev if e["event"] == "RESUME" and stop is not None and ts(e) >= stop), None)
+        return None if stop is None or res is None else res - stop
+    rows = []
+    def measure(name, run, out):
+        with lock:
+            mark = len(events)
+        t = time.time()
+        extra = run()
+        total = time.time() - t
+        time.sleep(0.5)  # the RESUME event may trail the command's reply
+        assert ex("query-status")["running"], name + " left the guest stopped"
+        rows.append((name, downtime(mark), total, os.path.getsize(out), extra))
+        os.remove(out)
+    qemu_elf = work + "/qemu.elf"
+    measure("QEMU dump-guest-memory (ELF)", lambda: ex("dump-guest-memory",
+            {"paging": False, "protocol": "file:" + qemu_elf}) and "", qemu_elf)
+    def gd(live, out):
+        def run():
+            r = subprocess.run([guestdump, "dump", "qmp:" + sock, "-o", out, "-f", "--live=" + live],
+                               check=True, capture_output=True, text=True)
+            m = re.search(r"guest: (.*)", r.stdout + r.stderr)
+            return m.group(1) if m else ""
+        return run
+    measure("guestdump --live=never (stop, dump, resume)", gd("never", work + "/never.elf"), work + "/never.elf")
+    measure("guestdump, live (background snapshot)", gd("auto", work + "/live.elf"), work + "/live.elf")
+    ex("quit")
+finally:
+    if p.poll() is None:
+        p.kill()
+base_down, base_total = rows[0][1], rows[0][2]
+out = ["| %s guest, %s, 2 vCPUs, TCG | downtime | vs QEMU | total | vs QEMU | bytes written |" % (arch, size),
+       "|---|---:|---:|---:|---:|---:|"]
+for name, down, total, size_, extra in rows:
+    d = "—" if down is None else "%.1f ms" % (down * 1000)
+    dr = "—" if down is None or not base_down else "%.4f×" % (down / base_down)
+    out.append("| %s | %s | %s | %.2f s | %.2f× | %d |" % (name, d, dr, total, total / base_total, size_))
+text = "\n".join(out) + "\n"
+print(text, end="")
+for name, down, total, size_, extra in rows:
+    if extra:
+        print("  %s: %s" % (name, extra))
+open(work + "/live.md", "w").write(text)
+PY
