@@ -162,16 +162,18 @@ class QemuInteropIT {
                 Files.delete(ours);
                 paging(g, q, run, sock, times);
 
-                // 2. a running guest runs again after a dump
+                // 2. a running guest runs again after a stop-dump-resume dump (--live=never: the live path, which never
+                // stops the guest, is LiveDumpIT's)
                 q.execute("cont");
                 t0 = System.nanoTime();
-                Dist.guestdump(run, "dump", "qmp:" + sock, "-o", ours.toString()).expect(0);
+                Dist.guestdump(run, "dump", "qmp:" + sock, "--live=never", "-o", ours.toString()).expect(0);
                 times.put("guestdump dump of the running guest", secs(t0));
                 assertEquals("running", q.status(), "resumed after the dump");
                 Files.delete(ours);
 
                 // 3. ... after a failed dump (the output directory refuses new files)
-                Dist.Run failed = Dist.guestdump(run, "dump", "qmp:" + sock, "-o", "/proc/guestdump.elf");
+                Dist.Run failed = Dist.guestdump(run, "dump", "qmp:" + sock, "--live=never", "-o",
+                        "/proc/guestdump.elf");
                 assertNotEquals(0, failed.exit(), failed.err());
                 assertEquals("running", q.status(), "resumed after a failed dump: " + failed.err());
 
@@ -386,7 +388,7 @@ class QemuInteropIT {
         try (FileChannel held = FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             // env --default-signal=INT: a test JVM started from a background shell inherits SIGINT ignored
             Process p = new ProcessBuilder("env", "--default-signal=INT", Dist.launcher().toString(), "dump",
-                    "qmp:" + sock, "-o", "-")
+                    "qmp:" + sock, "--live=never", "-o", "-")
                     .directory(run.toFile()).redirectOutput(fifo.toFile()).redirectError(run.resolve("cancel.out")
                             .toFile()).start();
             waitFor(() -> "paused".equals(q.status()) || !p.isAlive(), 120, "guestdump to stop the guest");
