@@ -111,6 +111,14 @@ class DebuggersIT {
             + "|default_idle|arch_cpu_idle|cpu_do_idle|psw_idle|panic|stop_this_cpu|ipi_cpu_stop|panic_smp_self_stop"
             + "|smp_stop_cpu)( <- |$)");
 
+    /**
+     * The kernel's entries from user space on each arch: a CPU paused while a user task was in the kernel (a system
+     * call or a fault) unwinds through one of them, which shows the whole kernel stack was read.
+     */
+    static final Pattern USER_ENTRY = Pattern.compile("(^| <- )(system_call|pgm_check_handler|entry_SYSCALL_64"
+            + "|entry_SYSCALL_64_after_hwframe|asm_exc_page_fault|el0t_64_sync|el0_svc|el0_da|system_call_common"
+            + "|system_call_vectored_common|interrupt_return_srr_user)( <- |$)");
+
     /** A per-CPU line of the drgn script: cpu, comm, trace. */
     static final Pattern CPU_LINE = Pattern.compile("cpu (\\d+) (\\S+) (.*)");
 
@@ -454,21 +462,30 @@ class DebuggersIT {
         String perCpu;
         if (atLeast(d.version(), 0, 0, 25)) {
             List<String> inInterrupt = new ArrayList<>();
+            List<String> inUser = new ArrayList<>();
             for (String c : cpus) {
                 Matcher m = CPU_LINE.matcher(c);
                 assertTrue(m.matches(), c);
                 if (IDLE_OR_PANIC.matcher(m.group(3)).find()) {
                     continue;
                 }
+                if (!m.group(2).startsWith("swapper/") && USER_ENTRY.matcher(m.group(3)).find()) {
+                    // the guest was paused while this CPU ran a user task in the kernel: unwound to its entry
+                    inUser.add(m.group(1) + " (" + m.group(2) + ")");
+                    continue;
+                }
                 // an idle CPU caught in an interrupt, where drgn stops at the interrupt frame (s390x)
                 assertTrue(m.group(2).equals("swapper/" + m.group(1)) && m.group(3).contains("irq_exit"), name
-                        + ": drgn " + d.version() + ": a CPU's current task is in the idle loop or the panic path: " + c);
+                        + ": drgn " + d.version() + ": a CPU's current task is in the idle loop or the panic path: "
+                        + c);
                 inInterrupt.add(m.group(1));
             }
             perCpu = "; all " + cpus.size() + " CPUs' current tasks in "
                     + (out.contains("panic") ? "the idle loop or the panic path" : "the idle loop") + (inInterrupt
                     .isEmpty() ? "" : " (CPU " + String.join(", ", inInterrupt) + ": the idle task in an interrupt;"
-                    + " drgn stops at the interrupt frame)");
+                    + " drgn stops at the interrupt frame)") + (inUser.isEmpty() ? "" : " (CPU "
+                    + String.join(", ", inUser) + ": a user task in a system call or fault, unwound to the kernel's"
+                    + " entry)");
         } else {
             perCpu = "; CPUs not checked (< 0.0.25: registers only where pr_pid is the task's pid)";
         }
