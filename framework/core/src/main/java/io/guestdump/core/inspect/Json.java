@@ -1,8 +1,6 @@
 package io.guestdump.core.inspect;
 
 import java.math.BigInteger;
-import java.util.List;
-import java.util.Map;
 
 /**
  * The JSON that {@code info --json} and {@code archs --json} print: objects in insertion order, numbers exact
@@ -22,45 +20,19 @@ public final class Json {
     /** {@code value} (maps, lists, strings, numbers, booleans, null) as one line of JSON. */
     public static String render(Object value) {
         StringBuilder sb = new StringBuilder();
-        write(sb, value);
+        io.guestdump.core.source.qmp.Json.write(value, sb, Json::leaf);
         return sb.toString();
     }
 
-    private static void write(StringBuilder sb, Object v) {
+    /** Whole numbers as numbers, booleans and null as themselves, anything else as its string. */
+    private static void leaf(Object v, StringBuilder sb) {
         if (v == null) {
             sb.append("null");
-        } else if (v instanceof Map<?, ?> m) {
-            sb.append('{');
-            boolean first = true;
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                if (!first) {
-                    sb.append(',');
-                }
-                first = false;
-                string(sb, String.valueOf(e.getKey()));
-                sb.append(':');
-                write(sb, e.getValue());
-            }
-            sb.append('}');
-        } else if (v instanceof List<?> l) {
-            sb.append('[');
-            for (int i = 0; i < l.size(); i++) {
-                if (i > 0) {
-                    sb.append(',');
-                }
-                write(sb, l.get(i));
-            }
-            sb.append(']');
-        } else if (v instanceof Integer || v instanceof Long || v instanceof BigInteger || v instanceof Short) {
-            sb.append(v);
-        } else if (v instanceof Boolean) {
+        } else if (v instanceof Integer || v instanceof Long || v instanceof BigInteger || v instanceof Short
+                || v instanceof Boolean) {
             sb.append(v);
         } else {
-            string(sb, v.toString());
+            io.guestdump.core.source.qmp.Json.quote(v.toString(), sb);
         }
-    }
-
-    private static void string(StringBuilder sb, String s) {
-        io.guestdump.core.source.qmp.Json.quote(s, sb);
     }
 }

@@ -37,18 +37,17 @@ public final class Json {
     /** Writes a value built of maps, lists, strings, numbers, booleans and null. */
     static String write(Object value) {
         StringBuilder sb = new StringBuilder();
-        write(value, sb);
+        write(value, sb, Json::qmpValue);
         return sb.toString();
     }
 
-    private static void write(Object value, StringBuilder sb) {
-        if (value == null) {
-            sb.append("null");
-        } else if (value instanceof String s) {
-            quote(s, sb);
-        } else if (value instanceof Number || value instanceof Boolean) {
-            sb.append(value);
-        } else if (value instanceof Map<?, ?> m) {
+    /**
+     * Appends {@code value} as JSON: maps (key order kept) and lists are walked here; every other value goes to
+     * {@code leaf}, which appends it (QMP's writer and {@code info --json}'s differ only there).
+     */
+    public static void write(Object value, StringBuilder sb,
+            java.util.function.BiConsumer<Object, StringBuilder> leaf) {
+        if (value instanceof Map<?, ?> m) {
             sb.append('{');
             boolean first = true;
             for (Map.Entry<?, ?> e : m.entrySet()) {
@@ -56,9 +55,9 @@ public final class Json {
                     sb.append(',');
                 }
                 first = false;
-                quote(e.getKey().toString(), sb);
+                quote(String.valueOf(e.getKey()), sb);
                 sb.append(':');
-                write(e.getValue(), sb);
+                write(e.getValue(), sb, leaf);
             }
             sb.append('}');
         } else if (value instanceof List<?> l) {
@@ -67,9 +66,21 @@ public final class Json {
                 if (i > 0) {
                     sb.append(',');
                 }
-                write(l.get(i), sb);
+                write(l.get(i), sb, leaf);
             }
             sb.append(']');
+        } else {
+            leaf.accept(value, sb);
+        }
+    }
+
+    private static void qmpValue(Object value, StringBuilder sb) {
+        if (value == null) {
+            sb.append("null");
+        } else if (value instanceof String s) {
+            quote(s, sb);
+        } else if (value instanceof Number || value instanceof Boolean) {
+            sb.append(value);
         } else {
             throw new IllegalArgumentException("cannot write " + value.getClass().getName() + " as JSON");
         }
