@@ -9,13 +9,13 @@
 # GUESTDUMP-READY on the console and sleeps. Kernels of other architectures come from Debian's archive
 # through a private apt state (no dpkg architecture is added). Needs apt-get, dpkg-deb, cpio, gzip.
 # Before GUESTDUMP-READY the /init also gives the dump-level tests every page class: 8 MiB of file data in
-# the initramfs (page cache) and three shells holding ~4 MiB strings each (user pages); the rest stays free.
+# the initramfs (page cache), 4 MiB read from a RAM disk (page cache with buffer heads: private data) and three shells holding ~4 MiB strings each (user pages); the rest stays free.
 # INITRD_VERSION below is written next to the files; a cache from an older /init is rebuilt.
 set -eu
 ARCH=${1:-amd64}
 CACHE=${GUESTDUMP_CACHE:-$HOME/.cache/guestdump}
 OUT=$CACHE/qemu/$ARCH
-INITRD_VERSION=2
+INITRD_VERSION=3
 if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.cpio.gz" ] \
     && [ "$(cat "$OUT/initrd-version" 2>/dev/null)" = "$INITRD_VERSION" ]; then
   echo "$OUT: already prepared"; exit 0
@@ -52,6 +52,9 @@ KVER=${IMAGE#linux-image-}
 KERNEL=$(ls "$WORK"/root/boot/vmlinu[xz]-"$KVER" | head -1)
 # merged-/usr releases (trixie) keep modules and busybox under /usr
 FWCFG=$(find "$WORK/root/lib/modules/$KVER" "$WORK/root/usr/lib/modules/$KVER" -name 'qemu_fw_cfg.ko*' 2>/dev/null | head -1)
+# the RAM disk driver: reading its block device through the page cache gives pages with buffer heads
+# (page cache with private data, dump level 4)
+BRD=$(find "$WORK/root/lib/modules/$KVER" "$WORK/root/usr/lib/modules/$KVER" -name 'brd.ko*' 2>/dev/null | head -1)
 BUSYBOX=$(ls "$WORK/bb/bin/busybox" "$WORK/bb/usr/bin/busybox" 2>/dev/null | head -1)
 I=$WORK/initrd
 mkdir -p "$I/bin" "$I/proc" "$I/sys" "$I/dev"
@@ -64,6 +67,12 @@ if [ -n "$FWCFG" ]; then
     *) cp "$FWCFG" "$I/qemu_fw_cfg.ko" ;;
   esac
 fi
+if [ -n "$BRD" ]; then
+  case $BRD in
+    *.xz) xz -dc "$BRD" > "$I/brd.ko" ;;
+    *) cp "$BRD" "$I/brd.ko" ;;
+  esac
+fi
 cat > "$I/init" <<'INIT'
 #!/bin/sh
 mount -t proc proc /proc
@@ -74,6 +83,11 @@ echo "vmcoreinfo: $(cat /sys/kernel/vmcoreinfo 2>/dev/null)"
 mount -t devtmpfs dev /dev 2>/dev/null
 mkdir -p /work
 dd if=/dev/urandom of=/work/cache.bin bs=4096 count=2048 2>/dev/null
+# 4 MiB of a RAM disk read through the block device's page cache: pages with buffer heads
+if [ -f /brd.ko ] && insmod /brd.ko rd_nr=1 rd_size=4096 && [ -b /dev/ram0 ]; then
+  dd if=/dev/urandom of=/dev/ram0 bs=4096 count=1024 2>/dev/null
+  dd if=/dev/ram0 of=/dev/null bs=4096 count=1024 2>/dev/null
+fi
 for i in 1 2 3; do
   sh -c 'x=$(head -c 4194304 /dev/urandom | tr "\000" "\001"); echo "$x" | head -c 1 > /work/user.'$i'; while true; do sleep 3600; done' &
 done
