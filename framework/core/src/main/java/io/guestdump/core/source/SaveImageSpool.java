@@ -131,7 +131,8 @@ final class SaveImageSpool {
         return new InvalidInputException(file + ": the " + format.program() + "-compressed QEMU stream after the "
                 + "libvirt header is truncated or corrupt (" + e.getMessage() + ") after " + counted.read
                 + " of its " + (counted.end - counted.start) + " compressed bytes (" + written + " bytes "
-                + "decompressed); `" + format.program() + " -t` tells the same", e);
+                + "decompressed); `tail -c +" + (counted.start + 1) + " " + file + " | " + format.program()
+                + " -t` checks the compressed part alone", e);
     }
 
     private static void close(FileChannel c) {

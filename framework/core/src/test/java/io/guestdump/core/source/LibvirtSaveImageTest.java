@@ -49,9 +49,14 @@ class LibvirtSaveImageTest {
 
     /** A libvirt image: header (in {@code order}), XML, cookie, 64 KiB padding, then {@code payload}. */
     static byte[] image(ByteOrder order, SaveFormat format, String xml, byte[] payload) {
+        return image(order, format, xml, payload, 64 * 1024);
+    }
+
+    /** As {@link #image(ByteOrder, SaveFormat, String, byte[])} with {@code padding} zeros after the cookie. */
+    static byte[] image(ByteOrder order, SaveFormat format, String xml, byte[] payload, int padding) {
         byte[] x = (xml + "\0").getBytes(StandardCharsets.UTF_8);
         byte[] c = (COOKIE + "\0").getBytes(StandardCharsets.UTF_8);
-        int dataLen = x.length + c.length + 64 * 1024;
+        int dataLen = x.length + c.length + padding;
         ByteBuffer h = ByteBuffer.allocate(LibvirtSaveImage.HEADER_SIZE).order(order);
         h.put(LibvirtSaveImage.QEMU_SAVE_MAGIC.getBytes(StandardCharsets.ISO_8859_1)).putInt(2).putInt(dataLen)
                 .putInt(1).putInt(format.wire()).putInt(x.length);
@@ -59,7 +64,7 @@ class LibvirtSaveImageTest {
         f.writeBytes(h.array());
         f.writeBytes(x);
         f.writeBytes(c);
-        f.writeBytes(new byte[64 * 1024]);
+        f.writeBytes(new byte[padding]);
         f.writeBytes(payload);
         return f.toByteArray();
     }
