@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
  * daemon privately: {@code libvirtd} in session mode ({@code qemu:///session}) with its own XDG config, runtime
  * (socket), cache and data directories under one temporary directory; as root it runs as {@code nobody} through
  * {@code setpriv}, since a root libvirtd is always the system daemon. The domain is the amd64 interop guest
- * (TCG, 512 MiB, 2 vCPUs, {@code -device vmcoreinfo}, kernel, initramfs and command line in the domain XML, serial
- * console to a file). Once the guest prints GUESTDUMP-READY: {@code virsh suspend}, {@code virsh dump --memory-only}
+ * (TCG, 512 MiB, 2 vCPUs, {@code -device vmcoreinfo}, no VGA, kernel, initramfs and command line in the domain XML,
+ * serial console to a file). Once the guest prints GUESTDUMP-READY: {@code virsh suspend}, {@code virsh dump --memory-only}
  * (QEMU's dump-guest-memory: the oracle), {@code virsh save} with {@code save_image_format = "raw"}; then, for each
  * compressed format, the daemon is restarted with that {@code save_image_format}, the raw image restored paused
  * ({@code virsh restore --paused}: the same memory and registers, the guest never runs) and saved again. Each image
@@ -166,7 +166,11 @@ class LibvirtSaveIT {
         }
     }
 
-    /** The interop guest as a libvirt domain: TCG, the same CPU model, ACPI (the fw_cfg driver needs it). */
+    /**
+     * The interop guest as a libvirt domain: TCG, the same CPU model, ACPI (the fw_cfg driver needs it), headless
+     * (no {@code <video>}: libvirt's -nodefaults leaves no VGA device, so QEMU shows pc.ram in the legacy VGA window,
+     * which guestdump's layout must then place too; {@link SaveStateIT}'s guests have QEMU's default VGA).
+     */
     private String domainXml(QemuInteropIT.Guest g) {
         return """
                 <domain type='qemu'>
@@ -189,7 +193,6 @@ class LibvirtSaveIT {
                     <serial type='file'><source path='%s'/><target port='0'/></serial>
                     <controller type='usb' model='none'/>
                     <memballoon model='none'/>
-                    <video><model type='vga'/></video>
                   </devices>
                 </domain>
                 """.formatted(DOMAIN, dir.resolve("vmlinuz"), dir.resolve("initrd.cpio.gz"), g.console(), g.qemu(),

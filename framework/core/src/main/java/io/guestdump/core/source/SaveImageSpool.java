@@ -30,7 +30,7 @@ final class SaveImageSpool {
     private static final Logger LOG = LoggerFactory.getLogger(SaveImageSpool.class);
     /** XZ for Java's memory limit (KiB) for one xz stream's decoder. */
     static final int XZ_MEMORY_LIMIT_KIB = 96 << 10;
-    private static final int BUFFER = 1 << 20;
+    private static final int BUFFER = 256 << 10;
 
     private SaveImageSpool() {}
 
