@@ -4,11 +4,13 @@ import io.airlift.compress.bzip2.BZip2HadoopStreams;
 import io.airlift.compress.zstd.ZstdInputStream;
 import io.guestdump.arch.api.InvalidInputException;
 import io.guestdump.core.source.LibvirtSaveImage.SaveFormat;
+import io.guestdump.core.source.migration.MigrationStream;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,10 +71,22 @@ final class SaveImageSpool {
         CountingInput counted = new CountingInput(channel, start, end);
         try (InputStream in = decoder(format, new BufferedInputStream(counted, 1 << 16))) {
             byte[] buf = new byte[BUFFER];
+            ByteBuffer head = ByteBuffer.allocate(4).order(ByteOrder.BIG_ENDIAN);
             while (true) {
                 int n = readSome(in, buf);
                 if (n < 0) {
                     break;
+                }
+                // junk that decompresses well (a "bomb") is refused at its first bytes, not after filling the disk
+                for (int i = 0; i < n && head.position() < head.capacity(); i++) {
+                    head.put(buf[i]);
+                }
+                if (head.position() == head.capacity() && written < head.capacity()
+                        && head.getInt(0) != MigrationStream.QEMU_VM_FILE_MAGIC) {
+                    throw new InvalidInputException(file + ": the " + format.program() + "-compressed data after the "
+                            + "libvirt header decompresses to bytes starting 0x" + Integer.toHexString(head.getInt(0))
+                            + ", not QEMU's migration stream (QEVM, 0x" + Integer.toHexString(MigrationStream
+                            .QEMU_VM_FILE_MAGIC) + ")");
                 }
                 ByteBuffer b = ByteBuffer.wrap(buf, 0, n);
                 try {

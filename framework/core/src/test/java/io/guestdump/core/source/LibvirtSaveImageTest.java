@@ -219,6 +219,21 @@ class LibvirtSaveImageTest {
     }
 
     @Test
+    void junkThatDecompressesWellIsRefusedAtItsFirstBytes() throws IOException {
+        // 256 MiB of 0xff in 250 KiB of gzip: refused from the first decompressed bytes, not spooled
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(b)) {
+            byte[] ff = new byte[1 << 20];
+            Arrays.fill(ff, (byte) 0xff);
+            for (int i = 0; i < 256; i++) {
+                gz.write(ff);
+            }
+        }
+        String why = refusal(image(ByteOrder.LITTLE_ENDIAN, SaveFormat.GZIP, XML, b.toByteArray()));
+        assertTrue(why.contains("decompresses to bytes starting 0xffffffff, not QEMU's migration stream"), why);
+    }
+
+    @Test
     void headerRefusals() throws IOException {
         byte[] stream = TestMigration.typical().finish();
         byte[] good = image(ByteOrder.LITTLE_ENDIAN, SaveFormat.RAW, XML, stream);
