@@ -201,9 +201,12 @@ final class LiveSnapshot {
                 long t0 = System.nanoTime();
                 s.migrationStarted(canCancel, setupAllowance);
                 try {
-                    s.command("migrate", Map.of("uri", "unix:" + sock));
+                    s.migrate(Map.of("uri", "unix:" + sock));
                 } catch (QmpException e) {
                     s.migrationEnded();
+                    if (s.closing()) {
+                        throw e;
+                    }
                     throw new Unavailable("QEMU refused the background snapshot: " + e.getMessage());
                 }
                 long bytes;

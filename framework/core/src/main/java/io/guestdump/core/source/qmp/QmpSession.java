@@ -403,6 +403,18 @@ final class QmpSession implements Closeable, GuestSessionCheck {
         migrating = true;
     }
 
+    /**
+     * Sends the snapshot's {@code migrate}, ordered with Ctrl-C's cleanup: once the cleanup began nothing is started
+     * (a snapshot nobody reads could not be cancelled safely, see {@link #cancelSafe}); a snapshot started before it
+     * is seen by it.
+     */
+    synchronized void migrate(Map<String, Object> arguments) throws IOException {
+        if (closed) {
+            throw new QmpException("Interrupted", "the dump was interrupted; no snapshot was started");
+        }
+        command("migrate", arguments);
+    }
+
     /** Whether Ctrl-C's cleanup began (the snapshot's stream is then read and discarded). */
     boolean closing() {
         return closing;
