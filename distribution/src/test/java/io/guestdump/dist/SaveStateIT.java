@@ -31,7 +31,11 @@ import org.junit.jupiter.api.io.TempDir;
  * byte guestdump writes must equal QEMU's. QEMU's dump may hold one range more on amd64: the VGA framebuffer, a PCI BAR the stream
  * does not place (docs/savestate-source.md). A truncated copy of the file is refused with exit 2.
  *
- * <p>{@code GUESTDUMP_SAVESTATE_ARCHES} lists the arches (default: the six interop arches); skipped when QEMU or the
+ * <p>riscv64 (no {@code -device vmcoreinfo} on QEMU 7.2's riscv virt): guestdump's PT_NOTE is QEMU's two
+ * NT_PRSTATUS notes byte for byte, then the VMCOREINFO it found by search; RAM at 0x80000000 and the boot ROM at
+ * 0x1000, as in QEMU's dump.
+ *
+ * <p>{@code GUESTDUMP_SAVESTATE_ARCHES} lists the arches (default: the seven interop arches); skipped when QEMU or the
  * kernel is absent, unless {@code GUESTDUMP_REQUIRE_QEMU=1}.
  */
 class SaveStateIT {
@@ -41,7 +45,7 @@ class SaveStateIT {
     @Test
     void savedStateRedumpsLikeQemusOwnDump() throws Exception {
         String arches = System.getenv().getOrDefault("GUESTDUMP_SAVESTATE_ARCHES",
-                "amd64 i386 arm64 armhf s390x ppc64el");
+                "amd64 i386 arm64 armhf s390x ppc64el riscv64");
         for (String arch : arches.trim().split("[ ,]+")) {
             run(QemuInteropIT.GUESTS.get(arch));
         }
