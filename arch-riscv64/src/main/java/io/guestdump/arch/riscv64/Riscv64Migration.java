@@ -32,7 +32,8 @@ import java.util.Optional;
  *   <tr><td>{@code env.mhartid} … {@code env.satp}</td><td>8 each</td><td>the M- and S-mode CSRs of
  *       {@link #CSR_FIELDS}</td></tr>
  *   <tr><td>subsection {@code cpu/hyper}, when written (the H extension)</td><td>8 each</td><td>hstatus,
- *       hideleg, hedeleg, vsstatus, vstvec, vsepc, vscause, htval, mtval2 ({@link #HYPER_FIELDS}), and {@code v}
+ *       hideleg, hedeleg, vsstatus, vstvec, vsepc, vscause, htval, mtval2 ({@link #HYPER_FIELDS}; hstatus with
+ *       VSXL = misa.MXL, which QEMU supplies on every read instead of storing it), and {@code v}
  *       from {@code env.virt} bit 0 ({@code VIRT_ONOFF}, section version 5) or {@code env.virt_enabled}
  *       (a bool, later versions)</td></tr>
  * </table>
@@ -57,6 +58,9 @@ final class Riscv64Migration {
     static final long MXL_RV64 = 2;
     /** The hyper subsection's vmsd name, the scope of its fields. */
     static final String HYPER = "cpu/hyper";
+    /** hstatus.VSXL (bits 33:32), the XLEN of VS-mode. */
+    static final long HSTATUS_VSXL = 3L << 32;
+    private static final int HSTATUS_VSXL_SHIFT = 32;
     /** {@code VIRT_ONOFF}, bit 0 of {@code env.virt} in section version 5. */
     private static final long VIRT_ONOFF = 1;
 
@@ -144,6 +148,9 @@ final class Riscv64Migration {
             for (Map.Entry<String, String> e : HYPER_FIELDS.entrySet()) {
                 b.set(e.getKey(), width(cpu, scope + e.getValue(), 8));
             }
+            // hstatus.VSXL is read-only, and QEMU supplies it on every read rather than storing it: misa.MXL
+            long hstatus = width(cpu, scope + "env.hstatus", 8);
+            b.set("hstatus", (hstatus & ~HSTATUS_VSXL) | mxl << HSTATUS_VSXL_SHIFT);
             b.set("v", virt(cpu));
         }
         return b.build();

@@ -13,6 +13,7 @@ import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VcpuState;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -89,10 +90,37 @@ class Riscv64MigrationTest {
         assertEquals(0xa005200000082d7aL, cpu.u64("satp"), "the page-table walker's root");
         assertEquals(0x0000000a000000a0L, cpu.u64("mstatus"));
         assertEquals(0x100, cpu.u64("mhartid"));
-        assertEquals(0x200, cpu.u64("hstatus"));
+        assertEquals(0x2_0000_0200L, cpu.u64("hstatus"), "VSXL = misa.MXL, as QEMU reads it");
         assertEquals(0x208, cpu.u64("mtval2"));
         assertEquals(1, cpu.u64("v"), "VIRT_ONOFF, bit 0 of env.virt");
         assertTrue(Riscv64Registers.all().containsAll(cpu.registers().keySet()), "only names the plugin knows");
+    }
+
+    /**
+     * QEMU 7.2's own section of a paused guest against the monitor's {@code info registers -a} of the same instant:
+     * every register the monitor prints, and no other, with the same value (hstatus with its VSXL, which QEMU
+     * supplies on read).
+     */
+    @Test
+    void qemu72SectionOfAPausedGuestEqualsItsMonitorText() {
+        Map<String, byte[]> f = new LinkedHashMap<>();
+        int version = -1;
+        for (String line : Riscv64Guests.text("qemu-7.2/virt-cpu0-migration-fields.txt").split("\n")) {
+            if (line.startsWith("# version ")) {
+                version = Integer.parseInt(line.substring(10).strip());
+            } else if (!line.isBlank()) {
+                String[] w = line.split(" ");
+                f.put(w[0], w.length > 1 ? HexFormat.of().parseHex(w[1]) : new byte[0]);
+            }
+        }
+        assertEquals(5, version);
+        MigrationDevice d = new MigrationDevice("cpu", 0, version, f);
+        assertEquals(Optional.of("riscv64"), plugin.migrationMachine("virt", List.of(d)));
+        VcpuState fromStream = plugin.decodeMigrationCpu(d, "riscv64");
+        VcpuState fromMonitor = plugin.parseMonitorRegisters(
+                Riscv64Guests.text("qemu-7.2/virt-cpu0-info-registers-a.txt"), "monitor").get(0);
+        assertEquals(new java.util.TreeMap<>(fromMonitor.registers()), new java.util.TreeMap<>(fromStream.registers()));
+        assertEquals(0xa005200000082d7aL, fromStream.u64("satp"), "Sv57");
     }
 
     @Test
