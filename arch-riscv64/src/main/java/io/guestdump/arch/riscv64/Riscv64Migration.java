@@ -118,7 +118,8 @@ final class Riscv64Migration {
         if (cpu.version() < MIN_VERSION || cpu.version() > MAX_VERSION) {
             throw new InvalidInputException("migration stream: riscv cpu section of vCPU " + cpu.instanceId()
                     + " has version " + cpu.version() + "; the riscv64 plugin reads versions " + MIN_VERSION
-                    + " (QEMU 7.2) to " + MAX_VERSION + ". Dump the guest with a QEMU of those versions, or live");
+                    + " (QEMU 7.2) to " + MAX_VERSION + "; its layout is unknown here. Dump such a guest with `qmp:SOCKET "
+                    + "--live=never` (registers from the monitor)");
         }
         long mxl = width(cpu, "env.misa_mxl", 4);
         if (mxl != MXL_RV64) {
