@@ -35,7 +35,7 @@ import java.util.Optional;
  *       hideleg, hedeleg, vsstatus, vstvec, vsepc, vscause, htval, mtval2 ({@link #HYPER_FIELDS}; hstatus with
  *       VSXL = misa.MXL, which QEMU supplies on every read instead of storing it), and {@code v}
  *       from {@code env.virt} bit 0 ({@code VIRT_ONOFF}, section version 5) or {@code env.virt_enabled}
- *       (a bool, later versions)</td></tr>
+ *       (a bool, later versions); subsection versions 2 (QEMU 7.2) to 5</td></tr>
  * </table>
  *
  * Section versions {@value #MIN_VERSION} (QEMU 7.2) to {@value #MAX_VERSION} are read; any other version, a
@@ -56,6 +56,10 @@ final class Riscv64Migration {
     static final int MAX_VERSION = 11;
     /** {@code MXL_RV64}: misa.MXL of a 64-bit hart. */
     static final long MXL_RV64 = 2;
+    /** The {@code cpu/hyper} version QEMU 7.2 writes. */
+    static final long MIN_HYPER_VERSION = 2;
+    /** The newest {@code cpu/hyper} version whose fields are known here (QEMU 10). */
+    static final long MAX_HYPER_VERSION = 5;
     /** The hyper subsection's vmsd name, the scope of its fields. */
     static final String HYPER = "cpu/hyper";
     /** hstatus.VSXL (bits 33:32), the XLEN of VS-mode. */
@@ -146,6 +150,12 @@ final class Riscv64Migration {
         }
         String scope = HYPER + ":";
         if (cpu.has(scope + "env.hstatus")) {
+            Long hyper = cpu.subsections().get(HYPER);
+            if (hyper != null && (hyper < MIN_HYPER_VERSION || hyper > MAX_HYPER_VERSION)) {
+                throw new InvalidInputException("migration stream: subsection " + HYPER + " of vCPU "
+                        + cpu.instanceId() + " has version " + hyper + "; the riscv64 plugin reads versions "
+                        + MIN_HYPER_VERSION + " (QEMU 7.2) to " + MAX_HYPER_VERSION + "; its layout is unknown here");
+            }
             for (Map.Entry<String, String> e : HYPER_FIELDS.entrySet()) {
                 b.set(e.getKey(), width(cpu, scope + e.getValue(), 8));
             }

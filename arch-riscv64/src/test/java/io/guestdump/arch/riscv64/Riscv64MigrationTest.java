@@ -104,17 +104,22 @@ class Riscv64MigrationTest {
     @Test
     void qemu72SectionOfAPausedGuestEqualsItsMonitorText() {
         Map<String, byte[]> f = new LinkedHashMap<>();
+        Map<String, Long> subsections = new LinkedHashMap<>();
         int version = -1;
         for (String line : Riscv64Guests.text("qemu-7.2/virt-cpu0-migration-fields.txt").split("\n")) {
             if (line.startsWith("# version ")) {
                 version = Integer.parseInt(line.substring(10).strip());
+            } else if (line.startsWith("# subsection ")) {
+                String[] w = line.split(" ");
+                subsections.put(w[2], Long.parseLong(w[3]));
             } else if (!line.isBlank()) {
                 String[] w = line.split(" ");
                 f.put(w[0], w.length > 1 ? HexFormat.of().parseHex(w[1]) : new byte[0]);
             }
         }
         assertEquals(5, version);
-        MigrationDevice d = new MigrationDevice("cpu", 0, version, f);
+        assertEquals(Map.of("cpu/pmp", 1L, "cpu/hyper", 2L, "cpu/envcfg", 1L, "cpu/debug", 2L), subsections);
+        MigrationDevice d = new MigrationDevice("cpu", 0, version, f, subsections);
         assertEquals(Optional.of("riscv64"), plugin.migrationMachine("virt", List.of(d)));
         VcpuState fromStream = plugin.decodeMigrationCpu(d, "riscv64");
         VcpuState fromMonitor = plugin.parseMonitorRegisters(
@@ -148,6 +153,11 @@ class Riscv64MigrationTest {
     void unknownVersionsRefused() {
         assertRefused(device(4, section72(false)), "version 4");
         assertRefused(device(12, section72(false)), "version 12");
+        assertRefused(new MigrationDevice("cpu", 0, 5, section72(true), Map.of("cpu/pmp", 1L, "cpu/hyper", 6L)),
+                "cpu/hyper of vCPU 0 has version 6");
+        assertRefused(new MigrationDevice("cpu", 0, 5, section72(true), Map.of("cpu/hyper", 1L)), "version 1");
+        assertEquals(0x2_0000_0200L, plugin.decodeMigrationCpu(new MigrationDevice("cpu", 0, 5, section72(true),
+                Map.of("cpu/hyper", 2L)), "riscv64").u64("hstatus"), "QEMU 7.2's cpu/hyper version 2");
     }
 
     @Test
