@@ -105,7 +105,9 @@ try:
     def gd(live, out):
         def run():
             r = subprocess.run([guestdump, "dump", "qmp:" + sock, "-o", out, "-f", "--live=" + live],
-                               check=True, capture_output=True, text=True)
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                sys.exit("guestdump --live=%s failed (exit %d): %s%s" % (live, r.returncode, r.stdout, r.stderr))
             m = re.search(r"guest: (.*)", r.stdout + r.stderr)
             return m.group(1) if m else ""
         return run
