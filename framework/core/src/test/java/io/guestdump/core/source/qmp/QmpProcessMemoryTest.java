@@ -75,18 +75,24 @@ class QmpProcessMemoryTest {
     }
 
     private Path dump(String readProcessMemory) {
+        Path out = run(readProcessMemory);
+        assertFalse(qemu.running, "the paused guest stays paused: " + qemu.log);
+        assertFalse(qemu.log.contains("stop") || qemu.log.contains("cont"), qemu.log.toString());
+        assertFalse(qemu.lockExists);
+        return out;
+    }
+
+    private Path run(String readProcessMemory) {
         var user = ConfigLoader.userLayers(null, List.of(), Map.of(
                 "guestdump.source.qmp.work-dir", dir.resolve("work").toString(),
                 "guestdump.source.qmp.read-process-memory", readProcessMemory,
+                "guestdump.source.qmp.live", "never",
                 "guestdump.output.fsync", "false"));
         DumpSettings settings = DumpSettings.from(ConfigLoader.withReference(user, getClass().getClassLoader()), dir,
                 dir);
         Path out = dir.resolve("vmcore-" + readProcessMemory);
         new GuestDump(settings, registry).dump(new DumpRequest(Optional.of("qmp:" + socket), out.toString(),
                 Optional.empty(), Optional.empty(), false), ProgressListener.NONE);
-        assertFalse(qemu.running, "the paused guest stays paused: " + qemu.log);
-        assertFalse(qemu.log.contains("stop") || qemu.log.contains("cont"), qemu.log.toString());
-        assertFalse(qemu.lockExists);
         return out;
     }
 
@@ -115,6 +121,17 @@ class QmpProcessMemoryTest {
         assertGuestBytes(out);
         assertTrue(qemu.log.contains("query-cpus-fast") && qemu.log.contains("hmp gpa2hva 0x0"), qemu.log.toString());
         // only the check went through pmemsave: the 64 KiB around the block's first page
+        assertEquals(List.of((long) PmemsaveMemory.PAGE_CHUNK), qemu.pmemsaveSizes);
+    }
+
+    @Test
+    void aRunningGuestStoppedForTheDumpIsReadFromTheProcessWhileStopped() throws IOException {
+        qemu.status = "running";
+        qemu.hostBase = native0;
+        Path out = run("true");
+        assertGuestBytes(out);
+        assertTrue(qemu.running, "resumed after the dump: " + qemu.log);
+        assertTrue(qemu.log.indexOf("stop") < qemu.log.indexOf("query-cpus-fast"), qemu.log.toString());
         assertEquals(List.of((long) PmemsaveMemory.PAGE_CHUNK), qemu.pmemsaveSizes);
     }
 
