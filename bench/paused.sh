@@ -4,7 +4,8 @@
 #
 #   bench/paused.sh [WORK_DIR]   (after `mvn package`; SIZE=2G, ROUNDS=3, ARCH=amd64 (or arm64), FORMAT=elf,
 #                                 GUESTDUMP=launcher, EXTRA="-D key=value ..." for guestdump, EXTRA2="..." adds a
-#                                 third contender: guestdump with those options instead)
+#                                 third contender: guestdump with those options instead; JAVA_OPTS2 gives that
+#                                 contender's JVM these options)
 #
 # The interop guest of bench/qemu-interop/prepare-kernel.sh ARCH boots under TCG with SIZE of private RAM, 2 vCPUs,
 # -device vmcoreinfo and two QMP sockets, and is paused (QMP stop) once it is up. Then, ROUNDS times, QEMU first in
@@ -26,9 +27,9 @@ GUESTDUMP=${GUESTDUMP:-$ROOT/distribution/target/guestdump/bin/guestdump}
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 trap 'rm -f "$WORK"/*.elf "$WORK"/*.kdump' EXIT
-/usr/bin/python3 - "$WORK" "$SIZE" "$ARCH" "$GUESTDUMP" "$ROUNDS" "$FORMAT" "${EXTRA:-}" "${EXTRA2:-}" <<'PY'
+/usr/bin/python3 - "$WORK" "$SIZE" "$ARCH" "$GUESTDUMP" "$ROUNDS" "$FORMAT" "${EXTRA:-}" "${EXTRA2:-}" "${JAVA_OPTS2:-}" <<'PY'
 import json, os, resource, shlex, socket, subprocess, sys, time
-work, size, arch, guestdump, rounds, fmt, extra, extra2 = sys.argv[1:9]
+work, size, arch, guestdump, rounds, fmt, extra, extra2, jopts2 = sys.argv[1:10]
 rounds = int(rounds)
 cache = os.path.expanduser("~/.cache/guestdump/qemu/" + arch)
 boards = {"amd64": ("qemu-system-x86_64", ["-M", "pc", "-cpu", "qemu64"], "ttyS0"),
@@ -82,17 +83,19 @@ try:
         ex("dump-guest-memory", {"paging": False, "protocol": "file:" + out}
            | ({} if fmt == "elf" else {"format": fmt}))
         return None
-    def gd(options):
+    def gd(options, jopts=None):
         def run(out):
+            env = dict(os.environ, JAVA_OPTS=jopts) if jopts else None
             r = subprocess.run([guestdump, "dump", "qmp:" + sock, "-o", out, "-f", "--format", fmt,
                                 "-D", "guestdump.output.fsync=false"] + shlex.split(options),
-                               capture_output=True, text=True)
+                               capture_output=True, text=True, env=env)
             if r.returncode != 0:
                 sys.exit("guestdump failed: " + r.stdout + r.stderr)
         return run
     runs = [("QEMU dump-guest-memory", qemu_dump), ("guestdump dump qmp: " + extra, gd(extra))]
-    if extra2:
-        runs.append(("guestdump dump qmp: " + extra2, gd(extra2)))
+    if extra2 or jopts2:
+        runs.append(("guestdump dump qmp: " + extra2 + (" (JAVA_OPTS=%s)" % jopts2 if jopts2 else ""),
+                     gd(extra2, jopts2)))
     for i in range(rounds):
         k = i % len(runs)
         for j, (name, run) in enumerate(runs[k:] + runs[:k]):
