@@ -2,7 +2,8 @@
 # Live dumps: the guest's downtime and the total time of guestdump's live dump (QEMU's background snapshot) against
 # QEMU's own dump-guest-memory and guestdump's stop-dump-resume (--live=never), on one running guest.
 #
-#   bench/live.sh [WORK_DIR]   (after `mvn package`; SIZE=2G by default, ARCH=amd64 (or arm64), GUESTDUMP=launcher)
+#   bench/live.sh [WORK_DIR]   (after `mvn package`; SIZE=2G by default, ARCH=amd64 (or arm64), GUESTDUMP=launcher,
+#                               ROUNDS=1: the three dumps ROUNDS times, the order rotating from round to round)
 #
 # The interop guest of bench/qemu-interop/prepare-kernel.sh ARCH booted under TCG with SIZE of private RAM, 2 vCPUs,
 # -device vmcoreinfo, two QMP sockets (guestdump uses one, this script the other). Each dump writes an ELF to
@@ -11,7 +12,9 @@
 #   - guestdump --live=never: stop, dump, resume;
 #   - guestdump (--live=auto, the default): background snapshot, the guest stopped only at its start.
 # Downtime is the time between QEMU's STOP and RESUME events (their timestamps) as seen on this script's QMP
-# connection; total is the wall time of the command (guestdump's JVM start included). Prints a Markdown table,
+# connection; total is the wall time of the command (guestdump's JVM start included); CPU is QEMU's (utime + stime
+# from /proc/PID/stat, before and after: its vCPUs run during a live dump) plus guestdump's (the JVM's rusage), and
+# the load average is read before and after each dump. Prints a Markdown table,
 # also written to WORK_DIR/live.md; QEMU is quit and the dumps removed on exit.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,9 +24,9 @@ ARCH=${ARCH:-amd64}
 GUESTDUMP=${GUESTDUMP:-$ROOT/distribution/target/guestdump/bin/guestdump}
 mkdir -p "$WORK"
 trap 'rm -f "$WORK"/*.elf' EXIT
-/usr/bin/python3 - "$WORK" "$SIZE" "$ARCH" "$GUESTDUMP" <<'PY'
-import json, os, re, socket, subprocess, sys, threading, time
-work, size, arch, guestdump = sys.argv[1:5]
+/usr/bin/python3 - "$WORK" "$SIZE" "$ARCH" "$GUESTDUMP" "${ROUNDS:-1}" <<'PY'
+import json, os, re, resource, socket, subprocess, sys, threading, time
+work, size, arch, guestdump, rounds = sys.argv[1:6]
 cache = os.path.expanduser("~/.cache/guestdump/qemu/" + arch)
 boards = {"amd64": ("qemu-system-x86_64", ["-M", "pc", "-cpu", "qemu64"], "ttyS0"),
           "arm64": ("qemu-system-aarch64", ["-M", "virt", "-cpu", "cortex-a57"], "ttyAMA0")}
@@ -39,6 +42,12 @@ cmd = [qemu] + machine + ["-accel", "tcg", "-m", size, "-smp", "2", "-display", 
        "-append", "console=" + console + " panic=0", "-no-reboot", "-device", "vmcoreinfo"]
 p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 events, replies, lock = [], [], threading.Condition()
+tick = os.sysconf("SC_CLK_TCK")
+def qemu_cpu():
+    fields = open("/proc/%d/stat" % p.pid).read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / tick
+def load():
+    return open("/proc/loadavg").read().split()[0]
 try:
     t0 = time.time()
     while not (os.path.exists(serial) and "GUESTDUMP-READY" in open(serial, errors="replace").read()):
@@ -78,42 +87,54 @@ try:
         res = next((ts(e) for e in ev if e["event"] == "RESUME" and stop is not None and ts(e) >= stop), None)
         return None if stop is None or res is None else res - stop
     rows = []
-    def measure(name, run, out):
+    def measure(name, run, out, rnd):
         with lock:
             mark = len(events)
+        l0, c0, ch0 = load(), qemu_cpu(), resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.time()
         extra = run()
         total = time.time() - t
+        ch1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (qemu_cpu() - c0, ch1.ru_utime - ch0.ru_utime + ch1.ru_stime - ch0.ru_stime)
         time.sleep(0.5)  # the RESUME event may trail the command's reply
         assert ex("query-status")["running"], name + " left the guest stopped"
-        rows.append((name, downtime(mark), total, os.path.getsize(out), extra))
+        rows.append((name, downtime(mark), total, os.path.getsize(out), extra, rnd, cpu, l0 + " / " + load()))
+        print("measured:", rows[-1], file=sys.stderr, flush=True)
         os.remove(out)
     qemu_elf = work + "/qemu.elf"
-    measure("QEMU dump-guest-memory (ELF)", lambda: ex("dump-guest-memory",
-            {"paging": False, "protocol": "file:" + qemu_elf}) and "", qemu_elf)
     def gd(live, out):
         def run():
             r = subprocess.run([guestdump, "dump", "qmp:" + sock, "-o", out, "-f", "--live=" + live],
-                               check=True, capture_output=True, text=True)
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                sys.exit("guestdump --live=%s failed (exit %d): %s%s" % (live, r.returncode, r.stdout, r.stderr))
             m = re.search(r"guest: (.*)", r.stdout + r.stderr)
             return m.group(1) if m else ""
         return run
-    measure("guestdump --live=never (stop, dump, resume)", gd("never", work + "/never.elf"), work + "/never.elf")
-    measure("guestdump, live (background snapshot)", gd("auto", work + "/live.elf"), work + "/live.elf")
+    runs = [("QEMU dump-guest-memory (ELF)", lambda: ex("dump-guest-memory",
+             {"paging": False, "protocol": "file:" + qemu_elf}) and "", qemu_elf),
+            ("guestdump --live=never (stop, dump, resume)", gd("never", work + "/never.elf"), work + "/never.elf"),
+            ("guestdump, live (background snapshot)", gd("auto", work + "/live.elf"), work + "/live.elf")]
+    for i in range(int(rounds)):
+        k = i % len(runs)
+        for name, run, out in runs[k:] + runs[:k]:
+            measure(name, run, out, i + 1)
     ex("quit")
 finally:
     if p.poll() is None:
         p.kill()
-base_down, base_total = rows[0][1], rows[0][2]
-out = ["| %s guest, %s, 2 vCPUs, TCG | downtime | vs QEMU | total | vs QEMU | bytes written |" % (arch, size),
-       "|---|---:|---:|---:|---:|---:|"]
-for name, down, total, size_, extra in rows:
+out = ["| %s guest, %s, 2 vCPUs, TCG | round | downtime | vs QEMU | total | vs QEMU | CPU: QEMU + guestdump | "
+       "bytes written | load before / after |" % (arch, size), "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+for name, down, total, size_, extra, rnd, cpu, loads in rows:
+    base = next(r for r in rows if r[5] == rnd and r[0].startswith("QEMU"))
+    base_down, base_total = base[1], base[2]
     d = "—" if down is None else "%.1f ms" % (down * 1000)
     dr = "—" if down is None or not base_down else "%.4f×" % (down / base_down)
-    out.append("| %s | %s | %s | %.2f s | %.2f× | %d |" % (name, d, dr, total, total / base_total, size_))
+    out.append("| %s | %d | %s | %s | %.2f s | %.2f× | %.2f + %.2f s | %d | %s |" % (
+        name, rnd, d, dr, total, total / base_total, cpu[0], cpu[1], size_, loads))
 text = "\n".join(out) + "\n"
 print(text, end="")
-for name, down, total, size_, extra in rows:
+for name, down, total, size_, extra, rnd, cpu, loads in rows:
     if extra:
         print("  %s: %s" % (name, extra))
 open(work + "/live.md", "w").write(text)

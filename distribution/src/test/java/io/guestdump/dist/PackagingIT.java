@@ -240,4 +240,25 @@ class PackagingIT {
                 .toString(), "archs")).expect(0);
         assertTrue(Files.readString(log).contains("source: shared objects file (top)"), "rebuilt archive used");
     }
+
+    @Test
+    void dumpsThatLeaveOutFreePagesRunWithoutTheOptimisingCompiler() throws Exception {
+        // level -> the TieredStopAtLevel the JVM runs with (1: C1 only; 4: the default, with C2)
+        Map<List<String>, String> cases = new java.util.LinkedHashMap<>();
+        cases.put(List.of("--dump-level", "31"), "1");
+        cases.put(List.of("--dump-level=16"), "1");
+        cases.put(List.of("--dump-level", "15"), "4");
+        cases.put(List.of(), "4");
+        java.util.regex.Pattern flag = java.util.regex.Pattern.compile("TieredStopAtLevel\\s+=\\s+(\\d+)");
+        for (Map.Entry<List<String>, String> c : cases.entrySet()) {
+            List<String> cmd = new java.util.ArrayList<>(List.of(Dist.launcher().toString(), "dump", "sample:", "-f",
+                    "-o", work.resolve("x.elf").toString()));
+            cmd.addAll(c.getKey());
+            // the sample guest has no VMCOREINFO, so levels above 1 fail after the JVM has started: only the flag counts
+            Dist.Run r = Dist.run(work, Map.of("JAVA_OPTS", "-XX:+PrintFlagsFinal"), cmd);
+            java.util.regex.Matcher m = flag.matcher(r.out());
+            assertTrue(m.find(), r.out() + r.err());
+            assertEquals(c.getValue(), m.group(1), "TieredStopAtLevel for " + c.getKey());
+        }
+    }
 }

@@ -148,9 +148,11 @@ class QemuInteropIT {
                 times.put("qemu dump-guest-memory", secs(t0));
                 Path ours = run.resolve("guestdump.elf");
                 t0 = System.nanoTime();
-                Dist.guestdump(run, "dump", "qmp:" + sock, "-o", ours.toString()).expect(0);
+                Dist.Run dumped = Dist.guestdump(run, "dump", "qmp:" + sock, "-v", "-o", ours.toString()).expect(0);
                 times.put("guestdump dump (JVM start included)", secs(t0));
                 assertEquals("paused", q.status(), "a paused guest stays paused");
+                // the private RAM came from QEMU's process memory (read-process-memory), checked byte for byte below
+                assertTrue(dumped.err().contains("reading guest RAM from /proc/"), dumped.err());
                 compare(qemuElf, ours, times, g.differs() == null);
                 if (g.differs() != null) {
                     compareRegisters(run, qemuElf, ours, g.differs(), times);

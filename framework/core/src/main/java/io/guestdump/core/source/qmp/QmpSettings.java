@@ -31,11 +31,13 @@ import java.util.TreeMap;
  * @param live               whether a running guest is dumped from a background snapshot while it keeps running:
  *                           {@code never}, {@code auto} (where QEMU can, else stopped with a one-line reason) or
  *                           {@code always} (fail rather than stop it)
+ * @param readProcessMemory  read the RAM of a stopped guest straight from the QEMU process ({@code /proc/TID/mem})
+ *                           where that is allowed, instead of streaming it through {@code pmemsave}
  */
 public record QmpSettings(Duration greetingTimeout, Duration commandTimeout, Path workDir, boolean readBackingFiles,
         boolean vmcoreinfoProbe, String lockObject,
         Map<String, Map<String, String>> gdbstubRegisters, Duration stallTimeout, long minRate, long maxMessage, String guestRan,
-        String live) {
+        String live, boolean readProcessMemory) {
 
     /** The values of {@code guestdump.source.qmp.live}. */
     public static final java.util.List<String> LIVE_MODES = java.util.List.of("never", "auto", "always");
@@ -50,7 +52,7 @@ public record QmpSettings(Duration greetingTimeout, Duration commandTimeout, Pat
                     q.getBoolean("read-backing-files"), q.getBoolean("vmcoreinfo-probe"), q.getString("lock-object"),
                     gdbstubRegisters(q.getConfig("gdbstub-registers")), positive(q, "pmemsave-stall-timeout"),
                     q.getBytes("pmemsave-min-rate"), q.getBytes("max-message-size"), guestRan(q.getString("guest-ran-during-dump")),
-                    live(q.getString("live")));
+                    live(q.getString("live")), q.getBoolean("read-process-memory"));
         } catch (ConfigException e) {
             throw new InvalidInputException("configuration error in guestdump.source.qmp: " + e.getMessage(), e);
         }

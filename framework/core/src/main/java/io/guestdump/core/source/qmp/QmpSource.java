@@ -47,8 +47,9 @@ import org.slf4j.LoggerFactory;
  *       from QEMU's gdbstub, started over HMP on a private unix socket for the moment ({@link GdbStub});</li>
  *   <li>memory layout: HMP {@code info mtree -f}, the flat view of the {@code memory} address space
  *       ({@link FlatView});</li>
- *   <li>memory contents: the file of a shared {@code memory-backend-file} where readable, else {@code pmemsave}
- *       streamed through a FIFO ({@link PmemsaveMemory});</li>
+ *   <li>memory contents: the file of a shared {@code memory-backend-file} where readable, else the QEMU process's
+ *       own memory where guestdump may read it ({@link ProcessMemory}), else {@code pmemsave} streamed through a
+ *       FIFO ({@link PmemsaveMemory});</li>
  *   <li>VMCOREINFO: the note of the probe dump (QEMU reads it where {@code -device vmcoreinfo} says).</li>
  * </ul>
  */
@@ -170,14 +171,25 @@ public final class QmpSource implements GuestSource {
         }
         Map<String, FileChannel> backing = settings.readBackingFiles() ? backingFiles(s) : Map.of();
         PmemsaveMemory pmem = s.pmemsave();
+        List<FlatView.Block> streamed = layout.stream().filter(b -> !backing.containsKey(b.region())).toList();
+        Map<FlatView.Block, BlockData> process = new HashMap<>();
+        if (settings.readProcessMemory() && !streamed.isEmpty()) {
+            ProcessMemory.open(s, streamed, pmem).ifPresent(list -> {
+                for (int i = 0; i < streamed.size(); i++) {
+                    process.put(streamed.get(i), list.get(i));
+                }
+            });
+        }
         List<GuestBlock> blocks = new ArrayList<>();
         for (FlatView.Block b : layout) {
             FileChannel file = backing.get(b.region());
+            BlockData fromProcess = process.get(b);
             BlockData data = file != null
                     ? new FileRegion(file, b.offset(), b.range().length(), b.region())
-                    : pmem.data(b.range().start(), b.range().length(), b.region());
+                    : fromProcess != null ? fromProcess : pmem.data(b.range().start(), b.range().length(), b.region());
             blocks.add(new GuestBlock(b.range(), data, b.region() + (b.offset() == 0 ? "" : " @" + Long
-                    .toHexString(b.offset())) + (file != null ? " (backing file)" : " (pmemsave)")));
+                    .toHexString(b.offset())) + (file != null ? " (backing file)" : fromProcess != null
+                    ? " (QEMU process memory)" : " (pmemsave)")));
         }
         GuestMemory memory = new GuestMemory(blocks);
 

@@ -52,6 +52,13 @@ final class FakeQemu implements AutoCloseable {
     /** Every gdbstub started, in order (its packets stay readable after it was stopped). */
     final List<FakeGdbStub> gdbStubs = Collections.synchronizedList(new ArrayList<>());
     volatile boolean lockExists;
+    /**
+     * Where the guest's RAM lies in this (the test's) process, for {@code query-cpus-fast} (the thread-id is this
+     * process's id) and HMP {@code gpa2hva} (guest-physical P is at {@code hostBase + P}); 0: neither command exists.
+     */
+    volatile long hostBase;
+    /** The size of every pmemsave, in order. */
+    final List<Long> pmemsaveSizes = Collections.synchronizedList(new ArrayList<>());
 
     private final ServerSocketChannel server;
     private final Thread thread;
@@ -207,6 +214,11 @@ final class FakeQemu implements AutoCloseable {
                     return "Waiting for gdb connection on device '" + line.substring("gdbserver ".length())
                             + "'\r\n";
                 }
+                if (line.startsWith("gpa2hva ") && hostBase != 0) {
+                    long gpa = Long.decode(line.substring("gpa2hva ".length()));
+                    return "Host virtual address for 0x" + Long.toHexString(gpa) + " (ram0) is 0x"
+                            + Long.toHexString(hostBase + gpa) + "\r\n";
+                }
                 if (line.equals("gdbserver none") && gdb != null) {
                     gdb.close();
                     gdb = null;
@@ -217,9 +229,15 @@ final class FakeQemu implements AutoCloseable {
                     case "info mtree -f" -> mtree;
                     default -> "unknown command: '" + line + "'\r\n";
                 };
+            case "query-cpus-fast":
+                if (hostBase == 0) {
+                    return new Error("The command " + cmd + " has not been found");
+                }
+                return List.of(Map.of("cpu-index", 0, "thread-id", ProcessHandle.current().pid(), "target", "toy64"));
             case "pmemsave":
                 long val = ((Number) args.get("val")).longValue();
                 long size = ((Number) args.get("size")).longValue();
+                pmemsaveSizes.add(size);
                 try (OutputStream out = Files.newOutputStream(Path.of((String) args.get("filename")))) {
                     byte[] chunk = new byte[1024];
                     for (long done = 0; done < size; ) {
