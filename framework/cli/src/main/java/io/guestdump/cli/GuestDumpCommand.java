@@ -36,14 +36,8 @@ public final class GuestDumpCommand implements Runnable {
                 + "sample-guest (see --help)");
     }
 
-    /** Runs the command line and exits. */
+    /** Runs the command line and exits ({@link Main} answers {@code --version} before this). */
     public static void main(String[] args) {
-        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
-            // the answer needs no command model: building picocli's (reflection over every command, ~170
-            // classes that the class-data archive cannot hold) is most of this command's start-up time
-            System.out.println(new Version().getVersion()[0]);
-            System.exit(ExitCodes.OK);
-        }
         System.exit(run(args));
     }
 
@@ -162,8 +156,7 @@ public final class GuestDumpCommand implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = GuestDumpCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"guestdump " + (v == null ? "(development build)" : v)};
+            return new String[] {Main.versionLine()};
         }
     }
 }
