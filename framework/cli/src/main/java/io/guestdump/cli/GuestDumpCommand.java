@@ -65,9 +65,7 @@ public final class GuestDumpCommand implements Runnable {
             if (sub != CommandLine.HelpCommand.class && c != null && c.name().equals(args[0])) {
                 CommandLine cl = new CommandLine(CommandLine.Model.CommandSpec.create().name(root.name()));
                 cl.addSubcommand(c.name(), new CommandLine(sub));
-                cl.setExecutionExceptionHandler(GuestDumpCommand::handle);
-                cl.setParameterExceptionHandler(GuestDumpCommand::usage);
-                return cl;
+                return withHandlers(cl);
             }
         }
         return commandLine();
@@ -75,7 +73,15 @@ public final class GuestDumpCommand implements Runnable {
 
     /** The configured command line; tests set its output streams. */
     public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new GuestDumpCommand());
+        return withHandlers(new CommandLine(new GuestDumpCommand()));
+    }
+
+    /**
+     * Sets the error handlers on {@code cl} and the commands it holds. One place makes these method references: JDK
+     * 17 crashes while writing the class-data archive (in adjust_lambda_proxy_class_dictionary) when a class makes
+     * the same method reference at two call sites.
+     */
+    private static CommandLine withHandlers(CommandLine cl) {
         cl.setExecutionExceptionHandler(GuestDumpCommand::handle);
         cl.setParameterExceptionHandler(GuestDumpCommand::usage);
         return cl;
