@@ -128,7 +128,7 @@ class SaveStateIT {
     }
 
     /** PT_NOTE equal; every PT_LOAD byte of ours equal to QEMU's at the same address; what only QEMU has. */
-    private static String compare(QemuInteropIT.Guest g, Path run, Path qemu, Path ours) throws Exception {
+    static String compare(QemuInteropIT.Guest g, Path run, Path qemu, Path ours) throws Exception {
         try (FileChannel a = FileChannel.open(qemu, StandardOpenOption.READ);
                 FileChannel b = FileChannel.open(ours, StandardOpenOption.READ)) {
             List<long[]> pa = phdrs(a);
