@@ -294,6 +294,7 @@ final class TestMigration {
             }
             b.set("seg1.base", cpu.unsigned("segs[1].base"));
             b.set("extra", cpu.unsigned("cpu/extra:extra"));
+            b.set("extra.version", cpu.subsections().get("cpu/extra"));
             return b.build();
         }
     }
