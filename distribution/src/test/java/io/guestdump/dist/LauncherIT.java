@@ -133,4 +133,18 @@ class LauncherIT {
         assertTrue(r.out().contains("\"problems\":[]"), r.out());
         assertTrue(Dist.guestdump(work, "--version").expect(0).out().contains("guestdump 0.1.0"));
     }
+
+    @Test
+    void versionAloneIsAnsweredWithoutPicocliAndPrintsWhatPicocliPrints() throws Exception {
+        Path log = work.resolve("classes.log");
+        Dist.Run fast = Dist.run(work, Map.of("JAVA_OPTS", "-Xlog:class+load:file=" + log),
+                List.of(Dist.launcher().toString(), "--version")).expect(0);
+        assertFalse(Files.readString(log).contains("picocli."), "the fast path loads no picocli class");
+        // with --verbose first, picocli parses the line and its version provider answers
+        Dist.Run picocli = Dist.guestdump(work, "--verbose", "--version").expect(0);
+        assertEquals(picocli.out(), fast.out());
+        assertEquals(picocli.out(), Dist.guestdump(work, "-V").expect(0).out());
+        assertEquals("guestdump 0.1.0\n", fast.out());
+        assertEquals("", fast.err());
+    }
 }

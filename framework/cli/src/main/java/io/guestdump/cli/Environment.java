@@ -1,7 +1,6 @@
 package io.guestdump.cli;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import io.guestdump.core.config.ConfigErrors;
 import io.guestdump.core.config.ConfigLoader;
 import io.guestdump.core.config.DumpSettings;
@@ -45,7 +44,7 @@ final class Environment {
         Config full = ConfigLoader.withReference(user, Environment.class.getClassLoader());
         lastLoaded = full;
         // keys under guestdump.arch are judged once the plugins (and their reference.conf) are loaded
-        warnUnknown(user, ConfigFactory.parseResourcesAnySyntax(Environment.class.getClassLoader(), "reference.conf"),
+        warnUnknown(user, ConfigLoader.reference(Environment.class.getClassLoader()),
                 false, err);
         return new Environment(home, configDir, user, DumpSettings.from(full, home, configDir), err);
     }
@@ -53,10 +52,9 @@ final class Environment {
     ArchitectureRegistry registry() {
         ArchitectureRegistry registry = ArchitectureRegistry.load(settings.pluginDirs(), settings.disabledPlugins(),
                 user);
-        Config reference = ConfigFactory.parseResourcesAnySyntax(Environment.class.getClassLoader(), "reference.conf");
+        Config reference = ConfigLoader.reference(Environment.class.getClassLoader());
         for (ArchitectureRegistry.Loaded l : registry.all()) {
-            reference = reference.withFallback(ConfigFactory.parseResourcesAnySyntax(
-                    l.arch().getClass().getClassLoader(), "reference.conf"));
+            reference = reference.withFallback(ConfigLoader.reference(l.arch().getClass().getClassLoader()));
         }
         warnUnknown(user, reference, true, err);
         return registry;

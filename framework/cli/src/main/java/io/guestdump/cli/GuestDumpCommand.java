@@ -36,26 +36,52 @@ public final class GuestDumpCommand implements Runnable {
                 + "sample-guest (see --help)");
     }
 
-    /** Runs the command line and exits. */
+    /** Runs the command line and exits ({@link Main} answers {@code --version} before this). */
     public static void main(String[] args) {
-        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
-            // the answer needs no command model: building picocli's (reflection over every command, ~170
-            // classes that the class-data archive cannot hold) is most of this command's start-up time
-            System.out.println(new Version().getVersion()[0]);
-            System.exit(ExitCodes.OK);
-        }
         System.exit(run(args));
     }
 
     /** Runs the command line and returns the exit code (tests call this). */
     public static int run(String[] args) {
         Logging.configure(args);
-        return commandLine().execute(args);
+        return commandLineFor(args).execute(args);
+    }
+
+    /**
+     * The command line that runs {@code args}: when the first argument names a command ({@code archs}, {@code info},
+     * {@code dump}, {@code sample-guest}), a root named {@code guestdump} holding only that command; otherwise
+     * {@link #commandLine()}. picocli builds the model of every command it holds by reflection over all its
+     * options, and the other commands' models were a tenth of {@code archs}' start-up. What a command prints and
+     * returns does not depend on its siblings (its usage names {@code guestdump COMMAND}; errors, suggestions and
+     * exit codes come from the command and the handlers), and {@code CommandLineTest} compares the two.
+     */
+    static CommandLine commandLineFor(String[] args) {
+        Command root = GuestDumpCommand.class.getAnnotation(Command.class);
+        if (args.length == 0) {
+            return commandLine();
+        }
+        for (Class<?> sub : root.subcommands()) {
+            Command c = sub.getAnnotation(Command.class);
+            if (sub != CommandLine.HelpCommand.class && c != null && c.name().equals(args[0])) {
+                CommandLine cl = new CommandLine(CommandLine.Model.CommandSpec.create().name(root.name()));
+                cl.addSubcommand(c.name(), new CommandLine(sub));
+                return withHandlers(cl);
+            }
+        }
+        return commandLine();
     }
 
     /** The configured command line; tests set its output streams. */
     public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new GuestDumpCommand());
+        return withHandlers(new CommandLine(new GuestDumpCommand()));
+    }
+
+    /**
+     * Sets the error handlers on {@code cl} and the commands it holds. One place makes these method references: JDK
+     * 17 crashes while writing the class-data archive (in adjust_lambda_proxy_class_dictionary) when a class makes
+     * the same method reference at two call sites.
+     */
+    private static CommandLine withHandlers(CommandLine cl) {
         cl.setExecutionExceptionHandler(GuestDumpCommand::handle);
         cl.setParameterExceptionHandler(GuestDumpCommand::usage);
         return cl;
@@ -162,8 +188,7 @@ public final class GuestDumpCommand implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = GuestDumpCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"guestdump " + (v == null ? "(development build)" : v)};
+            return new String[] {Main.versionLine()};
         }
     }
 }

@@ -37,6 +37,8 @@ public final class StartupTraining {
             commands.add(new String[] {"sample-guest", "--output-dir", guest.toString()});
             System.setOut(sink);
             System.setErr(sink);
+            // the launcher's main class answers --version itself: load it so that the archive holds it too
+            sink.println(Main.versionLine());
             run(commands, failed);
             // the snapshot the sample guest's plugin named: the one .conf file sample-guest wrote
             String conf = snapshotIn(guest);

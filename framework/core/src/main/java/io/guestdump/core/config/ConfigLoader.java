@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.stream.Stream;
 
 /**
@@ -55,9 +56,22 @@ public final class ConfigLoader {
         return merged;
     }
 
+    /**
+     * Every {@code reference.conf} the class loader sees, unresolved. Parsed once per class loader: a command
+     * otherwise parses the framework's files again for each plugin (a plugin's loader sees its parent's files too),
+     * and start-up time showed it. The cache holds its loaders weakly, so closed plugins' loaders can go.
+     */
+    public static Config reference(ClassLoader loader) {
+        synchronized (REFERENCES) {
+            return REFERENCES.computeIfAbsent(loader, l -> ConfigFactory.parseResourcesAnySyntax(l, "reference.conf"));
+        }
+    }
+
+    private static final Map<ClassLoader, Config> REFERENCES = new WeakHashMap<>();
+
     /** The user layers over every {@code reference.conf} the class loader sees, resolved. */
     public static Config withReference(Config user, ClassLoader loader) {
-        Config reference = ConfigFactory.parseResourcesAnySyntax(loader, "reference.conf");
+        Config reference = reference(loader);
         try {
             return user.withFallback(reference).resolve();
         } catch (ConfigException e) {

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -282,6 +283,7 @@ public final class PageClassifier {
         progress.progress(0, total);
         int chunkPages = Math.max(1, (1 << 20) / ps);
         byte[] buf = new byte[chunkPages * ps];
+        byte[] zeros = new byte[ps];
         for (int r = 0; r < classes.runCount(); r++) {
             long[] fe = clamp(classes, r, window);
             long first = fe[0];
@@ -321,7 +323,7 @@ public final class PageClassifier {
                     if (!allPages && classes.classOf(p) != PageClass.KEPT) {
                         continue;
                     }
-                    if (isZero(buf, i * ps, ps)) {
+                    if (isZero(buf, i * ps, ps, zeros)) {
                         classes.markZero(p);
                     }
                 }
@@ -341,13 +343,10 @@ public final class PageClassifier {
         return new long[] {first, end};
     }
 
-    static boolean isZero(byte[] b, int off, int len) {
-        for (int i = off, e = off + len; i < e; i++) {
-            if (b[i] != 0) {
-                return false;
-            }
-        }
-        return true;
+    /** Whether {@code len} bytes of {@code b} from {@code off} are zeros; {@code zeros} holds at least len zeros. */
+    static boolean isZero(byte[] b, int off, int len, byte[] zeros) {
+        // Arrays.mismatch compares many bytes at a time (a vectorised intrinsic); a byte loop took several times longer
+        return Arrays.mismatch(b, off, off + len, zeros, 0, len) < 0;
     }
 
     static String ranges(List<Integer> levels) {
