@@ -164,6 +164,11 @@ class DebuggersIT {
         final Map<String, Map<String, String>> rows = new LinkedHashMap<>();
         final Set<String> columns = new LinkedHashSet<>();
 
+        /** Fixes the order of the tools' columns, whichever of crash and drgn answers first. */
+        synchronized void columns(List<String> tools) {
+            columns.addAll(tools);
+        }
+
         /** Makes the output's row, so rows keep the order outputs are checked in whichever tool answers first. */
         synchronized void row(String output) {
             rows.computeIfAbsent(output, k -> new LinkedHashMap<>());
@@ -222,6 +227,8 @@ class DebuggersIT {
             if (g == null) {
                 continue;
             }
+            table.columns(Stream.concat(g.drgns().stream().map(Drgn::column), Stream.of(CRASH_COLUMN,
+                    MAKEDUMPFILE_COLUMN)).toList());
             long start = System.nanoTime();
             boolean passed = false;
             try {
