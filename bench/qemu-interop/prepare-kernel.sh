@@ -83,8 +83,10 @@ echo "vmcoreinfo: $(cat /sys/kernel/vmcoreinfo 2>/dev/null)"
 mount -t devtmpfs dev /dev 2>/dev/null
 mkdir -p /work
 dd if=/dev/urandom of=/work/cache.bin bs=4096 count=2048 2>/dev/null
-# 4 MiB of a RAM disk read through the block device's page cache: pages with buffer heads
+# 4 MiB of a RAM disk read through the block device's page cache: pages with buffer heads. The kernel drops a
+# block device's page cache at its last close, so /init keeps it open (fd 3) for the rest of its life.
 if [ -f /brd.ko ] && insmod /brd.ko rd_nr=1 rd_size=4096 && [ -b /dev/ram0 ]; then
+  exec 3</dev/ram0
   dd if=/dev/urandom of=/dev/ram0 bs=4096 count=1024 2>/dev/null
   dd if=/dev/ram0 of=/dev/null bs=4096 count=1024 2>/dev/null
 fi

@@ -17,11 +17,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code --dump-level} on a live Debian guest with every page class (bench/qemu-interop/prepare-kernel.sh's
- * /init writes page cache and starts three shells holding user memory before GUESTDUMP-READY). The guest is
+ * /init writes page cache, reads a RAM disk through its block device's page cache (pages with buffer heads:
+ * cache with private data) and starts three shells holding user memory before GUESTDUMP-READY). The guest is
  * booted as QemuInteropIT boots it, paused, and dumped by QEMU ({@code dump-guest-memory}); guestdump's level-0
- * re-dump of that file is the input of both tools. At levels 1, 2, 8, 16 and 31 the pages guestdump keeps equal
- * those {@code makedumpfile -d N} keeps (same bitmaps and zero pages); the dry run shows cache, user, free and
- * zero pages; and {@code qmp:} with {@code --dump-level 31} straight from the paused guest keeps the same pages as
+ * re-dump of that file is the input of both tools. At levels 1, 2, 4, 8, 16 and 31 the pages guestdump keeps
+ * equal those {@code makedumpfile -d N} keeps (same bitmaps and zero pages); the dry run shows cache, cache with
+ * private data, user, free and zero pages; and {@code qmp:} with {@code --dump-level 31} straight from the paused guest keeps the same pages as
  * the re-dump of QEMU's file.
  */
 class DumpLevelInteropIT {
@@ -35,9 +36,9 @@ class DumpLevelInteropIT {
         Path cache = Path.of(System.getenv().getOrDefault("GUESTDUMP_CACHE",
                 System.getProperty("user.home") + "/.cache/guestdump"), "qemu", g.arch());
         boolean ready = Files.isRegularFile(cache.resolve("vmlinuz"))
-                && "2".equals(read(cache.resolve("initrd-version")).trim());
+                && "3".equals(read(cache.resolve("initrd-version")).trim());
         String why = "skipped: needs " + cache + " prepared by bench/qemu-interop/prepare-kernel.sh " + g.arch()
-                + " with the page-class workload (initrd-version 2)";
+                + " with the page-class workload (initrd-version 3)";
         if (required) {
             assertTrue(ready, why.replace("skipped: ", "GUESTDUMP_REQUIRE_QEMU=1 but the test "));
         }
@@ -80,7 +81,7 @@ class DumpLevelInteropIT {
 
             String report = Dist.guestdump(dir, "dump", "elf:" + base, "--dump-level", "31", "--dry-run", "-o",
                     dir.resolve("none").toString()).expect(0).out();
-            for (String t : List.of("ZERO", "NON_PRI_CACHE", "USER", "FREE", "KERN_DATA")) {
+            for (String t : List.of("ZERO", "NON_PRI_CACHE", "PRI_CACHE", "USER", "FREE", "KERN_DATA")) {
                 Matcher m = Pattern.compile("(?m)^" + t + " +(\\d+) ").matcher(report);
                 assertTrue(m.find() && Long.parseLong(m.group(1)) > 0, t + " is not empty:\n" + report);
             }
@@ -91,7 +92,7 @@ class DumpLevelInteropIT {
             assertTrue(cacheRow.find() && Long.parseLong(cacheRow.group(1)) >= 2048, "8 MiB of file data:\n" + report);
 
             Path compare = GoldenDumpLevelIT.compare(dir);
-            for (int level : new int[] {1, 2, 8, 16, 31}) {
+            for (int level : new int[] {1, 2, 4, 8, 16, 31}) {
                 Path ours = dir.resolve("gd" + level + ".kdump");
                 Path theirs = dir.resolve("mdf" + level + ".kdump");
                 Dist.guestdump(dir, "dump", "elf:" + base, "--dump-level", Integer.toString(level), "--format",

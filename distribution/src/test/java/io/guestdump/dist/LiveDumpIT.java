@@ -41,18 +41,21 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>gdb-multiarch disassembles {@code x/i $pc} of every vCPU of that file;</li>
  *   <li>amd64: a live {@code kdump-zlib} file, from which makedumpfile {@code --dump-dmesg} prints the guest's kernel
  *       log;</li>
- *   <li>amd64, consistency: the guest runs {@code sweep} (src/test/resources/live/sweep.c, built with the host's
- *       gcc and added to the initramfs), which keeps rewriting a sweep number into 16384 pages in index order. In
- *       the live dump the pages must show one instant: at most one boundary, sweep n+1 below it and n above. A naive
- *       copy of the same running guest ({@code pmemsave} in 16 MiB pieces while it runs; one pmemsave of all RAM
- *       holds QEMU's big lock and is nearly atomic under TCG) must fail the same check;</li>
+ *   <li>amd64 and arm64, consistency: the guest runs {@code sweep} (src/test/resources/live/sweep.c, built static
+ *       with the host's gcc for amd64 and Debian's aarch64-linux-gnu-gcc for arm64, and added to the initramfs), which
+ *       keeps rewriting a sweep number into 16384 pages in index order. In the live dump the pages must show one
+ *       instant: at most one boundary, sweep n+1 below it and n above. A naive copy of the same running guest
+ *       ({@code pmemsave} in 16 MiB pieces while it runs; one pmemsave of all RAM holds QEMU's big lock and is nearly
+ *       atomic under TCG) must fail the same check;</li>
  *   <li>the migration capabilities and parameters (xbzrle set on beforehand, which the snapshot must turn off and
- *       guestdump back on) are the same before and after every dump, and (with {@code GUESTDUMP_LIVE_SIGINT=1}: it
- *       hung in 2 of 5 runs here) after a dump interrupted by SIGINT during the snapshot (exit 130, the snapshot
- *       cancelled, the guest running).</li>
+ *       guestdump back on) are the same before and after every dump, and after a dump interrupted by SIGINT once QEMU
+ *       streams the snapshot (exit 130, no output, the guest running and its vCPUs able to stop: see
+ *       {@link #interrupted}).</li>
  * </ul>
  *
- * {@code GUESTDUMP_LIVE_ARCHES} lists the arches (default {@code amd64 arm64}); skipped when QEMU or a kernel is
+ * {@code GUESTDUMP_LIVE_ARCHES} lists the arches (default {@code amd64 arm64}; {@code riscv64} passes on request, but
+ * is not a default: a vCPU caught inside OpenSBI at the snapshot has a physical pc that gdb cannot read through the
+ * page tables, and a running guest cannot be settled first as {@link QemuInteropIT} settles a paused one); skipped when QEMU or a kernel is
  * absent, unless {@code GUESTDUMP_REQUIRE_QEMU=1}.
  */
 class LiveDumpIT {
@@ -60,6 +63,10 @@ class LiveDumpIT {
     Path dir;
 
     static final long SWEEP_MAGIC = 0x3170656577736467L;
+    /** The C compiler that builds sweep.c, static, for each guest arch that runs it (Debian's cross gcc for arm64). */
+    static final Map<String, String> SWEEP_CC = Map.of("amd64", "gcc", "arm64", "aarch64-linux-gnu-gcc");
+    /** Where guest RAM starts in the guest-physical space (-M pc: 0; -M virt: 1 GiB). */
+    static final Map<String, Long> RAM_BASE = Map.of("amd64", 0L, "arm64", 0x4000_0000L);
     static final int SWEEP_PAGES = 16384;
     static final Pattern DOWNTIME = Pattern.compile("guest: live \\(background snapshot\\), guest downtime "
             + "([0-9.]+) ms");
@@ -83,9 +90,9 @@ class LiveDumpIT {
             assertTrue(ready, why.replace("skipped: ", "GUESTDUMP_REQUIRE_QEMU=1 but the test "));
         }
         assumeTrue(ready, why);
-        boolean sweep = g.arch().equals("amd64");
+        boolean sweep = SWEEP_CC.containsKey(g.arch());
         if (sweep) {
-            Tools.require("gcc");
+            Tools.require(SWEEP_CC.get(g.arch()));
             Tools.require("cpio");
         }
         Tools.require("gdb-multiarch");
@@ -94,7 +101,8 @@ class LiveDumpIT {
         Path sock = run.resolve("qmp.sock");
         Path watchSock = run.resolve("watch.sock");
         Path serial = run.resolve("serial.log");
-        Path initrd = sweep ? sweepInitrd(run, cache.resolve("initrd.cpio.gz")) : cache.resolve("initrd.cpio.gz");
+        Path initrd = sweep ? sweepInitrd(run, SWEEP_CC.get(g.arch()), cache.resolve("initrd.cpio.gz"))
+                : cache.resolve("initrd.cpio.gz");
         String memory = System.getenv().getOrDefault("GUESTDUMP_LIVE_MEMORY", "2G");
         List<String> cmd = new ArrayList<>(List.of(g.qemu()));
         cmd.addAll(g.machine());
@@ -156,7 +164,9 @@ class LiveDumpIT {
                     long size = Long.parseLong(watch.execute("query-memory-size-summary")
                             .replaceAll(".*\"base-memory\": (\\d+).*", "$1"));
                     List<Path> pieces = new ArrayList<>();
-                    for (long at = 0; at < Math.min(size, 0xc000_0000L); at += 16 << 20) {
+                    long base = RAM_BASE.get(g.arch());
+                    // -M pc maps RAM above 3 GiB elsewhere; the sweep's 64 MiB lies low in a 2 GiB guest either way
+                    for (long at = base; at < base + Math.min(size, 0xc000_0000L); at += 16 << 20) {
                         Path piece = run.resolve("naive-" + (at >> 20) + ".raw");
                         watch.execute("pmemsave", "{\"val\":" + at + ",\"size\":" + (16 << 20)
                                 + ",\"filename\":\"" + piece + "\"}");
@@ -172,12 +182,7 @@ class LiveDumpIT {
                     }
                 }
 
-                // SIGINT during the snapshot ended guestdump in seconds in 3 of 5 runs here; in 2 (after the
-                // pmemsave pieces, load average 8-14) it had not ended after 120 s, cause not found yet: opt-in
-                // until it is (QmpLiveTest covers the cancel-and-restore logic against a fake QEMU)
-                if ("1".equals(System.getenv("GUESTDUMP_LIVE_SIGINT"))) {
-                    interrupted(watch, run, sock, before, report);
-                }
+                interrupted(watch, run, sock, before, report);
             }
         } finally {
             qemu.destroy();
@@ -219,9 +224,11 @@ class LiveDumpIT {
         Matcher m = DOWNTIME.matcher(summary);
         assertTrue(m.find(), "a live dump with its downtime in the summary:\n" + summary);
         double downtime = Double.parseDouble(m.group(1));
-        // the first live dump of a guest must keep under the limit (the 50 ms for 2 GiB); later ones are
-        // reported and must stay far below a stop-dump-resume (seconds): on a loaded 2-core host (load average 8)
-        // a second dump measured 97 ms, the first 6 ms
+        // the first live dump of a guest must keep under the limit (the 50 ms for 2 GiB). Later ones of the
+        // same guest are slower by QEMU 7.2's doing: it un-protects each saved 4 KiB page, which splits the guest
+        // RAM's transparent huge pages, so the next snapshot's write-protect of all RAM walks 512x more entries (117 ms
+        // in that one ioctl here; docs/qmp-source.md "What the downtime depends on"). They must stay far below a
+        // stop-dump-resume (seconds): 1 s. The host's load counts too: 2-28 ms first, 110 ms once at load average 17
         double limit = Double.parseDouble(System.getenv().getOrDefault("GUESTDUMP_LIVE_MAX_DOWNTIME_MS", "50"));
         if (report.keySet().stream().anyMatch(k -> k.startsWith("live dump "))) {
             limit = Math.max(limit, 1000);
@@ -256,31 +263,60 @@ class LiveDumpIT {
         report.put("gdb x/i $pc, every vCPU", insns.toString());
     }
 
-    /** SIGINT during the snapshot: exit 130, the snapshot cancelled, settings restored, the guest running. */
+    /**
+     * SIGINT during the snapshot, once QEMU streams it (query-migrate: active, RAM bytes transferred): exit 130, no
+     * output, settings restored, the guest running, and its vCPUs still able to stop. QEMU before 8.1 leaves the
+     * guest's RAM write-protected after a cancelled background snapshot: a vCPU then waits forever on its next write
+     * to a page not yet saved, and the next {@code stop} waits for it with QEMU's big lock held (no more QMP). That
+     * was the hang seen here; guestdump now lets such a QEMU finish the snapshot and discards it, so with QEMU 7.2
+     * the snapshot ends "completed" and guestdump exits when QEMU is done (within the snapshot's own time).
+     */
     private void interrupted(QemuInteropIT.Qmp watch, Path run, Path sock, String before, Map<String, String> report)
             throws Exception {
         Path out = run.resolve("interrupted.elf");
+        Path said = run.resolve("interrupted.txt");
         Process p = new ProcessBuilder("env", "--default-signal=INT", Dist.launcher().toString(), "dump",
                 "qmp:" + sock, "-o", out.toString()).directory(run.toFile()).redirectErrorStream(true)
-                .redirectOutput(run.resolve("interrupted.txt").toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!watch.execute("query-migrate").contains("\"status\": \"active\"")) {
-            assertTrue(p.isAlive() && System.nanoTime() < deadline, "the snapshot did not start: "
-                    + Files.readString(run.resolve("interrupted.txt")));
+                .redirectOutput(said.toFile()).start();
+        // the known point: QEMU is streaming the snapshot (not a timer)
+        Pattern transferred = Pattern.compile("\"transferred\": (\\d+)");
+        while (true) {
+            String m = watch.execute("query-migrate");
+            Matcher t = transferred.matcher(m);
+            if (m.contains("\"status\": \"active\"") && t.find() && Long.parseLong(t.group(1)) > 0) {
+                break;
+            }
+            assertTrue(p.isAlive(), "guestdump ended before the snapshot streamed: " + Files.readString(said));
             Thread.sleep(20);
         }
+        long t0 = System.nanoTime();
         new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "guestdump did not end after SIGINT: "
-                + Files.readString(run.resolve("interrupted.txt")) + "; query-migrate: "
-                + watch.execute("query-migrate"));
-        String said = Files.readString(run.resolve("interrupted.txt"));
-        assertEquals(130, p.exitValue(), said);
+        // bounded by the snapshot itself: QEMU 7.2 must be let finish it (a 2 GiB guest took 87-222 s on this loaded
+        // 2-core machine, 10-20 s idle)
+        assertTrue(p.waitFor(600, TimeUnit.SECONDS), "guestdump did not end after SIGINT: " + Files.readString(said)
+                + "; query-migrate: " + watch.execute("query-migrate"));
+        double secs = (System.nanoTime() - t0) / 1e9;
+        assertEquals(130, p.exitValue(), Files.readString(said));
         String migrate = watch.execute("query-migrate");
-        assertTrue(migrate.contains("\"status\": \"cancelled\""), migrate);
+        assertTrue(migrate.contains("\"status\": \"cancelled\"") || migrate.contains("\"status\": \"completed\""),
+                migrate);
         assertEquals("running", watch.status());
         assertEquals(before, migrationSettings(watch), "migration settings after the interrupted dump");
         assertTrue(!Files.exists(out), "no output after SIGINT");
-        report.put("SIGINT during the snapshot", "exit 130, snapshot cancelled, settings restored, running");
+        // the vCPUs are not held in a write-protection fault: a stop (which waits for every vCPU) and a cont answer
+        CompletableFuture<String> stopCont = CompletableFuture.supplyAsync(() -> {
+            try {
+                watch.execute("stop");
+                watch.execute("cont");
+                return watch.status();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertEquals("running", stopCont.get(60, TimeUnit.SECONDS), "stop and cont after the interrupted dump");
+        report.put("SIGINT during the snapshot", String.format("exit 130 after %.1f s, snapshot %s, settings "
+                + "restored, stop/cont answered, running", secs, migrate.contains("completed") ? "let finish "
+                + "(QEMU < 8.1) and discarded" : "cancelled"));
     }
 
     /** Capabilities and parameters as QEMU lists them. */
@@ -289,13 +325,13 @@ class LiveDumpIT {
     }
 
     /** The interop initramfs plus the sweep program and an /init that starts it (a second, later archive). */
-    private static Path sweepInitrd(Path run, Path base) throws Exception {
+    private static Path sweepInitrd(Path run, String cc, Path base) throws Exception {
         Path root = Files.createDirectories(run.resolve("sweep-root"));
         Path src = run.resolve("sweep.c");
         try (InputStream in = LiveDumpIT.class.getResourceAsStream("/live/sweep.c")) {
             Files.copy(in, src);
         }
-        Dist.run(run, Map.of(), List.of("gcc", "-O2", "-static", "-o", root.resolve("sweep").toString(),
+        Dist.run(run, Map.of(), List.of(cc, "-O2", "-static", "-o", root.resolve("sweep").toString(),
                 src.toString())).expect(0);
         Files.writeString(root.resolve("init"), String.join("\n",
                 "#!/bin/sh",

@@ -6,7 +6,9 @@ import io.guestdump.arch.api.CpuNote;
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.arch.api.GuestState;
 import io.guestdump.arch.api.GuestVmcoreinfo;
+import io.guestdump.arch.api.MigrationDevice;
 import io.guestdump.arch.api.PageTableWalker;
+import io.guestdump.arch.api.RamBlockMapping;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VcpuState;
 import io.guestdump.elf.ElfClass;
@@ -126,5 +128,26 @@ public final class Riscv64Architecture implements ArchitectureSupport {
     @Override
     public Optional<PageTableWalker> pageTableWalker() {
         return Optional.of(new Riscv64PageTableWalker());
+    }
+
+    @Override
+    public Set<String> migrationCpuSections() {
+        return Set.of(Riscv64Migration.CPU_SECTION);
+    }
+
+    @Override
+    public Optional<String> migrationMachine(String machineType, List<MigrationDevice> cpus) {
+        return Riscv64Migration.machine(machineType, cpus);
+    }
+
+    @Override
+    public List<RamBlockMapping> migrationRamLayout(String machineType, String machine, Map<String, Long> blocks) {
+        return Riscv64Migration.layout(machineType, blocks);
+    }
+
+    /** pc, x1..x31, f0..f31 and the CSRs of the vCPU's {@code cpu} section ({@link Riscv64Migration}). */
+    @Override
+    public VcpuState decodeMigrationCpu(MigrationDevice cpu, String machine) {
+        return Riscv64Migration.cpu(cpu);
     }
 }

@@ -37,7 +37,11 @@ public final class X86Migration {
 
     private static final long GIB = 1L << 30;
     private static final long FOUR_GIB = 4 * GIB;
-    /** The legacy VGA window, [0xa0000, 0xc0000): MMIO (SMRAM closed), never RAM in a dump. */
+    /**
+     * The legacy VGA window, [0xa0000, 0xc0000): with a VGA device (SMRAM closed) its MMIO covers pc.ram there and
+     * QEMU's dump leaves it out; without one (libvirt's {@code -nodefaults} and no {@code <video>}) nothing covers
+     * pc.ram and QEMU's dump shows it as RAM.
+     */
     private static final long VGA_START = 0xa0000;
     private static final long VGA_END = 0xc0000;
 
@@ -60,7 +64,8 @@ public final class X86Migration {
     }
 
     /**
-     * pc.ram below 4 GiB (without the VGA window) and above, and pc.bios ending at 4 GiB. The split follows QEMU
+     * pc.ram below 4 GiB (without the VGA window when the stream has a VGA device's vga.vram) and above, and pc.bios
+     * ending at 4 GiB. The split follows QEMU
      * 7.2's boards with default properties: i440fx keeps 0xe0000000 below 4 GiB (0xc0000000 when the RAM does not
      * fit), q35 keeps 0xb0000000 (0x80000000 when the RAM reaches that). [0xc0000, 0x100000) is shown as pc.ram,
      * as the PAM registers map it once the firmware has shadowed itself.
@@ -83,7 +88,9 @@ public final class X86Migration {
         }
         long below = Math.min(ram, lowmem);
         List<RamBlockMapping> out = new ArrayList<>();
-        if (below <= VGA_START) {
+        // the VGA core of QEMU (std VGA, cirrus, qxl-vga, virtio-vga) names its RAMBlock "<pci address>/vga.vram"
+        boolean vga = blocks.keySet().stream().anyMatch(id -> id.equals("vga.vram") || id.endsWith("/vga.vram"));
+        if (below <= VGA_START || !vga) {
             out.add(new RamBlockMapping("pc.ram", 0, 0, below));
         } else {
             out.add(new RamBlockMapping("pc.ram", 0, 0, VGA_START));

@@ -47,6 +47,17 @@ class X86MigrationTest {
                 layout("pc-q35-7.2", 2 * GIB));
         assertEquals("pc.ram 0x0@0x0+0xa0000; pc.ram 0xc0000@0xc0000+0x7ff40000; pc.ram 0x80000000@0x100000000+"
                 + "0x100000000; pc.bios 0x0@0xfffc0000+0x40000; ", layout("pc-q35-7.2", 6 * GIB));
+        // no VGA device (libvirt without <video>): nothing covers pc.ram in the legacy VGA window
+        StringBuilder noVga = new StringBuilder();
+        for (RamBlockMapping m : X86Migration.layout("pc-i440fx-7.2", Map.of("pc.ram", 512 * MIB, "pc.bios",
+                256 * 1024L))) {
+            noVga.append(m.block()).append(" 0x").append(Long.toHexString(m.address())).append("+0x")
+                    .append(Long.toHexString(m.length())).append("; ");
+        }
+        assertEquals("pc.ram 0x0+0x20000000; pc.bios 0xfffc0000+0x40000; ", noVga.toString());
+        // the id as the stream gives it: the VGA device's PCI address in front
+        assertEquals(3, X86Migration.layout("pc-i440fx-7.2", Map.of("pc.ram", 512 * MIB, "pc.bios", 256 * 1024L,
+                "0000:00:02.0/vga.vram", 16 * MIB)).size());
         assertThrows(UnsupportedGuestException.class, () -> layout("virt-7.2", GIB));
         assertThrows(InvalidInputException.class, () -> X86Migration.layout("pc", Map.of("ram", GIB)));
     }

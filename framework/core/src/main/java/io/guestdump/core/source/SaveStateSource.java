@@ -32,6 +32,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A guest read from saved VM state: a QEMU migration stream in a file ({@code migrate "exec:cat > FILE"}), bare or
@@ -49,26 +51,40 @@ import java.util.function.BiConsumer;
  */
 public final class SaveStateSource implements GuestSource {
     /** libvirt's {@code QEMU_SAVE_MAGIC}: a complete {@code virsh save} image. */
-    public static final String LIBVIRT_MAGIC = "LibvirtQemudSave";
+    public static final String LIBVIRT_MAGIC = LibvirtSaveImage.QEMU_SAVE_MAGIC;
     /** libvirt's {@code QEMU_SAVE_PARTIAL}: an image whose save did not finish. */
-    public static final String LIBVIRT_PARTIAL = "LibvirtQemudPart";
-    /**
-     * {@code virQEMUSaveHeader}: magic[16] · u32 version · u32 data_len · u32 was_running · u32 compressed ·
-     * u32 cookieOffset · u32 unused[14], in the saving host's byte order; the domain XML (and cookie) follow in
-     * {@code data_len} bytes, then QEMU's stream.
-     */
-    static final int LIBVIRT_HEADER_SIZE = 92;
-    private static final String[] LIBVIRT_FORMATS = {"raw", "gzip", "bzip2", "xz", "lzop", "zstd"};
+    public static final String LIBVIRT_PARTIAL = LibvirtSaveImage.QEMU_SAVE_PARTIAL;
+    /** {@code sizeof(virQEMUSaveHeader)}; the layout is in {@link LibvirtSaveImage}. */
+    static final int LIBVIRT_HEADER_SIZE = LibvirtSaveImage.HEADER_SIZE;
+    private static final Logger LOG = LoggerFactory.getLogger(SaveStateSource.class);
     /** {@code FW_CFG_VMCOREINFO_FORMAT_ELF}: the guest put an ELF note there. */
     static final int VMCOREINFO_FORMAT_ELF = 1;
     /** The largest VMCOREINFO note read from guest memory. */
     static final long MAX_VMCOREINFO = 1 << 20;
 
     private final Path file;
+    private final Path spoolDir;
 
-    /** Saved state at {@code file}. */
+    /** Saved state at {@code file}; a compressed libvirt image is decompressed into java.io.tmpdir. */
     public SaveStateSource(Path file) {
+        this(file, Path.of(System.getProperty("java.io.tmpdir")));
+    }
+
+    /**
+     * Saved state at {@code file}.
+     *
+     * @param spoolDir where a private directory for the decompressed stream of a compressed libvirt image is made
+     *                 ({@code guestdump.source.savestate.spool-dir})
+     */
+    public SaveStateSource(Path file, Path spoolDir) {
         this.file = file.toAbsolutePath().normalize();
+        this.spoolDir = spoolDir;
+    }
+
+    /** {@code guestdump.source.savestate.spool-dir} of a configuration; empty means java.io.tmpdir. */
+    public static Path spoolDir(com.typesafe.config.Config config) {
+        String dir = config.getString("guestdump.source.savestate.spool-dir");
+        return Path.of(dir.isEmpty() ? System.getProperty("java.io.tmpdir") : dir);
     }
 
     @Override
@@ -82,11 +98,7 @@ public final class SaveStateSource implements GuestSource {
                 == MigrationStream.QEMU_VM_FILE_MAGIC) {
             return true;
         }
-        if (head.length >= 16) {
-            String m = new String(head, 0, 16, StandardCharsets.ISO_8859_1);
-            return m.equals(LIBVIRT_MAGIC) || m.equals(LIBVIRT_PARTIAL);
-        }
-        return false;
+        return LibvirtSaveImage.recognise(head);
     }
 
     @Override
@@ -124,8 +136,40 @@ public final class SaveStateSource implements GuestSource {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        long start = streamStart(channel, size);
-        return readStream(file, channel, start, size, plugins, List.of(channel));
+        Optional<LibvirtSaveImage> libvirt = LibvirtSaveImage.read(channel, file);
+        if (libvirt.isEmpty()) {
+            return readStream(file, channel, 0, size, plugins, List.of(channel));
+        }
+        LibvirtSaveImage image = libvirt.get();
+        LibvirtSaveImage.Header h = image.header();
+        if (h.format() == LibvirtSaveImage.SaveFormat.SPARSE) {
+            throw new InvalidInputException(file + ": libvirt saved this image in the \"sparse\" format (QEMU's "
+                    + "mapped-ram stream, pages at fixed file offsets), which is not read; save with "
+                    + "save_image_format = \"raw\" (or a compressed format) in qemu.conf");
+        }
+        LOG.info("{}: libvirt save image of domain {} ({} bytes of XML, format {}, guest {} before the save)", file,
+                image.domain().name(), image.xml().length(), h.format().program(),
+                h.wasRunning() ? "running" : "paused");
+        if (h.format() == LibvirtSaveImage.SaveFormat.RAW) {
+            return readStream(file, channel, h.streamOffset(), size, plugins, List.of(channel), image);
+        }
+        FileChannel spool = SaveImageSpool.decompress(file, channel, h.streamOffset(), size, h.format(), spoolDir);
+        long spoolSize;
+        try {
+            spoolSize = spool.size();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            return readStream(file, spool, 0, spoolSize, plugins, List.of(spool, channel), image);
+        } catch (RuntimeException e) {
+            try {
+                spool.close();
+            } catch (IOException ignored) {
+                // already failing
+            }
+            throw e;
+        }
     }
 
     /**
@@ -138,6 +182,17 @@ public final class SaveStateSource implements GuestSource {
      */
     public static LoadedGuest readStream(Path file, FileChannel channel, long start, long size,
             List<ArchitectureRegistry.Loaded> plugins, List<? extends java.io.Closeable> resources) {
+        return readStream(file, channel, start, size, plugins, resources, null);
+    }
+
+    /**
+     * As {@link #readStream(Path, FileChannel, long, long, List, List)}, for the stream of a libvirt save image:
+     * the domain XML names the machine type where the stream does not, and its memory size and vCPU count are
+     * checked against the stream's (a difference is logged: hot-plugged memory is not placed).
+     */
+    static LoadedGuest readStream(Path file, FileChannel channel, long start, long size,
+            List<ArchitectureRegistry.Loaded> plugins, List<? extends java.io.Closeable> resources,
+            LibvirtSaveImage libvirt) {
         String label = file.toString();
         Set<String> keep = new HashSet<>();
         for (ArchitectureRegistry.Loaded l : plugins) {
@@ -156,10 +211,22 @@ public final class SaveStateSource implements GuestSource {
         }
         MigrationStream stream = MigrationStream.read(channel, start, size, label, keep, iterative);
         String machineType = stream.machineType();
+        String machineTypeFrom = "the stream's configuration section";
+        if (machineType == null && libvirt != null && libvirt.domain().machine() != null) {
+            machineType = libvirt.domain().machine();
+            machineTypeFrom = "the domain XML (<os><type machine=...>)";
+            LOG.info("{}: the stream names no machine type; the domain XML's {} is used", label, machineType);
+        } else if (machineType != null && libvirt != null && libvirt.domain().machine() != null
+                && !libvirt.domain().machine().equals(machineType)) {
+            LOG.warn("{}: the stream's machine type {} differs from the domain XML's {}; the stream's is used", label,
+                    machineType, libvirt.domain().machine());
+        }
         if (machineType == null) {
             throw new InvalidInputException(label + ": the stream has no configuration section naming the machine "
-                    + "type; it is needed to place RAM in guest-physical memory");
+                    + "type" + (libvirt != null ? ", nor does the libvirt domain XML" : "") + "; it is needed to "
+                    + "place RAM in guest-physical memory");
         }
+        final String streamMachineType = machineType;
 
         ArchitectureRegistry.Loaded loaded = null;
         String machine = null;
@@ -170,7 +237,7 @@ public final class SaveStateSource implements GuestSource {
                     .sorted(Comparator.comparingInt(MigrationDevice::instanceId))
                     .toList();
             Optional<String> m = plugin(file, l, "migrationMachine",
-                    () -> l.arch().migrationMachine(machineType, cpus));
+                    () -> l.arch().migrationMachine(streamMachineType, cpus));
             if (m.isPresent()) {
                 loaded = l;
                 machine = m.get();
@@ -198,7 +265,7 @@ public final class SaveStateSource implements GuestSource {
 
         Map<String, Long> lengths = stream.blockLengths();
         List<RamBlockMapping> layout = plugin(file, plugin, "migrationRamLayout",
-                () -> arch.migrationRamLayout(machineType, guestMachine, lengths));
+                () -> arch.migrationRamLayout(streamMachineType, guestMachine, lengths));
         List<GuestBlock> blocks = new ArrayList<>();
         for (RamBlockMapping m : layout) {
             Long used = lengths.get(m.block());
@@ -220,59 +287,36 @@ public final class SaveStateSource implements GuestSource {
         Optional<String> vmcoreinfo = vmcoreinfo(stream, memory);
         Map<String, String> properties = new LinkedHashMap<>();
         properties.put("machine-type", machineType);
+        if (libvirt != null) {
+            properties.put("machine-type-from", machineTypeFrom);
+            describeLibvirt(label, libvirt, lengths, cpus.size(), properties);
+        }
         GuestState state = new GuestState(guestMachine, memory, cpus, properties, vmcoreinfo);
         return new LoadedGuest(state, plugin, List.of(), vmcoreinfo.isPresent()
                 ? "the stream's vmcoreinfo device (guest memory it points to)" : null, resources);
     }
 
-    /** Where QEMU's stream begins: 0, or after libvirt's header and domain XML. */
-    private long streamStart(FileChannel channel, long size) {
-        ByteBuffer h = ByteBuffer.allocate(LIBVIRT_HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        try {
-            while (h.hasRemaining()) {
-                if (channel.read(h, h.position()) < 0) {
-                    break;
-                }
+    /** The domain XML's facts as guest properties; its memory size and vCPU count checked against the stream. */
+    private static void describeLibvirt(String label, LibvirtSaveImage libvirt, Map<String, Long> lengths, int cpus,
+            Map<String, String> properties) {
+        LibvirtSaveImage.DomainInfo d = libvirt.domain();
+        properties.put("libvirt-domain", d.name());
+        if (d.uuid() != null) {
+            properties.put("libvirt-uuid", d.uuid());
+        }
+        properties.put("libvirt-save-format", libvirt.header().format().program());
+        properties.put("libvirt-was-running", Boolean.toString(libvirt.header().wasRunning()));
+        if (d.memoryBytes() > 0) {
+            properties.put("libvirt-memory", Long.toString(d.memoryBytes()));
+            if (!lengths.containsValue(d.memoryBytes())) {
+                LOG.warn("{}: the domain XML gives the guest {} bytes of memory, but no RAMBlock of the stream has "
+                        + "that size ({}); memory outside the RAMBlocks the plugin places (hot-plugged DIMMs) is not "
+                        + "in the dump", label, d.memoryBytes(), lengths);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
-        if (h.position() < 16) {
-            return 0;
+        if (d.vcpus() > 0 && d.vcpus() != cpus) {
+            LOG.info("{}: the domain XML allows {} vCPUs; the stream holds {}", label, d.vcpus(), cpus);
         }
-        String magic = new String(h.array(), 0, 16, StandardCharsets.ISO_8859_1);
-        if (magic.equals(LIBVIRT_PARTIAL)) {
-            throw new InvalidInputException(file + ": a partial libvirt save image (" + LIBVIRT_PARTIAL + "): the save "
-                    + "did not finish, so the guest's state is incomplete");
-        }
-        if (!magic.equals(LIBVIRT_MAGIC)) {
-            return 0;
-        }
-        if (h.position() < LIBVIRT_HEADER_SIZE) {
-            throw new InvalidInputException(file + ": libvirt save header truncated at " + h.position() + " bytes");
-        }
-        long version = Integer.toUnsignedLong(h.getInt(16));
-        if (version > 0xffff) {
-            h.order(ByteOrder.BIG_ENDIAN); // written by a host of the other byte order
-            version = Integer.toUnsignedLong(h.getInt(16));
-        }
-        long dataLen = Integer.toUnsignedLong(h.getInt(20));
-        long compressed = Integer.toUnsignedLong(h.getInt(28));
-        if (version < 1 || version > 2) {
-            throw new InvalidInputException(file + ": libvirt save image version " + version + "; versions 1 and 2 "
-                    + "are read");
-        }
-        if (compressed != 0) {
-            String name = compressed < LIBVIRT_FORMATS.length ? LIBVIRT_FORMATS[(int) compressed] : "#" + compressed;
-            throw new InvalidInputException(file + ": libvirt saved this image " + name + "-compressed; only raw "
-                    + "images are read. Save with save_image_format = \"raw\" in /etc/libvirt/qemu.conf");
-        }
-        long start = LIBVIRT_HEADER_SIZE + dataLen;
-        if (start + 8 > size) {
-            throw new InvalidInputException(file + ": libvirt header's data_len " + dataLen + " reaches past the end "
-                    + "of the file (" + size + " bytes)");
-        }
-        return start;
     }
 
     /** The VMCOREINFO note the guest registered with QEMU's vmcoreinfo device, read from its memory. */

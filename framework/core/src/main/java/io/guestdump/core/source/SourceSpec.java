@@ -37,7 +37,7 @@ public final class SourceSpec {
                 case "elf":
                     return new ElfVmcoreSource(Path.of(rest));
                 case "savestate":
-                    return new SaveStateSource(Path.of(rest));
+                    return new SaveStateSource(Path.of(rest), SaveStateSource.spoolDir(config));
                 case "qmp":
                     return new QmpSource(Path.of(rest), QmpSettings.from(config));
                 default:
@@ -60,7 +60,7 @@ public final class SourceSpec {
             return new ElfVmcoreSource(p);
         }
         if (isSaveState(p)) {
-            return new SaveStateSource(p);
+            return new SaveStateSource(p, SaveStateSource.spoolDir(config));
         }
         SourceFiles.requireText(p, "source");
         return new SnapshotSource(p);

@@ -29,7 +29,8 @@ import org.quicktheories.core.Gen;
 import org.quicktheories.generators.Generate;
 
 /**
- * Mutated migration streams ({@link TestMigration}, bare and behind a libvirt header): opening one and reading every
+ * Mutated migration streams ({@link TestMigration}, bare and behind a libvirt header, raw and compressed in each
+ * format libvirt writes): opening one and reading every
  * block either works or throws {@link InvalidInputException}; never another exception, never a hang, never an
  * allocation out of proportion to the file.
  */
@@ -106,6 +107,13 @@ class SaveStateFuzzTest {
         f.writeBytes(stream);
         SEEDS.add(stream);
         SEEDS.add(f.toByteArray());
+        // libvirt images compressed in every format libvirt writes: the decoders must refuse, not hang or balloon
+        for (LibvirtSaveImage.SaveFormat format : List.of(LibvirtSaveImage.SaveFormat.GZIP,
+                LibvirtSaveImage.SaveFormat.BZIP2, LibvirtSaveImage.SaveFormat.XZ, LibvirtSaveImage.SaveFormat.LZOP,
+                LibvirtSaveImage.SaveFormat.ZSTD)) {
+            SEEDS.add(LibvirtSaveImageTest.image(ByteOrder.LITTLE_ENDIAN, format, "<domain/>",
+                    LibvirtSaveImageTest.compressInJvm(format, stream), 0));
+        }
         for (byte[] s : SEEDS) {
             assertTrue(openAndRead(s) >= 0, "seeds open unmutated");
         }

@@ -61,6 +61,7 @@ class SaveStateSourceTest {
             assertEquals(0x1003, cpus.get(1).u64("r3"));
             assertEquals(0xb001, cpus.get(1).u64("seg1.base"), "struct array element fields are named a[i].f");
             assertEquals(0xbeef, cpus.get(0).u64("extra"), "subsection fields are read, also as subsection:field");
+            assertEquals(1, cpus.get(0).u64("extra.version"), "the subsection's version, from its header");
             assertEquals("toy-1.0", g.state().properties().get("machine-type"));
         }
     }

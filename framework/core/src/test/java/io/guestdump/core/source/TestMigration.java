@@ -183,7 +183,16 @@ final class TestMigration {
 
     /** A typical stream: setup, two iterations (one page sent twice), the end, a skipped device, two vCPUs. */
     static TestMigration typical() {
-        TestMigration m = new TestMigration().header("toy-1.0", false).ramSetup(2);
+        return typical(new TestMigration().header("toy-1.0", false));
+    }
+
+    /** {@link #typical()} without the configuration section (QEMU's send-configuration=off), so no machine type. */
+    static TestMigration typicalWithoutConfiguration() {
+        return typical(new TestMigration().u32(0x5145564d).u32(3));
+    }
+
+    private static TestMigration typical(TestMigration m) {
+        m.ramSetup(2);
         m.sectionStart(0x01, 6, "toy/keys", 0, 1).u32(3).raw(new byte[] {1, 2, 3}).footer(6);
         m.u8(0x02).u32(2);
         m.page("toy.ram", 0, false, pattern(1));
@@ -285,6 +294,7 @@ final class TestMigration {
             }
             b.set("seg1.base", cpu.unsigned("segs[1].base"));
             b.set("extra", cpu.unsigned("cpu/extra:extra"));
+            b.set("extra.version", cpu.subsections().get("cpu/extra"));
             return b.build();
         }
     }

@@ -16,12 +16,21 @@ import java.util.Map;
  * @param instanceId its instance id (for vCPUs, the vCPU index)
  * @param version    its version id
  * @param fields     field name to bytes, in stream order (subsection fields after the section's own)
+ * @param subsections the version of each subsection the stream holds, by its vmsd name ({@code cpu/fpu}), in stream
+ *                    order (the first, where a name repeats inside an array of structs); empty when not known
  */
-public record MigrationDevice(String name, int instanceId, int version, Map<String, byte[]> fields) {
+public record MigrationDevice(String name, int instanceId, int version, Map<String, byte[]> fields,
+        Map<String, Long> subsections) {
 
-    /** Copies the map, keeping its order. */
+    /** Copies the maps, keeping their order. */
     public MigrationDevice {
         fields = Collections.unmodifiableMap(new LinkedHashMap<>(fields));
+        subsections = Collections.unmodifiableMap(new LinkedHashMap<>(subsections));
+    }
+
+    /** A section whose subsection versions are not known (no subsections, or built by hand). */
+    public MigrationDevice(String name, int instanceId, int version, Map<String, byte[]> fields) {
+        this(name, instanceId, version, fields, Map.of());
     }
 
     /** Whether the stream holds the field. */

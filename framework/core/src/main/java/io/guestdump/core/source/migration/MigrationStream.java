@@ -80,6 +80,8 @@ public final class MigrationStream {
     private int pageShift = -1;
     private final Map<String, RamIndex> blocks = new LinkedHashMap<>();
     private final List<MigrationDevice> devices = new ArrayList<>();
+    /** The subsection versions of the kept device section being read, else null. */
+    private Map<String, Long> subsectionVersions;
     private final List<String> sections = new ArrayList<>();
     private long keptBytes;
 
@@ -504,10 +506,11 @@ public final class MigrationStream {
                     + " at byte " + at + " is not in the stream's JSON description");
         }
         Map<String, byte[]> fields = keepIt ? new LinkedHashMap<>() : null;
+        subsectionVersions = keepIt ? new LinkedHashMap<>() : null;
         vmsd(in, d.vmsd(), "", fields, idstr, null);
         if (keepIt) {
             devices.add(new MigrationDevice(idstr, (int) Math.min(instance, Integer.MAX_VALUE), (int) version,
-                    fields));
+                    fields, subsectionVersions));
         }
     }
 
@@ -565,7 +568,10 @@ public final class MigrationStream {
                 throw new InvalidInputException(label + ": subsection " + name + " at byte " + at + " where the JSON "
                         + "description has " + sub.name());
             }
-            in.u32("the version of subsection " + name);
+            long subVersion = in.u32("the version of subsection " + name);
+            if (subsectionVersions != null) {
+                subsectionVersions.putIfAbsent(name, subVersion);
+            }
             vmsd(in, sub, prefix, out, where, sub.name());
         }
     }

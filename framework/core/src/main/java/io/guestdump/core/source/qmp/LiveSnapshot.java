@@ -77,6 +77,10 @@ final class LiveSnapshot {
 
     private final QmpSession s;
     private final QmpSettings settings;
+    /** QEMU's version as {@code query-version} gives it, for messages. */
+    private String qemuVersion = "this QEMU";
+    /** The last {@code query-migrate} answer of {@link #awaitEnd()}. */
+    private Map<String, Object> lastEnd = Map.of();
 
     LiveSnapshot(QmpSession session, QmpSettings settings) {
         this.s = session;
@@ -168,6 +172,9 @@ final class LiveSnapshot {
                 set.add(Map.of("capability", c, "state", false));
             }
         }
+        boolean canCancel = cancelSafe(s);
+        long setupAllowance = settings.stallTimeout().toNanos() + guestRamBytes() / Math.max(1, settings.minRate())
+                * 1_000_000_000L;
         Path dir = s.workDir();
         Path sock = dir.resolve("snapshot.sock");
         Path spool = dir.resolve(SPOOL);
@@ -192,28 +199,50 @@ final class LiveSnapshot {
                 server.configureBlocking(false);
                 long mark = s.eventMark();
                 long t0 = System.nanoTime();
-                s.migrationStarted();
+                s.migrationStarted(canCancel, setupAllowance);
                 try {
-                    s.command("migrate", Map.of("uri", "unix:" + sock));
+                    s.migrate(Map.of("uri", "unix:" + sock));
                 } catch (QmpException e) {
                     s.migrationEnded();
+                    if (s.closing()) {
+                        throw e;
+                    }
                     throw new Unavailable("QEMU refused the background snapshot: " + e.getMessage());
                 }
                 long bytes;
-                try (SocketChannel in = accept(server);
-                        FileChannel out = FileChannel.open(spool, StandardOpenOption.CREATE_NEW,
-                                StandardOpenOption.WRITE)) {
-                    bytes = copy(in, out);
+                SocketChannel in = accept(server);
+                try {
+                    try (in; FileChannel out = FileChannel.open(spool, StandardOpenOption.CREATE_NEW,
+                            StandardOpenOption.WRITE)) {
+                        bytes = copy(in, out, setupAllowance);
+                    }
+                    if (s.closing()) {
+                        throw new QmpException("Interrupted", "the dump was interrupted during the background "
+                                + "snapshot");
+                    }
+                    lastEnd = awaitEnd();
+                    Map<String, Object> done = lastEnd;
+                    s.migrationEnded();
+                    Object status = done.get("status");
+                    if (!"completed".equals(status)) {
+                        throw new Unavailable("QEMU's background snapshot ended " + status
+                                + (done.get("error-desc") != null ? ": " + done.get("error-desc") : ""));
+                    }
+                } catch (Unavailable e) {
+                    if (canCancel) {
+                        throw e;
+                    }
+                    // QEMU connected, so the snapshot may have write-protected the guest's RAM, which QEMU before
+                    // 8.1 leaves so when a snapshot does not complete: stopping the guest now would wait for a vCPU
+                    // held in that fault forever, with QEMU's big lock held (no more QMP). No fallback.
+                    throw new QmpException("LiveSnapshotFailed", e.getMessage() + ". " + qemuVersion
+                            + " leaves the guest's memory write-protected after a background snapshot that did not "
+                            + "complete (fixed in QEMU 8.1): the guest may hang at its next write to a page not yet "
+                            + "saved, so guestdump does not stop it for a dump now. Check the guest; restart it if "
+                            + "it hangs");
                 }
-                Map<String, Object> done = awaitEnd();
-                s.migrationEnded();
                 long nanos = System.nanoTime() - t0;
-                Object status = done.get("status");
-                if (!"completed".equals(status)) {
-                    throw new Unavailable("QEMU's background snapshot ended " + status
-                            + (done.get("error-desc") != null ? ": " + done.get("error-desc") : ""));
-                }
-                long qemuDowntime = done.get("downtime") instanceof Number n ? n.longValue() : -1;
+                long qemuDowntime = lastEnd.get("downtime") instanceof Number n ? n.longValue() : -1;
                 return new Taken(spool, downtime(mark), qemuDowntime, bytes, nanos);
             }
         } catch (Unavailable | IOException | RuntimeException e) {
@@ -270,11 +299,12 @@ final class LiveSnapshot {
     }
 
     /** Copies the stream into the spool until QEMU closes it; a stall longer than the pmemsave stall timeout fails. */
-    private long copy(SocketChannel in, FileChannel out) throws IOException, Unavailable {
+    private long copy(SocketChannel in, FileChannel out, long setupAllowance) throws IOException, Unavailable {
         in.configureBlocking(false);
         ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
         long total = 0;
         long lastData = System.nanoTime();
+        IOException spoolFailed = null;
         try (Selector selector = Selector.open()) {
             in.register(selector, SelectionKey.OP_READ);
             while (true) {
@@ -286,29 +316,77 @@ final class LiveSnapshot {
                     lastData = System.nanoTime();
                     total += n;
                     if (buf.remaining() < 64 * 1024) {
-                        drain(buf, out);
+                        spoolFailed = drain(buf, out, spoolFailed);
                     }
                     continue;
                 }
-                drain(buf, out);
+                spoolFailed = drain(buf, out, spoolFailed);
                 selector.select(500);
                 selector.selectedKeys().clear();
-                if (System.nanoTime() - lastData > settings.stallTimeout().toNanos()) {
-                    throw new Unavailable("QEMU sent no snapshot data for " + settings.stallTimeout().toSeconds()
+                // before its first byte QEMU populates the guest's RAM for write protection: 39 s for 2 GiB here
+                // under load, so the setup gets the allowance of a pmemsave of the whole RAM
+                long allowed = total == 0 ? Math.max(setupAllowance, settings.stallTimeout().toNanos())
+                        : settings.stallTimeout().toNanos();
+                if (System.nanoTime() - lastData > allowed) {
+                    throw new Unavailable("QEMU sent no snapshot data for " + (allowed / 1_000_000_000L)
                             + " s (after " + total + " bytes)");
                 }
             }
-            drain(buf, out);
+            spoolFailed = drain(buf, out, spoolFailed);
+        }
+        if (spoolFailed != null) {
+            throw spoolFailed;
         }
         return total;
     }
 
-    private static void drain(ByteBuffer buf, FileChannel out) throws IOException {
+    /**
+     * Writes the buffer to the spool; once writing failed, or once Ctrl-C's cleanup began, the stream is only read
+     * (QEMU must be let finish the snapshot, see {@link QmpSession}) and the first failure kept.
+     */
+    private IOException drain(ByteBuffer buf, FileChannel out, IOException failed) {
         buf.flip();
-        while (buf.hasRemaining()) {
-            out.write(buf);
+        if (failed == null && !s.closing()) {
+            try {
+                while (buf.hasRemaining()) {
+                    out.write(buf);
+                }
+            } catch (IOException e) {
+                failed = e;
+            }
         }
         buf.clear();
+        return failed;
+    }
+
+    /** Whether {@code migrate_cancel} is harmless with this QEMU: 8.1 or later (see {@link QmpSession}). */
+    @SuppressWarnings("unchecked")
+    private boolean cancelSafe(QmpSession session) throws IOException {
+        try {
+            Object v = session.command("query-version");
+            if (v instanceof Map<?, ?> m && m.get("qemu") instanceof Map<?, ?> q
+                    && q.get("major") instanceof Number major && q.get("minor") instanceof Number minor) {
+                qemuVersion = "QEMU " + major + "." + minor + (q.get("micro") instanceof Number micro ? "." + micro
+                        : "");
+                return major.intValue() > 8 || (major.intValue() == 8 && minor.intValue() >= 1);
+            }
+        } catch (QmpException e) {
+            LOG.debug("query-version: {}", e.getMessage());
+        }
+        return false;
+    }
+
+    /** The guest's RAM in bytes ({@code query-memory-size-summary}), or 0 when QEMU does not say. */
+    private long guestRamBytes() throws IOException {
+        try {
+            Object m = s.command("query-memory-size-summary");
+            if (m instanceof Map<?, ?> mm && mm.get("base-memory") instanceof Number n) {
+                return n.longValue();
+            }
+        } catch (QmpException e) {
+            LOG.debug("query-memory-size-summary: {}", e.getMessage());
+        }
+        return 0;
     }
 
     /** Waits for the migration to leave the active states after the stream ended; returns query-migrate's answer. */

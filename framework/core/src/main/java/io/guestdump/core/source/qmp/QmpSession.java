@@ -57,6 +57,19 @@ final class QmpSession implements Closeable, GuestSessionCheck {
     private Long migrationBandwidth;
     /** A live snapshot's migration was started and has not been seen to end. */
     private volatile boolean migrating;
+    /**
+     * Whether {@code migrate_cancel} ends the running snapshot without harm. QEMU before 8.1 leaves the guest's RAM
+     * write-protected after a background snapshot that did not complete (its {@code ram_write_tracking_stop} runs
+     * only on completion; fixed by "migration: stop tracking ram writes when cancelling background migration"): the
+     * first vCPU write to a page not yet saved then waits forever in the host kernel, and the next {@code stop} (ours,
+     * or anyone's) waits for that vCPU with QEMU's big lock held, so QEMU stops answering QMP. With such a QEMU a
+     * snapshot is let finish and its stream discarded instead.
+     */
+    private volatile boolean cancelSafe = true;
+    /** How long a snapshot may show no progress in its setup (before its first byte), nanoseconds. */
+    private volatile long setupAllowance;
+    /** Ctrl-C's cleanup began: a snapshot still streaming is discarded. */
+    private volatile boolean closing;
     /** The summary's capture remark. */
     private volatile String capture;
 
@@ -378,9 +391,33 @@ final class QmpSession implements Closeable, GuestSessionCheck {
         migrationBandwidth = bandwidth;
     }
 
-    /** The snapshot's {@code migrate} is about to be sent. */
-    void migrationStarted() {
+    /**
+     * The snapshot's {@code migrate} is about to be sent.
+     *
+     * @param canCancel         whether {@code migrate_cancel} is harmless with this QEMU (8.1 or later)
+     * @param setupAllowanceNs  how long the snapshot may show no progress before its first byte
+     */
+    void migrationStarted(boolean canCancel, long setupAllowanceNs) {
+        cancelSafe = canCancel;
+        setupAllowance = setupAllowanceNs;
         migrating = true;
+    }
+
+    /**
+     * Sends the snapshot's {@code migrate}, ordered with Ctrl-C's cleanup: once the cleanup began nothing is started
+     * (a snapshot nobody reads could not be cancelled safely, see {@link #cancelSafe}); a snapshot started before it
+     * is seen by it.
+     */
+    synchronized void migrate(Map<String, Object> arguments) throws IOException {
+        if (closed) {
+            throw new QmpException("Interrupted", "the dump was interrupted; no snapshot was started");
+        }
+        command("migrate", arguments);
+    }
+
+    /** Whether Ctrl-C's cleanup began (the snapshot's stream is then read and discarded). */
+    boolean closing() {
+        return closing;
     }
 
     /** The snapshot's migration ended (completed, failed, or was never started). */
@@ -408,6 +445,17 @@ final class QmpSession implements Closeable, GuestSessionCheck {
         }
         List<String> failed = new ArrayList<>();
         try {
+            if (migrating && !cancelSafe) {
+                // QEMU before 8.1: a cancelled snapshot leaves the guest's RAM write-protected (see cancelSafe), so
+                // it is let finish while the dump's reader discards the stream
+                if (awaitSnapshotEnd()) {
+                    migrating = false;
+                } else {
+                    LOG.warn("QEMU's background snapshot made no progress for {} s; cancelling it. QEMU before 8.1 "
+                            + "leaves the guest's memory write-protected after a cancelled snapshot: the guest may "
+                            + "hang (restart it if it does)", settings.stallTimeout().toSeconds());
+                }
+            }
             if (migrating) {
                 command("migrate_cancel");
                 long deadline = System.nanoTime() + settings.commandTimeout().toNanos();
@@ -449,6 +497,35 @@ final class QmpSession implements Closeable, GuestSessionCheck {
         migrationBandwidth = null;
         return failed.isEmpty() ? null : "could not restore what the live snapshot changed in QEMU's migration "
                 + "settings: " + String.join("; ", failed);
+    }
+
+    /**
+     * Waits for a running snapshot to end by itself while it makes progress (its {@code ram.transferred} grows, or,
+     * before its first byte, within the setup allowance); false when it stalled.
+     */
+    @SuppressWarnings("unchecked")
+    private boolean awaitSnapshotEnd() throws IOException, InterruptedException {
+        Object last = null;
+        long lastProgress = System.nanoTime();
+        while (true) {
+            Object reply = command("query-migrate");
+            Map<String, Object> m = reply instanceof Map<?, ?> mm ? (Map<String, Object>) mm : Map.of();
+            Object st = m.get("status");
+            if (st == null || !LiveSnapshot.ACTIVE.contains(st.toString())) {
+                return true;
+            }
+            Object transferred = m.get("ram") instanceof Map<?, ?> r ? r.get("transferred") : null;
+            long now = System.nanoTime();
+            boolean started = transferred instanceof Number n && n.longValue() > 0;
+            if (!java.util.Objects.equals(transferred, last)) {
+                last = transferred;
+                lastProgress = now;
+            } else if (now - lastProgress > (started ? settings.stallTimeout().toNanos()
+                    : Math.max(setupAllowance, settings.stallTimeout().toNanos()))) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
     }
 
     /** The private directory (made on first use). */
@@ -529,6 +606,7 @@ final class QmpSession implements Closeable, GuestSessionCheck {
             return null;
         }
         closed = true;
+        closing = true;
         if (pmemsave != null) {
             pmemsave.shutdown();
         }

@@ -49,6 +49,9 @@ class QmpLiveTest {
     volatile long bandwidth = 134217728;
     volatile String migrateStatus = "none";
     volatile String migrateError;
+    /** The fake's QEMU version: 8.1 and later cancel a background snapshot cleanly, 7.2 does not. */
+    volatile int qemuMajor = 8;
+    volatile int qemuMinor = 2;
 
     @BeforeEach
     void setUp() throws IOException {
@@ -79,6 +82,8 @@ class QmpLiveTest {
         });
         qemu.overrides.put("query-migrate", a -> migrateError == null ? Map.of("status", migrateStatus)
                 : Map.of("status", migrateStatus, "error-desc", migrateError));
+        qemu.overrides.put("query-version", a -> Map.of("qemu", Map.of("major", qemuMajor, "minor", qemuMinor,
+                "micro", 0), "package", ""));
         qemu.overrides.put("migrate_cancel", a -> {
             if (isActive()) {
                 migrateStatus = "cancelled";
@@ -257,6 +262,84 @@ class QmpLiveTest {
         assertTrue(qemu.running);
         assertFalse(qemu.log.contains("stop"), qemu.log.toString());
         assertFalse(qemu.lockExists);
+    }
+
+    @Test
+    void ctrlCWithQemu72LetsTheSnapshotFinishInsteadOfCancellingIt() throws Exception {
+        // QEMU 7.2 leaves the guest's RAM write-protected after migrate_cancel (the guest hangs, then QMP with it)
+        qemuMajor = 7;
+        Map<String, Boolean> before = new LinkedHashMap<>(caps);
+        AtomicReference<QmpSession> session = new AtomicReference<>();
+        QmpSession.observer = session::set;
+        CompletableFuture<SocketChannel> qemuSide = new CompletableFuture<>();
+        qemu.overrides.put("migrate", a -> {
+            migrateStatus = "active";
+            String uri = (String) a.get("uri");
+            try {
+                SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(uri.substring("unix:".length())));
+                c.write(ByteBuffer.wrap(new byte[] {'Q', 'E', 'V', 'M', 0, 0, 0, 3})); // then nothing: held there
+                qemuSide.complete(c);
+            } catch (IOException e) {
+                qemuSide.completeExceptionally(e);
+            }
+            return Map.of();
+        });
+        CompletableFuture<Throwable> dump = CompletableFuture.supplyAsync(() -> {
+            try {
+                run("auto");
+                return null;
+            } catch (RuntimeException e) {
+                return e;
+            }
+        });
+        SocketChannel held = qemuSide.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        int queriesBefore = java.util.Collections.frequency(List.copyOf(qemu.log), "query-migrate");
+        CompletableFuture<String> hook = CompletableFuture.supplyAsync(() -> session.get().onInterrupt());
+        // the hook waits for the snapshot, asking QEMU how it goes, and cancels nothing
+        while (java.util.Collections.frequency(List.copyOf(qemu.log), "query-migrate") < queriesBefore + 2) {
+            assertFalse(hook.isDone(), "the hook must wait for the snapshot: " + qemu.log);
+            Thread.sleep(5);
+        }
+        assertEquals("active", migrateStatus);
+        assertFalse(qemu.log.contains("migrate_cancel"), qemu.log.toString());
+        held.write(ByteBuffer.wrap(new byte[4096])); // QEMU goes on: the reader discards the rest
+        held.close();
+        migrateStatus = "completed";
+        assertEquals("interrupted; guestdump had not stopped the guest", hook.get(20,
+                java.util.concurrent.TimeUnit.SECONDS));
+        assertFalse(qemu.log.contains("migrate_cancel"), qemu.log.toString());
+        assertEquals(before, caps, "every migration capability as it was");
+        assertEquals(134217728, bandwidth, "max-bandwidth as it was");
+        assertTrue(dump.get(30, java.util.concurrent.TimeUnit.SECONDS) != null, "the dump failed");
+        assertTrue(qemu.running);
+        assertFalse(qemu.log.contains("stop"), qemu.log.toString());
+        assertFalse(qemu.lockExists);
+        assertFalse(Files.exists(dir.resolve("vmcore")));
+    }
+
+    @Test
+    void aSnapshotFailingAfterQemu72ConnectedIsNoReasonToStopTheGuest() throws Exception {
+        // after QEMU 7.2 connected, a snapshot that does not complete may leave a vCPU waiting on a write-protected
+        // page forever: a stop would then wait for it with QEMU's big lock held
+        qemuMajor = 7;
+        Map<String, Boolean> before = new LinkedHashMap<>(caps);
+        qemu.overrides.put("migrate", a -> {
+            String uri = (String) a.get("uri");
+            try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(uri.substring("unix:".length())))) {
+                c.write(ByteBuffer.wrap(new byte[] {'Q', 'E', 'V', 'M', 0, 0, 0, 3}));
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            migrateStatus = "failed";
+            migrateError = "Unable to write to socket: Broken pipe";
+            return Map.of();
+        });
+        RuntimeException e = assertThrows(RuntimeException.class, () -> run("auto"));
+        assertTrue(e.getMessage().contains("QEMU's background snapshot ended failed: Unable to write to socket: "
+                + "Broken pipe. QEMU 7.2.0 leaves the guest's memory write-protected"), e.getMessage());
+        assertFalse(qemu.log.contains("stop"), qemu.log.toString());
+        assertRestoredAndClean(before, 134217728);
+        assertTrue(qemu.running);
     }
 
     @Test
