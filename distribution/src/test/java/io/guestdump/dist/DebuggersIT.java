@@ -15,10 +15,16 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,8 +50,12 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>crash runs {@code sys}, {@code ps}, {@code log}, {@code kmem -i} and {@code bt -a}: the same output as on
  *       QEMU's own plain dump where crash opens that, file name aside, and no error from the first four. The foreign
  *       arches run Debian's build of crash of that arch under qemu-user
- *       ({@code bench/qemu-interop/prepare-crash.sh ARCH}), on the ELF, {@code --paging} ELF and kdump-zstd.
- *   <li>makedumpfile {@code --dump-dmesg} reads every amd64 output, and the kernel log it prints is the guest's.
+ *       ({@code bench/qemu-interop/prepare-crash.sh ARCH}), on every output. crash reads the vmlinux with gdb's index
+ *       added ({@code bench/qemu-interop/prepare-dbg-index.sh ARCH}), which cuts its start-up under qemu-user to a
+ *       third, and runs beside drgn and makedumpfile on the same file.
+ *   <li>makedumpfile {@code --dump-dmesg} (Debian's build of the arch; the foreign ones under qemu-user,
+ *       {@code bench/qemu-interop/prepare-makedumpfile.sh ARCH}) reads every output, and the kernel log it prints is
+ *       the guest's.
  * </ul>
  *
  * Then the amd64 guest booted without its initramfs: the kernel panics before loading qemu_fw_cfg, so QEMU has no
@@ -54,11 +64,20 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>{@code GUESTDUMP_DEBUGGER_ARCHES} lists the arches (default {@code amd64 arm64 ppc64el s390x}); skipped when a
  * tool, QEMU, a kernel or its symbols are missing, unless {@code GUESTDUMP_REQUIRE_TOOLS=1}. What each tool said of
- * each output goes to {@code target/debuggers-ARCH.md}, a table docs/consumers.md is reconciled with.
+ * each output goes to {@code target/debuggers-ARCH.md}; its condensed table ({@code target/consumers-ARCH.md}) must be
+ * the one docs/consumers.md shows for that arch ({@link #docsAgree}).
  */
 class DebuggersIT {
     @TempDir
     Path dir;
+
+    /** The second thread {@link #beside} runs crash on. */
+    private final ExecutorService second = Executors.newSingleThreadExecutor();
+
+    @AfterEach
+    void stopSecond() {
+        second.shutdownNow();
+    }
 
     static final String DRGN = String.join("\n",
             "import sys, drgn",
@@ -145,12 +164,45 @@ class DebuggersIT {
         final Map<String, Map<String, String>> rows = new LinkedHashMap<>();
         final Set<String> columns = new LinkedHashSet<>();
 
-        void put(String output, String tool, String result) {
+        /** Fixes the order of the tools' columns, whichever of crash and drgn answers first. */
+        synchronized void columns(List<String> tools) {
+            columns.addAll(tools);
+        }
+
+        /** Makes the output's row, so rows keep the order outputs are checked in whichever tool answers first. */
+        synchronized void row(String output) {
+            rows.computeIfAbsent(output, k -> new LinkedHashMap<>());
+        }
+
+        synchronized void put(String output, String tool, String result) {
             columns.add(tool);
             rows.computeIfAbsent(output, k -> new LinkedHashMap<>()).put(tool, result);
         }
 
-        String markdown(String title) {
+        synchronized String get(String output, String tool) {
+            return rows.get(output).get(tool);
+        }
+
+        /**
+         * The table docs/consumers.md shows: each cell shortened to what every run of the same build says (the counts
+         * of tasks and log lines, the idle CPU a pause caught in an interrupt and the addresses in error messages
+         * vary from boot to boot and are left to target/debuggers-ARCH.md).
+         */
+        synchronized String condensed() {
+            StringBuilder b = new StringBuilder("| output |");
+            columns.forEach(c -> b.append(' ').append(c).append(" |"));
+            b.append("\n|---|");
+            columns.forEach(c -> b.append("---|"));
+            b.append('\n');
+            rows.forEach((output, cells) -> {
+                b.append("| ").append(output).append(" |");
+                columns.forEach(c -> b.append(' ').append(condense(cells.getOrDefault(c, "not run"))).append(" |"));
+                b.append('\n');
+            });
+            return b.toString();
+        }
+
+        synchronized String markdown(String title) {
             StringBuilder b = new StringBuilder("## " + title + "\n\n| output |");
             columns.forEach(c -> b.append(' ').append(c).append(" |"));
             b.append("\n|---|");
@@ -175,18 +227,33 @@ class DebuggersIT {
             if (g == null) {
                 continue;
             }
+            table.columns(Stream.concat(g.drgns().stream().map(Drgn::column), Stream.of(CRASH_COLUMN,
+                    MAKEDUMPFILE_COLUMN)).toList());
+            long start = System.nanoTime();
+            boolean passed = false;
             try {
                 live(g, table);
                 if (arch.equals("amd64")) {
                     panicked(g, table);
                 }
+                passed = true;
             } catch (AssertionError e) { // the other arches still run, so every results file is written
                 failed.put(arch, e);
             } finally {
                 String report = table.markdown(arch + " (" + g.release() + "), DebuggersIT") + "\n";
                 System.out.print(report);
+                System.out.printf("DebuggersIT %s: %d s%n", arch, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime()
+                        - start));
                 Files.createDirectories(Path.of("target"));
                 Files.writeString(Path.of("target", "debuggers-" + arch + ".md"), report);
+                Files.writeString(Path.of("target", "consumers-" + arch + ".md"), table.condensed());
+            }
+            if (passed) {
+                try {
+                    docsAgree(arch, table.condensed());
+                } catch (AssertionError e) {
+                    failed.put(arch, e);
+                }
             }
         }
         if (!failed.isEmpty()) {
@@ -197,9 +264,77 @@ class DebuggersIT {
         }
     }
 
+    /** One cell of the full table as docs/consumers.md shows it (see {@link Results#condensed}). */
+    static String condense(String cell) {
+        if (!cell.startsWith("ok")) {
+            return cell.replaceAll("0x[0-9a-f]{6,}", "0x…");
+        }
+        List<String> notes = new ArrayList<>();
+        if (cell.contains("asleep in the scheduler")) {
+            notes.add("asleep unwound");
+        }
+        if (cell.contains("in the idle loop or the panic path")) {
+            notes.add("CPUs: idle/panic");
+        } else if (cell.contains("in the idle loop")) {
+            notes.add("CPUs: idle loop");
+        }
+        if (cell.contains("no stack reads")) {
+            notes.add("no stack reads (no s390x translation)");
+        }
+        if (cell.contains("bt -a **fails**")) {
+            notes.add("`bt -a` fails");
+        } else if (cell.contains("bt -a ok")) {
+            notes.add("`bt -a` ok");
+        }
+        if (cell.contains("log lines, the guest's banner")) {
+            notes.add("the guest's log");
+        }
+        Matcher equal = Pattern.compile("equal to (.*)$").matcher(cell);
+        if (equal.find()) {
+            notes.add("= " + equal.group(1).replace("QEMU's", "QEMU").replace(" ELF", ""));
+        }
+        return "ok" + (notes.isEmpty() ? "" : ": " + String.join(", ", notes));
+    }
+
+    /**
+     * docs/consumers.md shows, between {@code <!-- DebuggersIT ARCH begin -->} and {@code <!-- DebuggersIT ARCH end
+     * -->}, the condensed table this run wrote: a change in what a tool says of an output fails here until the docs
+     * say it too. Only those lines are compared, so edits to the prose around them never fail;
+     * {@code GUESTDUMP_UPDATE_DOCS=1} writes this run's table into the file instead.
+     */
+    static void docsAgree(String arch, String table) throws IOException {
+        Path docs = Path.of("..", "docs", "consumers.md");
+        if (!Files.isRegularFile(docs)) { // a distribution built outside the source tree has no docs to check
+            assertFalse("1".equals(System.getenv("GUESTDUMP_REQUIRE_TOOLS")), "no " + docs.toAbsolutePath());
+            return;
+        }
+        String text = Files.readString(docs);
+        String begin = "<!-- DebuggersIT " + arch + " begin -->\n";
+        String end = "<!-- DebuggersIT " + arch + " end -->";
+        int from = text.indexOf(begin);
+        int to = text.indexOf(end);
+        assertTrue(from >= 0 && to > from, "docs/consumers.md has no '" + begin.trim() + "' ... '" + end
+                + "' block for the table of target/consumers-" + arch + ".md");
+        String shown = text.substring(from + begin.length(), to);
+        if (shown.equals(table)) {
+            return;
+        }
+        if ("1".equals(System.getenv("GUESTDUMP_UPDATE_DOCS"))) {
+            Files.writeString(docs, text.substring(0, from + begin.length()) + table + text.substring(to));
+            return;
+        }
+        List<String> was = shown.lines().toList();
+        List<String> now = table.lines().toList();
+        String diff = String.join("\n", now.stream().filter(l -> !was.contains(l)).map(l -> "  now:  " + l).toList())
+                + "\n" + String.join("\n", was.stream().filter(l -> !now.contains(l)).map(l -> "  docs: " + l)
+                .toList());
+        throw new AssertionError("docs/consumers.md's " + arch + " table is not what the tools said in this run"
+                + " (target/consumers-" + arch + ".md; GUESTDUMP_UPDATE_DOCS=1 writes it into the docs):\n" + diff);
+    }
+
     /** What a guest needs; null (and a skip message) when something is missing outside CI. */
-    record Guest(QemuInteropIT.Guest qemu, Path kernel, Path vmlinux, String release, List<String> crash,
-            List<Drgn> drgns) {}
+    record Guest(QemuInteropIT.Guest qemu, Path kernel, Path vmlinux, Path indexedVmlinux, String release,
+            List<String> crash, List<String> makedumpfile, List<Drgn> drgns) {}
 
     /** qemu-user's name of each foreign arch whose Debian crash build runs under it. */
     static final Map<String, String> QEMU_USER = Map.of("arm64", "aarch64", "ppc64el", "ppc64le", "s390x", "s390x");
@@ -214,6 +349,8 @@ class DebuggersIT {
         Path kver = kernel.resolve("kernel-version");
         String release = Files.isRegularFile(kver) ? Files.readString(kver).trim() : "";
         Path vmlinux = cache.resolve("dbg").resolve(arch).resolve("vmlinux-" + release);
+        // crash reads the same vmlinux with gdb's index added: its start-up is then seconds, not a minute (qemu-user)
+        Path indexed = cache.resolve("dbg").resolve(arch).resolve("vmlinux-" + release + "-indexed");
         Path crashRoot = cache.resolve("crash").resolve(arch).resolve("root");
         List<String> crash = arch.equals("amd64") ? List.of("crash") : List.of("qemu-" + QEMU_USER.get(arch)
                 + "-static", "-L", crashRoot.toString(), crashRoot.resolve("usr/bin/crash").toString());
@@ -231,8 +368,17 @@ class DebuggersIT {
             missing.add(String.join(" ", crash) + (crash.size() > 1 ? " (bench/qemu-interop/prepare-crash.sh " + arch
                     + ")" : ""));
         }
-        if (arch.equals("amd64") && !onPath("makedumpfile")) {
-            missing.add("makedumpfile");
+        if (!Files.isRegularFile(indexed)) {
+            missing.add(indexed + " (bench/qemu-interop/prepare-dbg-index.sh " + arch + ")");
+        }
+        Path mdfRoot = cache.resolve("makedumpfile").resolve(arch).resolve("root");
+        List<String> makedumpfile = arch.equals("amd64") ? List.of("makedumpfile") : List.of("qemu-"
+                + QEMU_USER.get(arch) + "-static", "-L", mdfRoot.toString(), mdfRoot.resolve("usr/bin/makedumpfile")
+                .toString());
+        if (!onPath(makedumpfile.get(0)) || makedumpfile.size() > 1 && !Files.isExecutable(Path.of(makedumpfile
+                .get(3)))) {
+            missing.add(String.join(" ", makedumpfile) + (makedumpfile.size() > 1
+                    ? " (bench/qemu-interop/prepare-makedumpfile.sh " + arch + ")" : ""));
         }
         // bookworm's drgn (python3-drgn 0.0.22) and trixie's (0.0.31, the only one that unwinds every CPU here)
         List<Drgn> drgns = new ArrayList<>();
@@ -251,7 +397,7 @@ class DebuggersIT {
         if (missing.isEmpty()) {
             assertTrue(drgns.stream().anyMatch(d -> atLeast(d.version(), 0, 0, 25)), "a drgn >= 0.0.25 for the"
                     + " per-CPU check: " + drgns);
-            return new Guest(q, kernel, vmlinux, release, crash, drgns);
+            return new Guest(q, kernel, vmlinux, indexed, release, crash, makedumpfile, drgns);
         }
         String why = "debuggers " + arch + " needs " + String.join(", ", missing);
         assertFalse("1".equals(System.getenv("GUESTDUMP_REQUIRE_TOOLS")), "GUESTDUMP_REQUIRE_TOOLS=1 but " + why);
@@ -282,6 +428,10 @@ class DebuggersIT {
             if (!viaQmp) {
                 stop(qemu); // every output comes from QEMU's file
             }
+            table.row("QEMU paging=true ELF");
+            table.row("QEMU paging=false ELF");
+            Future<String> crashOnQemu = beside(() -> crash(g, run, qemuElf, "QEMU paging=false ELF", table, null,
+                    false));
             // drgn's reference: its output on QEMU's paging=true dump, else on QEMU's plain one, else on our first
             for (Path file : List.of(qemuPaging, qemuElf)) {
                 String name = file == qemuPaging ? "QEMU paging=true ELF" : "QEMU paging=false ELF";
@@ -293,7 +443,7 @@ class DebuggersIT {
                 }
             }
             Files.delete(qemuPaging);
-            crashRef = crash(g, run, qemuElf, "QEMU paging=false ELF", table, null, false);
+            crashRef = join(crashOnQemu);
             table.put("QEMU paging=true ELF", CRASH_COLUMN, "not run (crash's reference is QEMU's paging=false dump)");
             if (viaQmp) {
                 Files.delete(qemuElf);
@@ -349,8 +499,9 @@ class DebuggersIT {
         } finally {
             stop(qemu);
         }
-        String crashRef = crash(g, run, qemuElf, "panic: QEMU paging=false ELF", table, null, true);
-        assertTrue(crashRef.contains("panic"), "crash bt -a of the panicked guest shows the panic path:\n" + crashRef);
+        table.row("panic: QEMU paging=false ELF");
+        Future<String> crashOnQemu = beside(() -> crash(g, run, qemuElf, "panic: QEMU paging=false ELF", table, null,
+                true));
         Map<Drgn, DrgnRef> drgnRef = new LinkedHashMap<>();
         for (Drgn d : g.drgns()) {
             String out = drgn(g, d, run, qemuElf, "panic: QEMU paging=false ELF", table, false);
@@ -358,6 +509,8 @@ class DebuggersIT {
                 drgnRef.put(d, new DrgnRef("QEMU paging=false ELF", out));
             }
         }
+        String crashRef = join(crashOnQemu);
+        assertTrue(crashRef.contains("panic"), "crash bt -a of the panicked guest shows the panic path:\n" + crashRef);
         for (Output o : outputs(run, true)) {
             if (o.name().contains("zlib") || o.name().contains("snappy")) {
                 continue; // the codecs are covered on the live guest; here the VMCOREINFO scan is under test
@@ -391,9 +544,24 @@ class DebuggersIT {
         return out;
     }
 
-    /** Every drgn, crash and (amd64) makedumpfile on one of our outputs. */
+    /** Every drgn, crash and makedumpfile on one of our outputs; crash runs beside the others (two cores). */
     private void check(Guest g, Path run, Path file, Output o, Map<Drgn, DrgnRef> drgnRef, String crashRef,
             Results table) throws Exception {
+        boolean level = o.name().contains("d31");
+        table.row(o.name());
+        Future<String> crash = beside(() -> crash(g, run, file, o.name(), table, level ? null : crashRef, true));
+        try {
+            readers(g, run, file, o, drgnRef, table);
+        } catch (Exception | Error e) {
+            crash.cancel(true);
+            throw e;
+        }
+        join(crash);
+    }
+
+    /** drgn and makedumpfile on one of our outputs (crash runs beside them). */
+    private void readers(Guest g, Path run, Path file, Output o, Map<Drgn, DrgnRef> drgnRef, Results table)
+            throws Exception {
         boolean level = o.name().contains("d31");
         for (Drgn d : g.drgns()) {
             String drgn = drgn(g, d, run, file, o.name(), table, true);
@@ -401,24 +569,32 @@ class DebuggersIT {
             if (ref != null && !level) {
                 assertEquals(ref.out(), drgn, o.name() + ": drgn " + d.version() + " says what it says on " + ref.of()
                         + " (QEMU's dump, or the first of ours where drgn cannot open QEMU's)");
-                table.put(o.name(), d.column(), table.rows.get(o.name()).get(d.column()) + "; equal to "
+                table.put(o.name(), d.column(), table.get(o.name(), d.column()) + "; equal to "
                         + ref.of().replace("panic: ", ""));
             }
             drgnRef.putIfAbsent(d, new DrgnRef(o.name(), drgn));
         }
-        // under qemu-user crash takes minutes a run: the foreign arches check the ELF, --paging ELF and one kdump
-        boolean foreignCrashSubset = g.crash().size() > 1 && !(o.name().equals("ours.elf")
-                || o.name().equals("ours-paging.elf") || o.name().equals("ours-zstd.kdump"));
-        if (!foreignCrashSubset) {
-            crash(g, run, file, o.name(), table, level ? null : crashRef, true);
-        } else {
-            table.put(o.name(), CRASH_COLUMN, "not run (qemu-user: ELF, --paging ELF and kdump-zstd only)");
-        }
-        if (g.qemu().arch().equals("amd64")) {
-            makedumpfile(g, run, file, o.name(), table);
-        } else {
-            table.put(o.name(), MAKEDUMPFILE_COLUMN, "not run (amd64 only here; GoldenDumpLevelIT runs arm64's"
-                    + " and s390x's)");
+        makedumpfile(g, run, file, o.name(), table);
+    }
+
+    /**
+     * Starts {@code work} on the second thread: crash (the slowest reader, under qemu-user) runs while drgn and
+     * makedumpfile read the same file, so the two CI cores both work. Each process writes its own files; the results
+     * are joined before the file is deleted, so nothing depends on which ends first.
+     */
+    private <T> Future<T> beside(Callable<T> work) {
+        return second.submit(work);
+    }
+
+    /** The result of {@link #beside}, its assertion failure or exception thrown as it was. */
+    private static <T> T join(Future<T> f) throws Exception {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw (Exception) e.getCause();
         }
     }
 
@@ -517,7 +693,7 @@ class DebuggersIT {
         Path cmds = run.resolve("crash.cmds");
         Files.writeString(cmds, String.join("\n", CRASH_COMMANDS) + "\nquit\n");
         List<String> cmd = new ArrayList<>(g.crash());
-        cmd.addAll(List.of("-s", g.vmlinux().toString(), file.toString(), "-i", cmds.toString()));
+        cmd.addAll(List.of("-s", g.indexedVmlinux().toString(), file.toString(), "-i", cmds.toString()));
         Run r = run(run, cmd, 1800);
         String out = (r.out() + r.err()).replace(file.toString(), "DUMPFILE").replace(file.getFileName().toString(),
                 "DUMPFILE");
@@ -544,7 +720,7 @@ class DebuggersIT {
     private void makedumpfile(Guest g, Path run, Path file, String name, Results table) throws Exception {
         Path dmesg = run.resolve("dmesg.txt");
         Files.deleteIfExists(dmesg);
-        Run r = run(run, List.of("makedumpfile", "--dump-dmesg", file.toString(), dmesg.toString()), 600);
+        Run r = run(run, concat(g.makedumpfile(), "--dump-dmesg", file.toString(), dmesg.toString()), 600);
         Matcher unsupported = Pattern.compile("(\\w+) compression unsupported").matcher(r.out() + r.err());
         if (r.exit() != 0 && unsupported.find() && name.contains(unsupported.group(1))) {
             table.put(name, MAKEDUMPFILE_COLUMN, "Debian's makedumpfile is built without "
@@ -605,9 +781,14 @@ class DebuggersIT {
         Process p = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectOutput(out.toFile())
                 .redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null")
                         .toFile())).start();
-        if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("timed out after " + seconds + " s: " + cmd);
+        try {
+            if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("timed out after " + seconds + " s: " + cmd);
+            }
+        } catch (InterruptedException e) { // the other thread failed and cancelled this one: leave no process
+            p.destroyForcibly().waitFor();
+            throw e;
         }
         Run r = new Run(p.exitValue(), Files.readString(out, StandardCharsets.ISO_8859_1),
                 Files.readString(err, StandardCharsets.ISO_8859_1));
