@@ -24,30 +24,13 @@ ARCH=${ARCH:-amd64}
 GUESTDUMP=${GUESTDUMP:-$ROOT/distribution/target/guestdump/bin/guestdump}
 mkdir -p "$WORK"
 trap 'rm -f "$WORK"/*.elf' EXIT
-/usr/bin/python3 - "$WORK" "$SIZE" "$ARCH" "$GUESTDUMP" "${ROUNDS:-1}" <<'PY'
+GUESTDUMP_BENCH="$ROOT/bench" /usr/bin/python3 - "$WORK" "$SIZE" "$ARCH" "$GUESTDUMP" "${ROUNDS:-1}" <<'PY'
 import json, os, re, resource, socket, subprocess, sys, threading, time
 work, size, arch, guestdump, rounds = sys.argv[1:6]
-cache = os.path.expanduser("~/.cache/guestdump/qemu/" + arch)
-boards = {"amd64": ("qemu-system-x86_64", ["-M", "pc", "-cpu", "qemu64"], "ttyS0"),
-          "arm64": ("qemu-system-aarch64", ["-M", "virt", "-cpu", "cortex-a57"], "ttyAMA0")}
-qemu, machine, console = boards[arch]
-sock, mine, serial = work + "/qmp.sock", work + "/bench.sock", work + "/serial.log"
-for f in (sock, mine, serial):
-    if os.path.exists(f):
-        os.remove(f)
-cmd = [qemu] + machine + ["-accel", "tcg", "-m", size, "-smp", "2", "-display", "none", "-monitor", "none",
-       "-nic", "none", "-serial", "file:" + serial, "-qmp", "unix:" + sock + ",server=on,wait=off",
-       "-qmp", "unix:" + mine + ",server=on,wait=off",
-       "-kernel", cache + "/vmlinuz", "-initrd", cache + "/initrd.cpio.gz",
-       "-append", "console=" + console + " panic=0", "-no-reboot", "-device", "vmcoreinfo"]
-p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+sys.path.insert(0, os.environ["GUESTDUMP_BENCH"])
+from benchguest import boot, qemu_cpu, load
+p, sock, mine, serial = boot(work, size, arch)
 events, replies, lock = [], [], threading.Condition()
-tick = os.sysconf("SC_CLK_TCK")
-def qemu_cpu():
-    fields = open("/proc/%d/stat" % p.pid).read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / tick
-def load():
-    return open("/proc/loadavg").read().split()[0]
 try:
     t0 = time.time()
     while not (os.path.exists(serial) and "GUESTDUMP-READY" in open(serial, errors="replace").read()):
@@ -90,12 +73,12 @@ try:
     def measure(name, run, out, rnd):
         with lock:
             mark = len(events)
-        l0, c0, ch0 = load(), qemu_cpu(), resource.getrusage(resource.RUSAGE_CHILDREN)
+        l0, c0, ch0 = load(), qemu_cpu(p), resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.time()
         extra = run()
         total = time.time() - t
         ch1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (qemu_cpu() - c0, ch1.ru_utime - ch0.ru_utime + ch1.ru_stime - ch0.ru_stime)
+        cpu = (qemu_cpu(p) - c0, ch1.ru_utime - ch0.ru_utime + ch1.ru_stime - ch0.ru_stime)
         time.sleep(0.5)  # the RESUME event may trail the command's reply
         assert ex("query-status")["running"], name + " left the guest stopped"
         rows.append((name, downtime(mark), total, os.path.getsize(out), extra, rnd, cpu, l0 + " / " + load()))

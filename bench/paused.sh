@@ -27,30 +27,13 @@ GUESTDUMP=${GUESTDUMP:-$ROOT/distribution/target/guestdump/bin/guestdump}
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 trap 'rm -f "$WORK"/*.elf "$WORK"/*.kdump' EXIT
-/usr/bin/python3 - "$WORK" "$SIZE" "$ARCH" "$GUESTDUMP" "$ROUNDS" "$FORMAT" "${EXTRA:-}" "${EXTRA2:-}" "${JAVA_OPTS2:-}" <<'PY'
+GUESTDUMP_BENCH="$ROOT/bench" /usr/bin/python3 - "$WORK" "$SIZE" "$ARCH" "$GUESTDUMP" "$ROUNDS" "$FORMAT" "${EXTRA:-}" "${EXTRA2:-}" "${JAVA_OPTS2:-}" <<'PY'
 import json, os, resource, shlex, socket, subprocess, sys, time
 work, size, arch, guestdump, rounds, fmt, extra, extra2, jopts2 = sys.argv[1:10]
 rounds = int(rounds)
-cache = os.path.expanduser("~/.cache/guestdump/qemu/" + arch)
-boards = {"amd64": ("qemu-system-x86_64", ["-M", "pc", "-cpu", "qemu64"], "ttyS0"),
-          "arm64": ("qemu-system-aarch64", ["-M", "virt", "-cpu", "cortex-a57"], "ttyAMA0")}
-qemu, machine, console = boards[arch]
-sock, mine, serial = work + "/qmp.sock", work + "/bench.sock", work + "/serial.log"
-for f in (sock, mine, serial):
-    if os.path.exists(f):
-        os.remove(f)
-cmd = [qemu] + machine + ["-accel", "tcg", "-m", size, "-smp", "2", "-display", "none", "-monitor", "none",
-       "-nic", "none", "-serial", "file:" + serial, "-qmp", "unix:" + sock + ",server=on,wait=off",
-       "-qmp", "unix:" + mine + ",server=on,wait=off",
-       "-kernel", cache + "/vmlinuz", "-initrd", cache + "/initrd.cpio.gz",
-       "-append", "console=" + console + " panic=0", "-no-reboot", "-device", "vmcoreinfo"]
-p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-tick = os.sysconf("SC_CLK_TCK")
-def qemu_cpu():
-    fields = open("/proc/%d/stat" % p.pid).read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / tick
-def load():
-    return open("/proc/loadavg").read().split()[0]
+sys.path.insert(0, os.environ["GUESTDUMP_BENCH"])
+from benchguest import boot, qemu_cpu, load
+p, sock, mine, serial = boot(work, size, arch)
 rows = []
 try:
     t0 = time.time()
@@ -101,12 +84,12 @@ try:
         for j, (name, run) in enumerate(runs[k:] + runs[:k]):
             out = "%s/%d-%d.%s" % (work, j, i, "elf" if fmt == "elf" else "kdump")
             l0 = load()
-            c0, ch0 = qemu_cpu(), resource.getrusage(resource.RUSAGE_CHILDREN)
+            c0, ch0 = qemu_cpu(p), resource.getrusage(resource.RUSAGE_CHILDREN)
             t = time.time()
             run(out)
             wall = time.time() - t
             ch1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            qcpu = qemu_cpu() - c0
+            qcpu = qemu_cpu(p) - c0
             gcpu = (ch1.ru_utime - ch0.ru_utime) + (ch1.ru_stime - ch0.ru_stime)
             paused(name)
             rows.append((i + 1, name, wall, qcpu, gcpu, os.path.getsize(out), l0, load()))

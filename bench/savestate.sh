@@ -19,22 +19,12 @@ ARCH=${ARCH:-amd64}
 GUESTDUMP=${GUESTDUMP:-$ROOT/distribution/target/guestdump/bin/guestdump}
 mkdir -p "$WORK"
 trap 'rm -f "$WORK"/*.elf "$WORK"/*.mig' EXIT
-/usr/bin/python3 - "$WORK" "$SIZE" "$ARCH" "$GUESTDUMP" <<'PY'
+GUESTDUMP_BENCH="$ROOT/bench" /usr/bin/python3 - "$WORK" "$SIZE" "$ARCH" "$GUESTDUMP" <<'PY'
 import json, os, socket, subprocess, sys, time
 work, size, arch, guestdump = sys.argv[1:5]
-cache = os.path.expanduser("~/.cache/guestdump/qemu/" + arch)
-boards = {"amd64": ("qemu-system-x86_64", ["-M", "pc", "-cpu", "qemu64"], "ttyS0"),
-          "arm64": ("qemu-system-aarch64", ["-M", "virt", "-cpu", "cortex-a57"], "ttyAMA0")}
-qemu, machine, console = boards[arch]
-sock, serial = work + "/qmp.sock", work + "/serial.log"
-for f in (sock, serial):
-    if os.path.exists(f):
-        os.remove(f)
-cmd = [qemu] + machine + ["-accel", "tcg", "-m", size, "-smp", "2", "-display", "none", "-monitor", "none",
-       "-nic", "none", "-serial", "file:" + serial, "-qmp", "unix:" + sock + ",server=on,wait=off",
-       "-kernel", cache + "/vmlinuz", "-initrd", cache + "/initrd.cpio.gz",
-       "-append", "console=" + console + " panic=0", "-no-reboot", "-device", "vmcoreinfo"]
-p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+sys.path.insert(0, os.environ["GUESTDUMP_BENCH"])
+from benchguest import boot
+p, sock, _, serial = boot(work, size, arch, second_qmp=False)
 try:
     t0 = time.time()
     while not (os.path.exists(serial) and "GUESTDUMP-READY" in open(serial, errors="replace").read()):

@@ -47,7 +47,15 @@ public interface BlockData {
      * override this with {@code FileChannel.transferTo}.
      */
     default void transferTo(long offset, long count, WritableByteChannel target) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(count, 1 << 20));
+        transferThrough(ByteBuffer.allocate((int) Math.min(count, 1 << 20)), offset, count, target);
+    }
+
+    /**
+     * {@link #transferTo} through the caller's buffer (e.g. a reused direct one): {@link #read} into it, written
+     * out, until {@code count} bytes are written.
+     */
+    default void transferThrough(ByteBuffer buf, long offset, long count, WritableByteChannel target)
+            throws IOException {
         long done = 0;
         while (done < count) {
             buf.clear();

@@ -161,17 +161,7 @@ final class ProcessMemory {
         @Override
         public void transferTo(long offset, long count, WritableByteChannel target) throws IOException {
             BlockData.checkRange(offset, count, size);
-            ByteBuffer buf = BUFFERS.get();
-            for (long done = 0; done < count; ) {
-                buf.clear();
-                buf.limit((int) Math.min(buf.capacity(), count - done));
-                ProcessMemory.this.read(hva + offset + done, buf);
-                buf.flip();
-                while (buf.hasRemaining()) {
-                    target.write(buf);
-                }
-                done += buf.limit();
-            }
+            transferThrough(BUFFERS.get(), offset, count, target);
         }
 
         @Override

@@ -224,11 +224,11 @@ class QmpLiveTest {
         assertFalse(qemu.log.contains("stop"), qemu.log.toString());
     }
 
-    @Test
-    void ctrlCDuringTheSnapshotCancelsItAndRestores() throws Exception {
-        Map<String, Boolean> before = new LinkedHashMap<>(caps);
-        AtomicReference<QmpSession> session = new AtomicReference<>();
-        QmpSession.observer = session::set;
+    /** The stream QEMU writes, held after its header, and the dump reading it (its failure, or null). */
+    private record HeldSnapshot(SocketChannel stream, CompletableFuture<Throwable> dump) {}
+
+    /** Starts an {@code auto} dump whose snapshot stream QEMU holds after the header: the dump waits there. */
+    private HeldSnapshot startSnapshotHeldAfterItsHeader() throws Exception {
         CompletableFuture<SocketChannel> qemuSide = new CompletableFuture<>();
         qemu.overrides.put("migrate", a -> {
             migrateStatus = "active";
@@ -250,7 +250,17 @@ class QmpLiveTest {
                 return e;
             }
         });
-        SocketChannel held = qemuSide.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        return new HeldSnapshot(qemuSide.get(20, java.util.concurrent.TimeUnit.SECONDS), dump);
+    }
+
+    @Test
+    void ctrlCDuringTheSnapshotCancelsItAndRestores() throws Exception {
+        Map<String, Boolean> before = new LinkedHashMap<>(caps);
+        AtomicReference<QmpSession> session = new AtomicReference<>();
+        QmpSession.observer = session::set;
+        HeldSnapshot h = startSnapshotHeldAfterItsHeader();
+        SocketChannel held = h.stream();
+        CompletableFuture<Throwable> dump = h.dump();
         assertEquals("active", migrateStatus);
         String said = session.get().onInterrupt(); // what the shutdown hook does on SIGINT
         assertEquals("interrupted; guestdump had not stopped the guest", said);
@@ -271,28 +281,9 @@ class QmpLiveTest {
         Map<String, Boolean> before = new LinkedHashMap<>(caps);
         AtomicReference<QmpSession> session = new AtomicReference<>();
         QmpSession.observer = session::set;
-        CompletableFuture<SocketChannel> qemuSide = new CompletableFuture<>();
-        qemu.overrides.put("migrate", a -> {
-            migrateStatus = "active";
-            String uri = (String) a.get("uri");
-            try {
-                SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(uri.substring("unix:".length())));
-                c.write(ByteBuffer.wrap(new byte[] {'Q', 'E', 'V', 'M', 0, 0, 0, 3})); // then nothing: held there
-                qemuSide.complete(c);
-            } catch (IOException e) {
-                qemuSide.completeExceptionally(e);
-            }
-            return Map.of();
-        });
-        CompletableFuture<Throwable> dump = CompletableFuture.supplyAsync(() -> {
-            try {
-                run("auto");
-                return null;
-            } catch (RuntimeException e) {
-                return e;
-            }
-        });
-        SocketChannel held = qemuSide.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        HeldSnapshot h = startSnapshotHeldAfterItsHeader();
+        SocketChannel held = h.stream();
+        CompletableFuture<Throwable> dump = h.dump();
         int queriesBefore = java.util.Collections.frequency(List.copyOf(qemu.log), "query-migrate");
         CompletableFuture<String> hook = CompletableFuture.supplyAsync(() -> session.get().onInterrupt());
         // the hook waits for the snapshot, asking QEMU how it goes, and cancels nothing
