@@ -151,6 +151,12 @@ final class LzopInputStream extends InputStream {
             dstCrc = readInt("a block checksum");
         }
         boolean packed = src < dst;
+        // LZO1X writes fewer than 256 bytes per input byte (a run-length extension byte adds 255): a dst_len beyond
+        // that is a lie, refused before it sizes the output (lzop -1 of zeros reaches about 220)
+        if (packed && dst > 256L * src + 1024) {
+            throw new IOException("lzop block " + blocks + " has dst_len " + dst + " for only " + src
+                    + " compressed bytes (LZO1X expands at most 255 times)");
+        }
         int srcSum = 0;
         int srcCrc = 0;
         if (packed && (flags & F_ADLER32_C) != 0) {

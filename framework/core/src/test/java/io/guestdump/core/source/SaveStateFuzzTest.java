@@ -1,6 +1,7 @@
 package io.guestdump.core.source;
 
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.quicktheories.QuickTheory.qt;
@@ -158,6 +159,21 @@ class SaveStateFuzzTest {
         System.err.printf("SaveStateFuzzTest: %d mutated streams, %d opened, %d refused; largest allocation %d "
                 + "bytes%n", tried.get(), opened.get(), tried.get() - opened.get(), worst.get());
         assertTrue(opened.get() > 0 && opened.get() < tried.get(), "both outcomes must be reached");
+    }
+
+    /**
+     * Found by the fuzzer in a CI run: one byte of an lzop block's dst_len raised to 16 MiB made the reader size its
+     * output by the lie (16.9 MB for a 1,062-byte image); LZO1X cannot expand 255 times, so it is refused first.
+     */
+    @Test
+    void anLzopBlockLengthNoLzoDataCanReachIsRefusedBeforeItSizesTheOutput() throws Exception {
+        byte[] lzop = SEEDS.get(6); // the libvirt image compressed with lzop (seeds(): GZIP, BZIP2, XZ, LZOP, ZSTD)
+        byte[] file = new Mutation(0, 1322583120, -11780622527362565L, 1).apply(lzop);
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long before = mx.getCurrentThreadAllocatedBytes();
+        assertEquals(-1, openAndRead(file), "refused");
+        long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+        assertTrue(allocated < 4L << 20, allocated + " bytes allocated");
     }
 
     /** Opens the file and reads every block; -1 when refused with InvalidInputException; any other error fails. */
