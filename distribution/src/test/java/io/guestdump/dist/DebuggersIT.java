@@ -448,7 +448,7 @@ class DebuggersIT {
             if (viaQmp) {
                 Files.delete(qemuElf);
             }
-            for (Output o : outputs(run, arch.equals("amd64"))) {
+            for (Output o : outputs(run, arch.equals("amd64") || arch.equals("arm64"))) {
                 Path file = run.resolve(o.name());
                 List<String> args = new ArrayList<>(List.of("dump", viaQmp ? "qmp:" + run.resolve("qmp.sock")
                         : "elf:" + qemuElf));
