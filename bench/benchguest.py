@@ -5,7 +5,10 @@ not a shared file, two vCPUs, its serial console in WORK/serial.log and QMP on W
 with second_qmp, a second QMP socket WORK/bench.sock for the bench's own commands.
 """
 import os
+import socket
 import subprocess
+import sys
+import time
 
 BOARDS = {"amd64": ("qemu-system-x86_64", ["-M", "pc", "-cpu", "qemu64"], "ttyS0"),
           "arm64": ("qemu-system-aarch64", ["-M", "virt", "-cpu", "cortex-a57"], "ttyAMA0")}
@@ -39,3 +42,21 @@ def qemu_cpu(p):
 def load():
     """The one-minute load average."""
     return open("/proc/loadavg").read().split()[0]
+
+
+def wait_ready(p, serial, timeout):
+    """Waits for GUESTDUMP-READY on the guest's console; exits the bench when QEMU ends or timeout seconds pass."""
+    t0 = time.time()
+    while not (os.path.exists(serial) and "GUESTDUMP-READY" in open(serial, errors="replace").read()):
+        if time.time() - t0 > timeout or p.poll() is not None:
+            sys.exit("the guest did not boot")
+        time.sleep(1)
+
+
+def connect(path):
+    """A QMP connection on path, its greeting read: (socket, its text file)."""
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    f = s.makefile("rw")
+    f.readline()
+    return s, f

@@ -28,19 +28,12 @@ GUESTDUMP_BENCH="$ROOT/bench" /usr/bin/python3 - "$WORK" "$SIZE" "$ARCH" "$GUEST
 import json, os, re, resource, socket, subprocess, sys, threading, time
 work, size, arch, guestdump, rounds = sys.argv[1:6]
 sys.path.insert(0, os.environ["GUESTDUMP_BENCH"])
-from benchguest import boot, qemu_cpu, load
+from benchguest import boot, connect, load, qemu_cpu, wait_ready
 p, sock, mine, serial = boot(work, size, arch)
 events, replies, lock = [], [], threading.Condition()
 try:
-    t0 = time.time()
-    while not (os.path.exists(serial) and "GUESTDUMP-READY" in open(serial, errors="replace").read()):
-        if time.time() - t0 > 600 or p.poll() is not None:
-            sys.exit("the guest did not boot")
-        time.sleep(1)
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(mine)
-    f = s.makefile("rw")
-    f.readline()
+    wait_ready(p, serial, 600)
+    s, f = connect(mine)
     def reader():
         for line in f:
             m = json.loads(line)

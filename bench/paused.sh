@@ -32,19 +32,12 @@ import json, os, resource, shlex, socket, subprocess, sys, time
 work, size, arch, guestdump, rounds, fmt, extra, extra2, jopts2 = sys.argv[1:10]
 rounds = int(rounds)
 sys.path.insert(0, os.environ["GUESTDUMP_BENCH"])
-from benchguest import boot, qemu_cpu, load
+from benchguest import boot, connect, load, qemu_cpu, wait_ready
 p, sock, mine, serial = boot(work, size, arch)
 rows = []
 try:
-    t0 = time.time()
-    while not (os.path.exists(serial) and "GUESTDUMP-READY" in open(serial, errors="replace").read()):
-        if time.time() - t0 > 900 or p.poll() is not None:
-            sys.exit("the guest did not boot")
-        time.sleep(1)
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(mine)
-    f = s.makefile("rw")
-    f.readline()
+    wait_ready(p, serial, 900)
+    s, f = connect(mine)
     def ex(c, a=None):
         m = {"execute": c}
         if a:

@@ -23,14 +23,10 @@ GUESTDUMP_BENCH="$ROOT/bench" /usr/bin/python3 - "$WORK" "$SIZE" "$ARCH" "$GUEST
 import json, os, socket, subprocess, sys, time
 work, size, arch, guestdump = sys.argv[1:5]
 sys.path.insert(0, os.environ["GUESTDUMP_BENCH"])
-from benchguest import boot
+from benchguest import boot, wait_ready
 p, sock, _, serial = boot(work, size, arch, second_qmp=False)
 try:
-    t0 = time.time()
-    while not (os.path.exists(serial) and "GUESTDUMP-READY" in open(serial, errors="replace").read()):
-        if time.time() - t0 > 600 or p.poll() is not None:
-            sys.exit("the guest did not boot")
-        time.sleep(1)
+    wait_ready(p, serial, 600)
     s = socket.socket(socket.AF_UNIX)
     s.connect(sock)
     f = s.makefile("rw")

@@ -1,5 +1,7 @@
 package io.guestdump.arch.arm;
 
+import static io.guestdump.testkit.Bytes.u32;
+import static io.guestdump.testkit.Bytes.u64s;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -78,17 +80,5 @@ class ArmMigrationTest {
         assertEquals(0x600001d3, cpu.u64("cpsr"));
         assertEquals(0x33, cpu.u64("d2"));
         assertEquals(0x44, cpu.u64("d3"));
-    }
-
-    private static byte[] u64s(long... v) {
-        ByteBuffer b = ByteBuffer.allocate(8 * v.length).order(ByteOrder.BIG_ENDIAN);
-        for (long x : v) {
-            b.putLong(x);
-        }
-        return b.array();
-    }
-
-    private static byte[] u32(long v) {
-        return ByteBuffer.allocate(4).order(ByteOrder.BIG_ENDIAN).putInt((int) v).array();
     }
 }

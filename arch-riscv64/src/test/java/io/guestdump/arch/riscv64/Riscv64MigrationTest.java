@@ -1,5 +1,7 @@
 package io.guestdump.arch.riscv64;
 
+import static io.guestdump.testkit.Bytes.u32;
+import static io.guestdump.testkit.Bytes.u64s;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,8 +13,6 @@ import io.guestdump.arch.api.MigrationDevice;
 import io.guestdump.arch.api.RamBlockMapping;
 import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.arch.api.VcpuState;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -211,17 +211,5 @@ class Riscv64MigrationTest {
     private void assertRefused(MigrationDevice d, String says) {
         GuestDumpException e = assertThrows(GuestDumpException.class, () -> plugin.decodeMigrationCpu(d, "riscv64"));
         assertTrue(e.getMessage().contains(says), e.getMessage());
-    }
-
-    private static byte[] u64s(long... v) {
-        ByteBuffer b = ByteBuffer.allocate(8 * v.length).order(ByteOrder.BIG_ENDIAN);
-        for (long x : v) {
-            b.putLong(x);
-        }
-        return b.array();
-    }
-
-    private static byte[] u32(long v) {
-        return ByteBuffer.allocate(4).order(ByteOrder.BIG_ENDIAN).putInt((int) v).array();
     }
 }

@@ -1,5 +1,7 @@
 package io.guestdump.arch.x86_64;
 
+import static io.guestdump.testkit.Bytes.u32;
+import static io.guestdump.testkit.Bytes.u64s;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -112,17 +114,5 @@ class X86MigrationTest {
         f.put(p + "base", u64s(base));
         f.put(p + "limit", u32(limit));
         f.put(p + "flags", u32(flags));
-    }
-
-    private static byte[] u64s(long... v) {
-        ByteBuffer b = ByteBuffer.allocate(8 * v.length).order(ByteOrder.BIG_ENDIAN);
-        for (long x : v) {
-            b.putLong(x);
-        }
-        return b.array();
-    }
-
-    private static byte[] u32(long v) {
-        return ByteBuffer.allocate(4).order(ByteOrder.BIG_ENDIAN).putInt((int) v).array();
     }
 }

@@ -3,8 +3,6 @@ package io.guestdump.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -19,19 +17,8 @@ class CommandLineForTest {
     @TempDir
     Path dir;
 
-    record Run(int exit, String out, String err) {}
-
-    private Run run(CommandLine cl, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        System.setProperty("guestdump.home", dir.toString());
-        try {
-            return new Run(cl.execute(args), out.toString(), err.toString());
-        } finally {
-            System.clearProperty("guestdump.home");
-        }
+    private CommandLineTest.Run run(CommandLine cl, String... args) {
+        return CommandLineTest.run(cl, dir, args);
     }
 
     @Test
@@ -50,8 +37,8 @@ class CommandLineForTest {
         for (String[] args : cases) {
             CommandLine slim = GuestDumpCommand.commandLineFor(args);
             assertEquals(1, slim.getSubcommands().size(), Arrays.toString(args));
-            Run expected = run(GuestDumpCommand.commandLine(), args);
-            Run actual = run(slim, args);
+            CommandLineTest.Run expected = run(GuestDumpCommand.commandLine(), args);
+            CommandLineTest.Run actual = run(slim, args);
             assertEquals(expected, actual, Arrays.toString(args));
         }
     }

@@ -23,12 +23,16 @@ class CommandLineTest {
     record Run(int exit, String out, String err) {}
 
     private Run run(String... args) {
+        return run(GuestDumpCommand.commandLine(), dir, args);
+    }
+
+    /** Runs {@code cl} with {@code home} as guestdump.home, capturing what it prints. */
+    static Run run(CommandLine cl, Path home, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = GuestDumpCommand.commandLine();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
-        System.setProperty("guestdump.home", dir.toString());
+        System.setProperty("guestdump.home", home.toString());
         try {
             return new Run(cl.execute(args), out.toString(), err.toString());
         } finally {
