@@ -8,21 +8,24 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
-import java.util.Arrays;
 import java.util.List;
 
 /**
  * Streams a planned vmcore: headers and notes from small buffers, memory block by block in large transfers
  * ({@code FileChannel.transferTo} for file-backed blocks). It discovers no offsets: the layout has them all, and
- * the writer checks that it lands on each. Sparse output ({@code guestdump.elf.sparse}, files only) leaves every
- * all-zero {@value #HOLE_GRAIN}-byte piece of guest memory unwritten, so the file system can keep it as a hole; the
- * file's bytes are the same.
+ * the writer checks that it lands on each. Sparse output ({@code guestdump.elf.sparse}, on by default, new files
+ * only) leaves every all-zero {@value #HOLE_GRAIN}-byte block of the file's memory part unwritten, so the file system
+ * can keep it as a hole; the file's bytes are the same.
  */
 public final class VmcoreWriter {
     /** Memory is copied in pieces of this size so that progress can be reported; no page-per-write. */
     static final long CHUNK = 64L << 20;
-    /** Sparse output: memory is read in pieces of this size and checked for zeros... */
-    static final int SPARSE_CHUNK = 1 << 20;
+    /**
+     * Sparse output: memory is read in pieces of this size and checked for zeros... Small on purpose, like cat's
+     * buffer: the kernel copies out of a small reused buffer at a steady speed, and out of a 1 or 4 MiB one 2-3 times
+     * slower on these machines (system time of a 2 GiB copy, bench/README.md).
+     */
+    static final int SPARSE_CHUNK = 128 << 10;
     /** ...in pieces of this size (a file-system block): each all-zero piece is skipped, not written. */
     static final int HOLE_GRAIN = 4096;
 
@@ -90,11 +93,16 @@ public final class VmcoreWriter {
         }
     }
 
-    /** The memory part, from {@code pos}, leaving all-zero pieces as holes; the file ends at its planned size. */
+    /**
+     * The memory part, from {@code pos}, leaving all-zero pieces as holes; the file ends at its planned size. Memory
+     * is read into one reused direct buffer (no copy inside the JVM) and its non-zero runs are positional writes,
+     * one per run. Reading through a fresh mapping of a file instead was 4 times slower here: the kernel's copy out
+     * of newly mapped pages dominated (bench/README.md).
+     */
     private static void writeSparse(VmcoreLayout layout, FileChannel out, long pos, ProgressListener progress)
             throws IOException {
-        byte[] buf = new byte[SPARSE_CHUNK];
-        byte[] zeros = new byte[HOLE_GRAIN];
+        ByteBuffer buf = ByteBuffer.allocateDirect(SPARSE_CHUNK);
+        ZeroRuns runs = new ZeroRuns();
         for (GuestBlock b : layout.blocks()) {
             long len = b.range().length();
             for (long done = 0; done < len; ) {
@@ -102,32 +110,66 @@ public final class VmcoreWriter {
                 if (known > 0) { // known zeros (a zero-filled tail): a hole without reading them
                     done += known;
                     pos += known;
-                    out.position(pos);
                     progress.progress(pos, layout.fileSize());
                     continue;
                 }
                 int n = (int) Math.min(SPARSE_CHUNK, len - done);
-                ByteBuffer in = ByteBuffer.wrap(buf, 0, n);
-                b.data().read(done, in);
-                int run = 0; // start of the pending non-zero run in buf
-                for (int off = 0; off < n; off += HOLE_GRAIN) {
-                    int piece = Math.min(HOLE_GRAIN, n - off);
-                    if (Arrays.mismatch(buf, off, off + piece, zeros, 0, piece) < 0) {
-                        writeFully(out, ByteBuffer.wrap(buf, run, off - run));
-                        out.position(pos + off + piece);
-                        run = off + piece;
-                    }
-                }
-                writeFully(out, ByteBuffer.wrap(buf, run, n - run));
+                buf.clear().limit(n);
+                b.data().read(done, buf);
+                runs.writeNonZero(buf.flip(), out, pos);
                 done += n;
                 pos += n;
-                expect(out.position(), pos, "memory");
                 progress.progress(pos, layout.fileSize());
             }
         }
         expect(pos, layout.fileSize(), "end of file");
+        out.position(pos);
         if (out.size() < pos) { // the file ends in a hole: give it its length
             out.write(ByteBuffer.wrap(new byte[1]), pos - 1);
+        }
+    }
+
+    /** Finds the all-zero {@value #HOLE_GRAIN}-byte pieces of a buffer and writes what lies between them. */
+    static final class ZeroRuns {
+        private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(HOLE_GRAIN).asReadOnlyBuffer();
+        private final ByteBuffer zeros = ZEROS.duplicate();
+
+        /**
+         * Writes every non-zero run of {@code data} (position 0 to its limit) at {@code at} + its offset. The pieces
+         * checked are the file's own {@value #HOLE_GRAIN}-byte blocks (memory starts at an odd file offset, after
+         * the notes), so each zero piece is a whole block the file system can leave unallocated.
+         */
+        void writeNonZero(ByteBuffer data, FileChannel out, long at) throws IOException {
+            ByteBuffer view = data.duplicate();
+            int n = data.limit();
+            int run = -1; // start of the pending non-zero run
+            int off = 0;
+            int end = (int) Math.min(n, HOLE_GRAIN - Math.floorMod(at, (long) HOLE_GRAIN));
+            while (off < n) {
+                int piece = end - off;
+                view.clear().position(off).limit(end);
+                zeros.clear().limit(piece);
+                boolean zero = view.mismatch(zeros) < 0;
+                if (!zero && run < 0) {
+                    run = off;
+                } else if (zero && run >= 0) {
+                    writeAt(out, data, run, off, at);
+                    run = -1;
+                }
+                off = end;
+                end = Math.min(n, end + HOLE_GRAIN);
+            }
+            if (run >= 0) {
+                writeAt(out, data, run, n, at);
+            }
+        }
+
+        private static void writeAt(FileChannel out, ByteBuffer data, int from, int to, long at) throws IOException {
+            ByteBuffer part = data.duplicate().clear().position(from).limit(to);
+            long where = at + from;
+            while (part.hasRemaining()) {
+                where += out.write(part, where);
+            }
         }
     }
 

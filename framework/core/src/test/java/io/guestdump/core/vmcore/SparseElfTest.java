@@ -2,17 +2,22 @@ package io.guestdump.core.vmcore;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.guestdump.arch.api.DumpTarget;
 import io.guestdump.elf.ElfClass;
 import io.guestdump.elf.ElfData;
 import io.guestdump.core.TestMachines;
+import io.guestdump.memory.BlockData;
 import io.guestdump.memory.ByteArrayData;
+import io.guestdump.memory.FileRegion;
 import io.guestdump.memory.GuestBlock;
 import io.guestdump.memory.PhysRange;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -32,7 +37,7 @@ class SparseElfTest {
     @TempDir
     Path dir;
 
-    /** 3 MiB + 100 bytes (crosses the 1 MiB read chunks, odd end), mostly zero, a few scattered non-zero bytes. */
+    /** Mostly zero, a few scattered non-zero bytes. */
     static byte[] mostlyZero(long seed, int size, boolean zeroTail) {
         byte[] b = new byte[size];
         Random r = new Random(seed);
@@ -46,12 +51,20 @@ class SparseElfTest {
         return b;
     }
 
+    /** Block a crosses the writer's chunks and ends oddly; block b ends in zeros. */
+    static final int FIRST = Math.max(3 << 20, 2 * VmcoreWriter.SPARSE_CHUNK) + 100;
+    static final int LAST = Math.max(2 << 20, VmcoreWriter.SPARSE_CHUNK / 2) + 4096 * 3;
+
     VmcoreLayout layout() {
-        byte[] first = mostlyZero(1, (3 << 20) + 100, false);
-        byte[] last = mostlyZero(2, (2 << 20) + 4096 * 3, true);
+        byte[] first = mostlyZero(1, FIRST, false);
+        byte[] last = mostlyZero(2, LAST, true);
+        return layout(new ByteArrayData(first), new ByteArrayData(last));
+    }
+
+    static VmcoreLayout layout(BlockData first, BlockData last) {
         List<GuestBlock> blocks = List.of(
-                new GuestBlock(PhysRange.ofLength(0x100000, first.length), new ByteArrayData(first), "a"),
-                new GuestBlock(PhysRange.ofLength(0x1000000, last.length), new ByteArrayData(last), "b"));
+                new GuestBlock(PhysRange.ofLength(0x100000, first.size()), first, "a"),
+                new GuestBlock(PhysRange.ofLength(0x1000000, last.size()), last, "b"));
         DumpTarget target = new DumpTarget(TestMachines.EM_X86_64, ElfClass.ELF64, ElfData.LSB, 4096);
         return VmcoreLayout.plan(target, 0, MappingPlanner.simple(blocks), blocks);
     }
@@ -73,6 +86,44 @@ class SparseElfTest {
         long denseBlocks = diskBlocks(full);
         if (sparseBlocks >= 0 && denseBlocks >= 0) {
             assertTrue(sparseBlocks * 4 < denseBlocks, "sparse " + sparseBlocks + " blocks, dense " + denseBlocks);
+        }
+    }
+
+    /** File-backed memory (a snapshot's RAM file, an ELF's PT_LOAD), at odd file offsets. */
+    @Test
+    void fileBackedMemoryGivesTheSameBytesAsHeldMemory() throws Exception {
+        byte[] first = mostlyZero(1, FIRST, false);
+        byte[] last = mostlyZero(2, LAST, true);
+        Path ram = dir.resolve("ram");
+        try (FileChannel f = FileChannel.open(ram, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            f.write(ByteBuffer.allocate(123)); // the blocks start at odd file offsets
+            f.write(ByteBuffer.wrap(first));
+            f.write(ByteBuffer.wrap(last));
+        }
+        ByteArrayOutputStream dense = new ByteArrayOutputStream();
+        VmcoreWriter.write(layout(), new byte[0], Channels.newChannel(dense), ProgressListener.NONE);
+        Path sparse = dir.resolve("sparse.vmcore");
+        try (FileChannel in = FileChannel.open(ram, StandardOpenOption.READ);
+                FileChannel out = FileChannel.open(sparse, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            VmcoreLayout fromFile = layout(new FileRegion(in, 123, first.length, "ram"),
+                    new FileRegion(in, 123 + first.length, last.length, "ram"));
+            VmcoreWriter.write(fromFile, new byte[0], out, true, ProgressListener.NONE);
+            assertEquals(fromFile.fileSize(), out.position(), "the channel is left at the end of the file");
+        }
+        assertArrayEquals(dense.toByteArray(), Files.readAllBytes(sparse));
+    }
+
+    /** A RAM file shorter than its block is the read error naming where it ended. */
+    @Test
+    void aShortFileIsAnEndOfFileErrorNotAFault() throws Exception {
+        Path ram = Files.write(dir.resolve("short"), new byte[FIRST - 5000]);
+        try (FileChannel in = FileChannel.open(ram, StandardOpenOption.READ);
+                FileChannel out = FileChannel.open(dir.resolve("out"), StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE)) {
+            VmcoreLayout fromFile = layout(new FileRegion(in, 0, FIRST, "short"), new ByteArrayData(new byte[4096]));
+            EOFException e = assertThrows(EOFException.class,
+                    () -> VmcoreWriter.write(fromFile, new byte[0], out, true, ProgressListener.NONE));
+            assertTrue(e.getMessage().startsWith("short ended at byte "), e.getMessage());
         }
     }
 

@@ -32,8 +32,11 @@ import org.slf4j.LoggerFactory;
 final class ProcessMemory {
     private static final Logger LOG = LoggerFactory.getLogger(ProcessMemory.class);
     private static final Pattern HVA = Pattern.compile("is (0x[0-9a-fA-F]+)");
-    /** Bytes per read into the transfer buffer. */
-    private static final int BUFFER = 1 << 20;
+    /**
+     * Bytes per read into the transfer buffer: small and reused, like cat's, which the kernel writes out of faster
+     * than out of a large one (VmcoreWriter.SPARSE_CHUNK).
+     */
+    private static final int BUFFER = 128 << 10;
     /** Bytes of each block compared with QEMU's pmemsave before the process memory is trusted. */
     static final int CHECK = 4096;
     private static final ThreadLocal<ByteBuffer> BUFFERS = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(
