@@ -407,8 +407,8 @@ public final class GuestDump {
      * Dumps the requested guest to a channel the caller owns and leaves open ({@link GuestDumper}'s channel
      * output); {@code request.output()} is ignored.
      *
-     * @param seekable whether {@code out} is a {@code FileChannel} at position 0 that the seekable kdump form may
-     *                 write to out of order
+     * @param seekable whether {@code out} is an empty {@code FileChannel} at position 0 that the writers may fill
+     *                 out of order and leave holes in (the seekable kdump form, sparse ELF)
      */
     public DumpResult dumpTo(DumpRequest request, java.nio.channels.WritableByteChannel out, boolean seekable,
             ProgressListener progress) {
@@ -421,8 +421,8 @@ public final class GuestDump {
             throw new InvalidInputException("flattened applies to the kdump formats only, not " + format.name());
         }
         if (format.hasFlattenedForm() && !seekable && !request.flattened()) {
-            throw new InvalidInputException("format " + format.name() + " to a channel that is not a FileChannel "
-                    + "needs the flattened form: ask for it, or give a file");
+            throw new InvalidInputException("format " + format.name() + " to a channel that is not an empty "
+                    + "FileChannel at position 0 needs the flattened form: ask for it, or give a new file");
         }
         Optional<PhysRange> window = DumpFilter.window(request.begin(), request.length());
         GuestSource source = source(request.source().orElseThrow(() -> new InvalidInputException("no source given; "

@@ -143,8 +143,9 @@ public final class GuestDumper implements AutoCloseable {
         }
 
         /**
-         * Writes to a channel, which stays open. The kdump formats need {@link #flattened(boolean)} unless it is a
-         * {@link FileChannel} at position 0.
+         * Writes to a channel, which stays open. The kdump formats need {@link #flattened(boolean)} unless it is an
+         * empty {@link FileChannel} at position 0; every other channel (a file with bytes in it, a device, a stream)
+         * gets every byte of the dump in order.
          */
         public Job output(WritableByteChannel out) {
             this.channel = out;
@@ -221,7 +222,20 @@ public final class GuestDumper implements AutoCloseable {
             if (path != null) {
                 return engine.dump(request, checked);
             }
-            return engine.dumpTo(request, channel, channel instanceof FileChannel && !flattened, checked);
+            return engine.dumpTo(request, channel, !flattened && emptyFile(channel), checked);
+        }
+
+        /**
+         * Whether the caller's channel is an empty file at position 0, which the writers may fill out of order and
+         * leave holes in (sparse ELF, the seekable kdump form). Anything else (a file with old bytes in it, a block
+         * device) is written front to back, every byte, so nothing old shows through.
+         */
+        private static boolean emptyFile(WritableByteChannel out) {
+            try {
+                return out instanceof FileChannel fc && fc.position() == 0 && fc.size() == 0;
+            } catch (java.io.IOException e) {
+                return false;
+            }
         }
 
         private void checkCancelled() {

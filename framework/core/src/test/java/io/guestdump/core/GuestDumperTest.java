@@ -75,6 +75,33 @@ class GuestDumperTest {
         }
     }
 
+    /**
+     * A FileChannel with old bytes in it (or a block device) gets every byte: sparse ELF output leaves zero blocks
+     * unwritten only in an empty file, where they read as zeros, never where old bytes would show through.
+     */
+    @Test
+    void aFileChannelWithOldBytesGetsEveryByte() throws Exception {
+        Path snap = snapshot();
+        try (FileChannel b0 = FileChannel.open(dir.resolve("b0.bin"), StandardOpenOption.WRITE)) {
+            b0.write(java.nio.ByteBuffer.allocate(1 << 20), 1 << 20); // a zero MiB in the guest
+        }
+        try (GuestDumper dumper = GuestDumper.builder().build()) {
+            dumper.dump("snapshot:" + snap).output(dir.resolve("a.vmcore")).run();
+            byte[] expected = Files.readAllBytes(dir.resolve("a.vmcore"));
+            byte[] old = new byte[expected.length + 4096];
+            java.util.Arrays.fill(old, (byte) 0xA5);
+            Path used = Files.write(dir.resolve("used"), old);
+            try (FileChannel fc = FileChannel.open(used, StandardOpenOption.WRITE)) {
+                DumpResult r = dumper.dump("snapshot:" + snap).output(fc).run();
+                assertEquals(expected.length, r.fileSize());
+                InvalidInputException e = assertThrows(InvalidInputException.class,
+                        () -> dumper.dump("snapshot:" + snap).output(fc).format("kdump-zlib").run());
+                assertTrue(e.getMessage().contains("not an empty FileChannel"), e.getMessage());
+            }
+            assertArrayEquals(expected, java.util.Arrays.copyOf(Files.readAllBytes(used), expected.length));
+        }
+    }
+
     @Test
     void filterAndSettingsApply() throws Exception {
         Path snap = snapshot();
