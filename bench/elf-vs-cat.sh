@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Plain ELF dumps against `cat` of the same bytes to the same file system, measured in one run (issue 13).
 #
-#   bench/elf-vs-cat.sh [RUNS] [ELF...]     RUNS defaults to 3; SIZE (default 4GiB) sizes the generated guest
+#   bench/elf-vs-cat.sh [RUNS] [ELF...]     RUNS defaults to 3; SIZE (default 4GiB) sizes the generated guest;
+#                                           ZERO_SHARE (e.g. 0.35) fills its RAM like a real guest's (bench/prefill.py)
 #
 # Inputs: a generated sample guest of SIZE (`snapshot:`; cat reads its RAM file), and each ELF given (`elf:`, e.g.
 # QEMU's dump of a real guest; cat reads the ELF itself, which holds the same bytes plus headers). Contenders,
@@ -20,6 +21,11 @@ size=${SIZE:-4GiB}
 work=$(mktemp -d "${TMPDIR:-/tmp}/guestdump-elfcat.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 "$gd" sample-guest --output-dir "$work/guest" --size "$size" >/dev/null
+if [ -n "${ZERO_SHARE:-}" ]; then
+  # guest RAM like a real guest's: file content and zero runs after the sample's first 16 MiB (its page tables)
+  bytes=$(stat -c %s "$work/guest/sample-x86_64-ram.bin")
+  python3 "$here/bench/prefill.py" "$work/guest/sample-x86_64-ram.bin" "$bytes" "$ZERO_SHARE" - $((16 << 20))
+fi
 inputs=("sample-$size|snapshot:$work/guest/sample-x86_64.conf|$work/guest/sample-x86_64-ram.bin")
 for elf in "$@"; do inputs+=("$(basename "$elf")|elf:$elf|$elf"); done
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) processors; $("$gd" --version | head -1)"

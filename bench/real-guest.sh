@@ -199,51 +199,7 @@ PY
 } | tee "$MD"
 
 # 1. guest RAM file: real file content in 4 KiB-aligned pieces (at most 2 MiB of one file), zero runs between
-python3 - "$W/guest-ram" "$BYTES" "$ZERO_SHARE" "$W/prefill.hashes" <<'PY' | tee -a "$MD.notes"
-import hashlib, os, random, sys
-path, total, zshare, hashes = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-P, ZERO = 4096, bytes(4096)
-def files():
-    walks = [os.walk(d) for d in ('/usr/lib', '/usr/share', '/usr/bin')]
-    while walks:
-        for w in list(walks):
-            try:
-                d, _, names = next(w)
-            except StopIteration:
-                walks.remove(w); continue
-            for n in sorted(names):
-                p = os.path.join(d, n)
-                if os.path.isfile(p) and not os.path.islink(p):
-                    yield p
-rnd = random.Random(1); pages = total // P; done = zero = files_used = 0
-with open(path, 'wb') as out, open(hashes, 'wb') as hs:
-    def put(b):
-        global done, zero
-        b = b[:(pages - done) * P]
-        b += bytes(-len(b) % P)
-        out.write(b)
-        for i in range(0, len(b), P):
-            pg = b[i:i + P]
-            zero += pg == ZERO
-            hs.write(hashlib.blake2b(pg, digest_size=8).digest())
-        done += len(b) // P
-    src = files()
-    while done < pages:
-        p = next(src, None)
-        if p is None:
-            src = files(); continue
-        try:
-            with open(p, 'rb') as f: data = f.read(2 << 20)
-        except OSError:
-            continue
-        if not data: continue
-        put(data); files_used += 1
-        # a zero run after each piece, sized so that about zshare of all pages end up zero
-        want = int(done * zshare) - zero
-        if want > 0 and done < pages:
-            put(bytes(P * min(want + rnd.randrange(0, 64), pages - done)))
-print(f'- prefill: {pages} pages from {files_used} files; {zero} zero pages ({100 * zero / pages:.1f} %)')
-PY
+python3 "$ROOT/bench/prefill.py" "$W/guest-ram" "$BYTES" "$ZERO_SHARE" "$W/prefill.hashes" | tee -a "$MD.notes"
 sync
 
 # 2. file-backed guest (share=on), paused
