@@ -19,7 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
         description = "Write the bundled sample guest's snapshot (the one `dump sample:` dumps: a small deterministic "
                 + "guest an architecture plugin generates; guestdump.sample-arch chooses the plugin) into a directory.")
 final class SampleGuestCommand implements Callable<Integer> {
-    /** The largest sample guest: its RAM file is sparse, but a dump of it is not. */
+    /** The largest sample guest: its RAM file is sparse, and so is an ELF dump of it to a file (not to a pipe). */
     private static final long MAX_END = 1L << 40;
 
     @Spec
