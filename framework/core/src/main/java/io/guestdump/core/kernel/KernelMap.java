@@ -32,6 +32,9 @@ public record KernelMap(long linearOffset, List<MemoryMapping> image) {
     /** VMCOREINFO symbols inside the kernel image, the first one present anchors it. */
     static final List<String> IMAGE_ANCHORS = List.of("_stext", "init_uts_ns", "swapper_pg_dir");
 
+    /** A delta mapping less RAM than this (or a quarter of RAM, when smaller) is not taken for the linear map. */
+    static final long MIN_LINEAR = 16L << 20;
+
     /** Copies the list. */
     public KernelMap {
         image = List.copyOf(image);
@@ -55,6 +58,15 @@ public record KernelMap(long linearOffset, List<MemoryMapping> image) {
                 most = e.getValue();
                 linear = e.getKey();
             }
+        }
+        long ram = 0;
+        for (GuestBlock b : space.memory().blocks()) {
+            ram += b.range().length();
+        }
+        if (most < Math.min(ram / 4, MIN_LINEAR)) {
+            // not a linear map: a vCPU caught on a page table that maps almost nothing (a kernel-isolation
+            // trampoline table, used while in user space, maps one page); the ELF keeps p_vaddr = p_paddr
+            return Optional.empty();
         }
         List<MemoryMapping> image = new ArrayList<>();
         OptionalLong imageDelta = imageDelta(space, vmcoreinfo);
@@ -109,7 +121,8 @@ public record KernelMap(long linearOffset, List<MemoryMapping> image) {
         List<MemoryMapping> linear = new ArrayList<>();
         for (GuestBlock b : blocks) {
             PhysRange r = b.range();
-            if (linearlyMapped(space, r)) {
+            if (linearlyMapped(space, r) && Long.compareUnsigned(r.start() + linearOffset, -r.length()) < 0) {
+                // (a virtual range that would reach past 2^64 keeps p_vaddr = p_paddr, below)
                 linear.add(new MemoryMapping(r.start(), r.start() + linearOffset, r.length()));
             } else {
                 out.add(new MemoryMapping(r.start(), r.start(), r.length()));

@@ -91,6 +91,29 @@ class KernelMapTest {
         assertEquals(List.of(image, vmalloc, linear), map.orderForReaders(List.of(linear, vmalloc, image)));
     }
 
+    /**
+     * An arm64 vCPU in user space with KPTI is on the trampoline page table, which maps one page near the top of
+     * the address space: that is no linear map, and taking it for one made every block's virtual range wrap past
+     * 2^64 (an internal error, exit 70, seen in CI). Now there is no kernel map and the ELF keeps p_vaddr = p_paddr.
+     */
+    @Test
+    void aWalkThatMapsAlmostNothingHasNoLinearMap() {
+        KernelAddressSpace tramp = KernelAddressSpace.of(MEMORY, new long[] {0xfffffffffe833000L},
+                new long[] {4 * MIB}, new long[] {0x1000});
+        assertEquals(Optional.empty(), KernelMap.derive(tramp, VMCOREINFO));
+    }
+
+    /** A linear offset that would put a block past 2^64 leaves that block at p_vaddr = p_paddr, never throws. */
+    @Test
+    void aBlockWhoseVirtualRangeWouldWrapKeepsItsPhysicalAddress() {
+        long top = -MIB; // the 4 MiB block "high" would end 3 MiB past 2^64
+        KernelAddressSpace s = KernelAddressSpace.of(MEMORY, new long[] {top}, new long[] {4 * MIB},
+                new long[] {0x1000});
+        long offset = top - 4 * MIB;
+        List<MemoryMapping> loads = new KernelMap(offset, List.of()).loads(MEMORY.blocks(), s);
+        assertTrue(loads.contains(new MemoryMapping(4 * MIB, 4 * MIB, 4 * MIB)), loads.toString());
+    }
+
     @Test
     void aKernelInsideItsLinearMapHasNoImageLoad() {
         KernelAddressSpace s = KernelAddressSpace.of(MEMORY, new long[] {LINEAR}, new long[] {0},
