@@ -559,6 +559,26 @@ class DebuggersIT {
         join(crash);
     }
 
+    /**
+     * {@code ours} with each {@code cpu N} stack cut back to the reference's where it only goes deeper: a file that
+     * holds all RAM lets drgn's unwinder read a stack slot that a paging=true file (mapped pages only) does not, so
+     * an idle vCPU caught at the wrong instant shows one more (garbage) frame there, as seen in a CI run. Every
+     * other line must be equal.
+     */
+    static String sameOrDeeper(String ref, String ours) {
+        List<String> r = ref.lines().toList();
+        List<String> o = new java.util.ArrayList<>(ours.lines().toList());
+        if (r.size() != o.size()) {
+            return ours;
+        }
+        for (int i = 0; i < r.size(); i++) {
+            if (r.get(i).startsWith("cpu ") && o.get(i).startsWith(r.get(i) + " <- ")) {
+                o.set(i, r.get(i));
+            }
+        }
+        return String.join("\n", o) + (ours.endsWith("\n") ? "\n" : "");
+    }
+
     /** drgn and makedumpfile on one of our outputs (crash runs beside them). */
     private void readers(Guest g, Path run, Path file, Output o, Map<Drgn, DrgnRef> drgnRef, Results table)
             throws Exception {
@@ -567,8 +587,9 @@ class DebuggersIT {
             String drgn = drgn(g, d, run, file, o.name(), table, true);
             DrgnRef ref = drgnRef.get(d);
             if (ref != null && !level) {
-                assertEquals(ref.out(), drgn, o.name() + ": drgn " + d.version() + " says what it says on " + ref.of()
-                        + " (QEMU's dump, or the first of ours where drgn cannot open QEMU's)");
+                assertEquals(ref.out(), sameOrDeeper(ref.out(), drgn), o.name() + ": drgn " + d.version() + " says "
+                        + "what it says on " + ref.of() + " (QEMU's dump, or the first of ours where drgn cannot open "
+                        + "QEMU's)");
                 table.put(o.name(), d.column(), table.get(o.name(), d.column()) + "; equal to "
                         + ref.of().replace("panic: ", ""));
             }
