@@ -567,7 +567,7 @@ class DebuggersIT {
      */
     static String sameOrDeeper(String ref, String ours) {
         List<String> r = ref.lines().toList();
-        List<String> o = new java.util.ArrayList<>(ours.lines().toList());
+        List<String> o = new ArrayList<>(ours.lines().toList());
         if (r.size() != o.size()) {
             return ours;
         }

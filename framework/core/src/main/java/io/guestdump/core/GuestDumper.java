@@ -6,6 +6,7 @@ import io.guestdump.core.config.ConfigLoader;
 import io.guestdump.core.config.DumpSettings;
 import io.guestdump.core.plugins.ArchitectureRegistry;
 import io.guestdump.core.vmcore.ProgressListener;
+import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
@@ -233,7 +234,7 @@ public final class GuestDumper implements AutoCloseable {
         private static boolean emptyFile(WritableByteChannel out) {
             try {
                 return out instanceof FileChannel fc && fc.position() == 0 && fc.size() == 0;
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 return false;
             }
         }

@@ -9,12 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.guestdump.arch.api.InvalidInputException;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -83,13 +85,13 @@ class GuestDumperTest {
     void aFileChannelWithOldBytesGetsEveryByte() throws Exception {
         Path snap = snapshot();
         try (FileChannel b0 = FileChannel.open(dir.resolve("b0.bin"), StandardOpenOption.WRITE)) {
-            b0.write(java.nio.ByteBuffer.allocate(1 << 20), 1 << 20); // a zero MiB in the guest
+            b0.write(ByteBuffer.allocate(1 << 20), 1 << 20); // a zero MiB in the guest
         }
         try (GuestDumper dumper = GuestDumper.builder().build()) {
             dumper.dump("snapshot:" + snap).output(dir.resolve("a.vmcore")).run();
             byte[] expected = Files.readAllBytes(dir.resolve("a.vmcore"));
             byte[] old = new byte[expected.length + 4096];
-            java.util.Arrays.fill(old, (byte) 0xA5);
+            Arrays.fill(old, (byte) 0xA5);
             Path used = Files.write(dir.resolve("used"), old);
             try (FileChannel fc = FileChannel.open(used, StandardOpenOption.WRITE)) {
                 DumpResult r = dumper.dump("snapshot:" + snap).output(fc).run();
@@ -98,7 +100,7 @@ class GuestDumperTest {
                         () -> dumper.dump("snapshot:" + snap).output(fc).format("kdump-zlib").run());
                 assertTrue(e.getMessage().contains("not an empty FileChannel"), e.getMessage());
             }
-            assertArrayEquals(expected, java.util.Arrays.copyOf(Files.readAllBytes(used), expected.length));
+            assertArrayEquals(expected, Arrays.copyOf(Files.readAllBytes(used), expected.length));
         }
     }
 
