@@ -86,6 +86,12 @@ class PluginDropInIT {
 
     /** As {@link #buildPlugin(String, String, String)}, editing the classes before they are packed. */
     Path buildPlugin(String pluginId, String className, String machine, ClassesEdit edit) throws IOException {
+        return buildPlugin(pluginId, className, machine, edit, true);
+    }
+
+    /** As above; with {@code inManifest} false the manifest says nothing of the plugin (plugin.properties may). */
+    Path buildPlugin(String pluginId, String className, String machine, ClassesEdit edit, boolean inManifest)
+            throws IOException {
         Path src = work.resolve("src-" + pluginId + "/com/example/toy/" + className + ".java");
         Files.createDirectories(src.getParent());
         Files.writeString(src, String.format(SOURCE, className, className, machine, machine));
@@ -103,9 +109,11 @@ class PluginDropInIT {
         Manifest mf = new Manifest();
         Attributes a = mf.getMainAttributes();
         a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        a.putValue("Plugin-Id", pluginId);
-        a.putValue("Plugin-Version", "1.0.0");
-        a.putValue("Plugin-Requires", ">=0.1.0");
+        if (inManifest) {
+            a.putValue("Plugin-Id", pluginId);
+            a.putValue("Plugin-Version", "1.0.0");
+            a.putValue("Plugin-Requires", ">=0.1.0");
+        }
         Path jar = Files.createDirectories(work.resolve("plugins-" + pluginId)).resolve(pluginId + "-1.0.0.jar");
         try (OutputStream os = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(os, mf);
                 Stream<Path> files = Files.walk(classes)) {
@@ -155,6 +163,35 @@ class PluginDropInIT {
                 "-D", "guestdump.arch.loongarch64.loud=true").expect(0);
         ByteBuffer l = ByteBuffer.wrap(Files.readAllBytes(work.resolve("loud.vmcore"))).order(ByteOrder.LITTLE_ENDIAN);
         assertEquals(0x80002001L, l.getLong(second + 20 + 8));
+    }
+
+    /**
+     * The plugin manager asks the manifest first (start-up); a jar whose manifest has no Plugin-Id and that describes
+     * itself in plugin.properties still loads, and its own reference.conf (parsed apart from the framework's) sets
+     * its defaults under the user's settings.
+     */
+    @Test
+    void aJarDescribedByPluginPropertiesLoadsWithItsOwnReferenceConf() throws Exception {
+        Path jar = buildPlugin("arch-loongarch64", "Loongarch64", "loongarch64", classes -> {
+            Files.writeString(classes.resolve("plugin.properties"),
+                    "plugin.id=arch-loongarch64\nplugin.version=2.0.0\nplugin.requires=>=0.1.0\n");
+            Files.writeString(classes.resolve("reference.conf"), "guestdump.arch.loongarch64.loud = true\n");
+        }, false);
+        Dist.Run archs = Dist.guestdump(work, "archs", dirs(jar.getParent())).expect(0);
+        assertTrue(archs.out().contains("arch-loongarch64 2.0.0") && archs.out().contains("[loongarch64]"),
+                archs.out());
+        Files.write(work.resolve("ram.bin"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        Files.writeString(work.resolve("regs.txt"), "pc=80001000\n");
+        Files.writeString(work.resolve("la.conf"), "guest { arch = loongarch64\n memory = [ { start = \"0x80000000\","
+                + " size = 8, file = ram.bin } ]\n cpu-state-from = regs.txt }\n");
+        int pc = 64 + 2 * 56 + 12 + 8 + 8;
+        Dist.guestdump(work, "dump", "snapshot:la.conf", "-o", "ref.vmcore", dirs(jar.getParent())).expect(0);
+        ByteBuffer ref = ByteBuffer.wrap(Files.readAllBytes(work.resolve("ref.vmcore"))).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0x80001001L, ref.getLong(pc), "loud = true from the plugin's reference.conf");
+        Dist.guestdump(work, "dump", "snapshot:la.conf", "-o", "user.vmcore", dirs(jar.getParent()),
+                "-D", "guestdump.arch.loongarch64.loud=false").expect(0);
+        ByteBuffer user = ByteBuffer.wrap(Files.readAllBytes(work.resolve("user.vmcore"))).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0x80001000L, user.getLong(pc), "the user's -D over the plugin's reference.conf");
     }
 
     @Test

@@ -7,6 +7,8 @@ import io.guestdump.core.config.DumpSettings;
 import io.guestdump.core.plugins.ArchitectureRegistry;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Where the installation is and what its configuration says. The launcher sets {@code -Dguestdump.home}; without
@@ -37,10 +39,15 @@ final class Environment {
 
     /** Loads the configuration and warns on {@code err} about unknown {@code guestdump.} keys. */
     static Environment load(CommonOptions common, PrintWriter err) {
+        return load(common.configFiles, common.overrides, err);
+    }
+
+    /** As {@link #load(CommonOptions, PrintWriter)}, with the {@code --config} files and {@code -D} settings. */
+    static Environment load(List<Path> configFiles, Map<String, String> overrides, PrintWriter err) {
         Path home = Path.of(System.getProperty("guestdump.home", ".")).toAbsolutePath().normalize();
         Path configDir = Path.of(System.getProperty("guestdump.config-dir", home.resolve("config").toString()))
                 .toAbsolutePath().normalize();
-        Config user = ConfigLoader.userLayers(configDir, common.configFiles, common.overrides);
+        Config user = ConfigLoader.userLayers(configDir, configFiles, overrides);
         Config full = ConfigLoader.withReference(user, Environment.class.getClassLoader());
         lastLoaded = full;
         // keys under guestdump.arch are judged once the plugins (and their reference.conf) are loaded

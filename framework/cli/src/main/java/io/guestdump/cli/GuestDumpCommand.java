@@ -1,16 +1,6 @@
 package io.guestdump.cli;
 
-import com.typesafe.config.ConfigException;
-import io.guestdump.arch.api.InvalidInputException;
-import io.guestdump.arch.api.UnsupportedGuestException;
-import io.guestdump.arch.api.VmcoreWriteException;
-import io.guestdump.core.config.ConfigErrors;
-import io.guestdump.core.GuestLeftPausedException;
 import java.io.PrintWriter;
-import io.guestdump.core.inspect.Json;
-import java.nio.file.InvalidPathException;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -92,7 +82,7 @@ public final class GuestDumpCommand implements Runnable {
         CommandLine cl = e.getCommandLine();
         PrintWriter err = cl.getErr();
         if (java.util.Arrays.asList(args).contains("--json")) {
-            jsonError(cl.getOut(), ExitCodes.USAGE, e.getMessage());
+            Failures.jsonError(cl.getOut(), ExitCodes.USAGE, e.getMessage());
         }
         err.println("guestdump: " + e.getMessage());
         CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
@@ -103,54 +93,7 @@ public final class GuestDumpCommand implements Runnable {
 
     private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         boolean verbose = parsed.hasMatchedOption("--verbose") || hasVerbose(parsed);
-        PrintWriter err = cl.getErr();
-        int code;
-        String msg = e.getMessage() == null ? e.toString() : e.getMessage();
-        GuestLeftPausedException paused = pausedGuest(e);
-        if (paused != null) {
-            code = ExitCodes.GUEST_PAUSED;
-        } else if (e instanceof InvalidInputException || e instanceof UnsupportedGuestException) {
-            code = ExitCodes.USAGE;
-        } else if (e instanceof ConfigException ce) {
-            code = ExitCodes.USAGE;
-            msg = ConfigErrors.describe(ce, Environment.lastLoaded());
-        } else if (e instanceof InvalidPathException ip) {
-            code = ExitCodes.USAGE;
-            msg = "the path " + ip.getInput() + " cannot be represented in this system's file name encoding ("
-                    + System.getProperty("sun.jnu.encoding") + "); run guestdump in a UTF-8 locale (e.g. "
-                    + "LC_ALL=C.UTF-8) or choose an ASCII name";
-        } else if (e instanceof VmcoreWriteException) {
-            code = ExitCodes.DUMP_FAILED;
-        } else {
-            code = ExitCodes.INTERNAL;
-        }
-        if (code == ExitCodes.INTERNAL) {
-            msg = "internal error: " + e + (verbose ? "" : " (run with --verbose for details)");
-        }
-        if (wantsJson(parsed)) {
-            jsonError(cl.getOut(), code, msg);
-        }
-        err.println("guestdump: " + msg);
-        if (paused != null && paused != e) {
-            err.println("guestdump: " + paused.getMessage());
-        }
-        if (verbose) {
-            e.printStackTrace(err);
-        }
-        err.flush();
-        return code;
-    }
-
-    /** With {@code --json}, errors are a JSON object on standard output too (docs/json-schema.md). */
-    private static void jsonError(PrintWriter out, int code, String message) {
-        Map<String, Object> error = new LinkedHashMap<>();
-        error.put("exit", code);
-        error.put("message", message);
-        Map<String, Object> root = new LinkedHashMap<>();
-        root.put("schema", Json.SCHEMA);
-        root.put("error", error);
-        out.println(Json.render(root));
-        out.flush();
+        return Failures.report(e, verbose, wantsJson(parsed), cl.getOut(), cl.getErr());
     }
 
     private static boolean wantsJson(CommandLine.ParseResult parsed) {
@@ -160,19 +103,6 @@ public final class GuestDumpCommand implements Runnable {
             }
         }
         return false;
-    }
-
-    /** The exception, or one suppressed by it, saying that the guest guestdump stopped stays paused. */
-    private static GuestLeftPausedException pausedGuest(Throwable e) {
-        if (e instanceof GuestLeftPausedException p) {
-            return p;
-        }
-        for (Throwable s : e.getSuppressed()) {
-            if (s instanceof GuestLeftPausedException p) {
-                return p;
-            }
-        }
-        return null;
     }
 
     private static boolean hasVerbose(CommandLine.ParseResult parsed) {

@@ -65,7 +65,7 @@ public final class StartupTraining {
 
     private static void run(List<String[]> commands, List<String> failed) {
         for (String[] command : commands) {
-            if (GuestDumpCommand.run(command) != ExitCodes.OK) {
+            if (Main.run(command) != ExitCodes.OK) {
                 failed.add(String.join(" ", command));
             }
         }

@@ -10,6 +10,10 @@ import io.guestdump.arch.api.UnsupportedGuestException;
 import io.guestdump.core.config.ConfigLoader;
 import io.guestdump.elf.Machine;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Files;
@@ -26,6 +30,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.jar.JarFile;
 import org.pf4j.ExtensionFactory;
+import org.pf4j.PluginManager;
 import org.pf4j.PluginRuntimeException;
 import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
@@ -138,7 +143,7 @@ public final class ArchitectureRegistry implements AutoCloseable {
         }
         List<Loaded> loaded = new ArrayList<>();
         Set<String> contributing = new HashSet<>();
-        for (Class<? extends ArchitectureSupport> type : manager.getExtensionClasses(ArchitectureSupport.class)) {
+        for (Class<? extends ArchitectureSupport> type : extensionClasses(manager)) {
             PluginWrapper w = manager.whichPlugin(type);
             if (w != null) {
                 contributing.add(w.getPluginId());
@@ -177,6 +182,63 @@ public final class ArchitectureRegistry implements AutoCloseable {
             }
         }
         return new ArchitectureRegistry(manager, loaded, problems);
+    }
+
+    /**
+     * The {@link ArchitectureSupport} classes the extension indexes name: the class path's first, then each started
+     * plugin's, in the order PF4J's own finder gives. Read here rather than through that finder, which also parses
+     * every listed class's {@code @Extension} annotation (for ordinals and optional plugin dependencies, which an
+     * architecture plugin has no use for): a tenth of {@code guestdump archs}' start-up. A listed class that cannot be
+     * loaded is logged and skipped, as PF4J does; its plugin is then reported as adding no architecture.
+     */
+    static List<Class<? extends ArchitectureSupport>> extensionClasses(PluginManager manager) {
+        List<Class<? extends ArchitectureSupport>> found = new ArrayList<>();
+        ClassLoader app = ArchitectureRegistry.class.getClassLoader();
+        try {
+            for (URL index : Collections.list(app.getResources(EXTENSION_INDEX))) {
+                addListed(index, app, "the class path", found);
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot list the class path's {}: {}", EXTENSION_INDEX, e.getMessage());
+        }
+        for (PluginWrapper w : manager.getPlugins()) {
+            if (w.getPluginState() != PluginState.STARTED) {
+                continue;
+            }
+            ClassLoader loader = w.getPluginClassLoader();
+            URL index = loader instanceof URLClassLoader own ? own.findResource(EXTENSION_INDEX)
+                    : loader.getResource(EXTENSION_INDEX);
+            if (index != null) {
+                addListed(index, loader, "plugin " + w.getPluginId(), found);
+            }
+        }
+        return found;
+    }
+
+    private static void addListed(URL index, ClassLoader loader, String where,
+            List<Class<? extends ArchitectureSupport>> found) {
+        String text;
+        try (InputStream in = index.openStream()) {
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            LOG.warn("cannot read {} of {}: {}", EXTENSION_INDEX, where, e.getMessage());
+            return;
+        }
+        for (String line : text.split("\n")) {
+            String name = line.strip();
+            if (name.isEmpty() || name.startsWith("#")) {
+                continue;
+            }
+            try {
+                Class<?> type = loader.loadClass(name);
+                if (ArchitectureSupport.class.isAssignableFrom(type)) {
+                    found.add(type.asSubclass(ArchitectureSupport.class));
+                }
+            } catch (ClassNotFoundException | LinkageError e) {
+                LOG.warn("{} lists extension {} in {}, which cannot be loaded: {}", where, name, EXTENSION_INDEX,
+                        e.toString());
+            }
+        }
     }
 
     /** What is wrong with a plugin jar that started but contributes no {@link ArchitectureSupport}. */
