@@ -12,6 +12,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * AArch64 stage-1 EL1&0 translation: the TTBR0_EL1 half (low addresses) then the TTBR1_EL1 half (high addresses),
@@ -56,12 +57,31 @@ final class Aarch64PageTableWalker implements PageTableWalker {
     static List<LongDescriptorWalk.Regime> regimes(GuestState guest, VcpuState cpu) throws IOException {
         ByteOrder order = (cpu.u64("sctlr_el1") & SCTLR_EE) != 0 ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
         if (cpu.has("tcr_el1") && (cpu.has("ttbr0_el1") || cpu.has("ttbr1_el1"))) {
-            return fromRegisters(cpu, order);
+            return fromRegisters(cpu, order, kernelTable(guest));
         }
         return List.of(fromVmcoreinfo(guest, cpu, order));
     }
 
-    private static List<LongDescriptorWalk.Regime> fromRegisters(VcpuState cpu, ByteOrder order) {
+    /**
+     * The physical address of {@code swapper_pg_dir}, the kernel's own top-level table, when VMCOREINFO gives it and
+     * {@code kimage_voffset}; empty otherwise.
+     */
+    static OptionalLong kernelTable(GuestState guest) {
+        Optional<GuestVmcoreinfo> vi = GuestVmcoreinfo.of(guest);
+        Optional<Long> swapper = vi.flatMap(v -> v.symbol("swapper_pg_dir"));
+        Optional<Long> voffset = vi.flatMap(v -> v.number("kimage_voffset"));
+        return swapper.isPresent() && voffset.isPresent() ? OptionalLong.of(swapper.get() - voffset.get())
+                : OptionalLong.empty();
+    }
+
+    /**
+     * The regimes TCR_EL1 and the TTBRs describe. TTBR1_EL1 is walked from {@code kernelTable} when that is known and
+     * differs: a vCPU caught in user space under kernel page-table isolation has TTBR1 on the trampoline table
+     * ({@code tramp_pg_dir}), which maps one page, and a dump walked from it has no kernel addresses (a live arm64
+     * dump in CI showed it). The kernel switches TTBR1 only between the two, so TCR's size and granule still hold.
+     */
+    private static List<LongDescriptorWalk.Regime> fromRegisters(VcpuState cpu, ByteOrder order,
+            OptionalLong kernelTable) {
         long tcr = cpu.u64("tcr_el1");
         boolean ds = (tcr & TCR_DS) != 0;
         boolean ips52 = ((tcr >>> 32) & 0x7) == IPS_52;
@@ -81,8 +101,15 @@ final class Aarch64PageTableWalker implements PageTableWalker {
                 case 0b11 -> 16;
                 default -> 12;
             };
-            regimes.add(regime("TTBR1_EL1", cpu.u64("ttbr1_el1"), 64 - (int) ((tcr >>> 16) & 0x3f), granule, true,
-                    ds, ips52, order));
+            LongDescriptorWalk.Regime r = regime("TTBR1_EL1", cpu.u64("ttbr1_el1"), 64 - (int) ((tcr >>> 16) & 0x3f),
+                    granule, true, ds, ips52, order);
+            if (kernelTable.isPresent() && kernelTable.getAsLong() != r.tableBase()) {
+                r = new LongDescriptorWalk.Regime("TTBR1_EL1 (swapper_pg_dir " + PhysRange.hex(kernelTable.getAsLong())
+                        + " from VMCOREINFO; the vCPU's TTBR1 was " + PhysRange.hex(r.tableBase()) + ")",
+                        kernelTable.getAsLong(), r.inputBits(), r.granuleShift(), r.vaBase(), r.limit(), r.ds(),
+                        r.pa52(), order);
+            }
+            regimes.add(r);
         }
         return regimes;
     }
